@@ -1,0 +1,120 @@
+/*
+ * json.h - a small JSON reader and writer for flat records.
+ *
+ * ceptor speaks JSON at its edges: JSON Lines events (--dump, the jsonl
+ * feed), incident documents in Redis, operator reports.  None of them needs
+ * a DOM.  The reader walks the members of one object in place, without
+ * allocating; a nested object or array is handed back as a raw span that the
+ * caller may walk with a nested reader or skip.  The writer appends to a
+ * caller-owned buffer and tracks overflow instead of failing per call, so a
+ * record is written with a straight run of calls and checked once at the end.
+ *
+ * Thread safety: no shared state; readers and writers are caller-owned.
+ */
+#ifndef CEPTOR_LIB_JSON_H
+#define CEPTOR_LIB_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cep_json_type {
+	CEP_JSON_STRING = 1,
+	CEP_JSON_NUMBER,
+	CEP_JSON_TRUE,
+	CEP_JSON_FALSE,
+	CEP_JSON_NULL,
+	CEP_JSON_OBJECT,
+	CEP_JSON_ARRAY,
+};
+
+/* A value as found in the text: for strings, the span excludes the quotes
+ * and is still escaped (see cep_json_unescape); for objects and arrays, the
+ * span covers the brackets. */
+struct cep_json_value {
+	int type;          /* enum cep_json_type */
+	const char *p;
+	size_t len;
+};
+
+struct cep_json_reader {
+	const char *base;  /* start of the text, for offsets in errors */
+	const char *p;     /* next unread byte */
+	const char *end;
+	int state;         /* 0 before '{', 1 inside, 2 done */
+	const char *err;   /* static reason after a failure */
+	size_t err_off;    /* byte offset of the failure from base */
+};
+
+/* cep_json_reader_init - read the object in text[0..len). Borrows text. */
+void cep_json_reader_init(struct cep_json_reader *r, const char *text,
+			  size_t len);
+
+/*
+ * cep_json_next - the next member of the object.
+ * Returns 1 and fills *key (a string value: escaped span) and *val;
+ * 0 at the end of the object (trailing blanks allowed, nothing else);
+ * -CEP_EMALFORMED with r->err and r->err_off set.
+ */
+int cep_json_next(struct cep_json_reader *r, struct cep_json_value *key,
+		  struct cep_json_value *val);
+
+/*
+ * cep_json_unescape - decode a string span into buf (NUL-terminated).
+ * Handles every JSON escape including \uXXXX surrogate pairs (to UTF-8).
+ * Returns the decoded length, -CEP_ETOOLONG when it does not fit in size-1
+ * bytes, -CEP_EMALFORMED on a bad escape.
+ */
+int cep_json_unescape(const struct cep_json_value *v, char *buf,
+		      size_t size);
+
+/* cep_json_key_is - whether a key span equals the plain (escape-free) s. */
+bool cep_json_key_is(const struct cep_json_value *key, const char *s);
+
+/*
+ * cep_json_to_u64 / cep_json_to_double - a number value (no sign, no
+ * fraction for u64).  Returns 0 or -CEP_EMALFORMED.
+ */
+int cep_json_to_u64(const struct cep_json_value *v, uint64_t *out);
+int cep_json_to_double(const struct cep_json_value *v, double *out);
+
+/*
+ * Writer.  Appends into buf[0..size); on overflow keeps going without
+ * writing and sets overflow, so callers check once with cep_json_end().
+ */
+struct cep_jw {
+	char *buf;
+	size_t size;
+	size_t len;
+	bool overflow;
+	bool need_comma;
+};
+
+void cep_jw_init(struct cep_jw *w, char *buf, size_t size);
+void cep_jw_begin(struct cep_jw *w);                 /* "{" */
+void cep_jw_key(struct cep_jw *w, const char *key);  /* "key": */
+void cep_jw_str(struct cep_jw *w, const char *key, const char *s);
+void cep_jw_strn(struct cep_jw *w, const char *key, const char *s,
+		 size_t n);
+void cep_jw_u64(struct cep_jw *w, const char *key, uint64_t v);
+void cep_jw_i64(struct cep_jw *w, const char *key, int64_t v);
+void cep_jw_double(struct cep_jw *w, const char *key, double v, int prec);
+void cep_jw_bool(struct cep_jw *w, const char *key, bool v);
+/* cep_jw_raw - a value that is already JSON text (an object, an array). */
+void cep_jw_raw(struct cep_jw *w, const char *key, const char *json);
+/* cep_jw_open/close - a nested object ('{') or array ('[') under key
+ * (key NULL inside an array). */
+void cep_jw_open(struct cep_jw *w, const char *key, char bracket);
+void cep_jw_close(struct cep_jw *w, char bracket);
+/* In an array, values without keys: */
+void cep_jw_elem_str(struct cep_jw *w, const char *s);
+/*
+ * cep_jw_end - close the top-level object.  Returns the length written
+ * (NUL-terminated), or -ENOSPC when the buffer was too small.
+ */
+int cep_jw_end(struct cep_jw *w);
+
+/* cep_jw_quote - low-level: append s[0..n) as a quoted JSON string. */
+void cep_jw_quote(struct cep_jw *w, const char *s, size_t n);
+
+#endif /* CEPTOR_LIB_JSON_H */

@@ -1,0 +1,34 @@
+/*
+ * source.c - a collector instance's defaults, stamped onto its events
+ * (include/ceptor/collector.h).
+ */
+#include <string.h>
+
+#include "ceptor/collector.h"
+#include "ceptor/error.h"
+
+int cep_source_init(struct cep_source *src, const char *name)
+{
+	memset(src, 0, sizeof *src);
+	src->reliability = CEP_REL_F;
+	src->credibility = CEP_CRED_MAX;
+	src->tlp = CEP_TLP_AMBER;
+	src->sector = CEP_SECTOR_UNKNOWN;
+	src->overflow = CEP_OVERFLOW_BLOCK;
+	return cep_event_set_text(src->name, sizeof src->name, name);
+}
+
+void cep_source_stamp(const struct cep_source *src, struct cep_event *ev)
+{
+	/* Both fields are 24 bytes and NUL-padded, so a plain copy is exact. */
+	_Static_assert(sizeof src->name == sizeof ev->source, "name sizes");
+	memcpy(ev->source, src->name, sizeof ev->source);
+	if (!ev->reliability)
+		ev->reliability = src->reliability;
+	if (!ev->credibility)
+		ev->credibility = src->credibility;
+	if (!ev->tlp)
+		ev->tlp = src->tlp;
+	if (!ev->sector)
+		ev->sector = src->sector;
+}

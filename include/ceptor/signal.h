@@ -1,0 +1,66 @@
+/*
+ * signal.h - what the detection stage hands to the incident stage.
+ *
+ * A signal is one piece of evidence produced by the correlation core: a
+ * detection rule that matched an event on its own, or a correlation rule
+ * whose window condition became true for one group.  It is a plain value that
+ * owns copies of everything it names, so it stays valid after the rule set it
+ * came from has been swapped out and freed by RCU: nothing in it points into
+ * a rule set.
+ *
+ * The incident stage joins signals that share (rule_id, key) into one
+ * incident; key is the rule's group-by values, for example
+ * "src_ip=192.0.2.7", or "" for a detection rule without grouping, in which
+ * case the event's source address is the entity.
+ *
+ * Thread safety: plain values; the producer and consumer hand them over by
+ * copy.
+ */
+#ifndef CEPTOR_SIGNAL_H
+#define CEPTOR_SIGNAL_H
+
+#include <stdint.h>
+
+#include "ceptor/event.h"
+
+/* Sigma levels, in the order of their severity. */
+enum cep_level {
+	CEP_LEVEL_NONE = 0,
+	CEP_LEVEL_INFORMATIONAL,
+	CEP_LEVEL_LOW,
+	CEP_LEVEL_MEDIUM,
+	CEP_LEVEL_HIGH,
+	CEP_LEVEL_CRITICAL,
+	CEP_LEVEL_COUNT
+};
+
+/* Where the signal came from. */
+enum cep_signal_origin {
+	CEP_SIGNAL_DETECTION = 1, /* a detection rule matched one event */
+	CEP_SIGNAL_CORRELATION,   /* a correlation condition became true */
+};
+
+#define CEP_RULE_ID_MAX 64
+#define CEP_RULE_TITLE_MAX 128
+#define CEP_SIGNAL_KEY_MAX 128
+
+struct cep_signal {
+	char rule_id[CEP_RULE_ID_MAX];     /* the rule's `id` (or `name`) */
+	char title[CEP_RULE_TITLE_MAX];    /* the rule's `title` */
+	char key[CEP_SIGNAL_KEY_MAX];      /* group-by values, "f=v,f2=v2" */
+	uint8_t origin;   /* enum cep_signal_origin */
+	uint8_t level;    /* enum cep_level of the rule */
+	uint8_t type;     /* enum cep_type the rule says it detects, or 0 */
+	uint8_t final;    /* 1: the window closed; count is final */
+	uint32_t pad;
+	uint64_t first_ts; /* event time of the first contributing event */
+	uint64_t last_ts;  /* event time of the last contributing event */
+	uint64_t count;    /* events (event_count) or distinct values
+			      (value_count) in the window; 1 for a detection */
+	struct cep_event ev; /* the event that made the condition true */
+};
+
+const char *cep_level_name(int level);
+int cep_level_parse(const char *s);
+
+#endif /* CEPTOR_SIGNAL_H */
