@@ -14,7 +14,7 @@ PACKAGES=(
 	libpcap-dev libhiredis-dev libjemalloc-dev liburcu-dev libyaml-dev
 	check
 	redis-server redis-tools
-	tcpdump
+	tcpdump jq
 )
 
 missing=()

@@ -32,3 +32,41 @@ void cep_source_stamp(const struct cep_source *src, struct cep_event *ev)
 	if (!ev->sector)
 		ev->sector = src->sector;
 }
+
+int cep_source_set(struct cep_source *src, const char *key, const char *value)
+{
+	int v;
+
+	if (strcmp(key, "name") == 0)
+		return cep_event_set_text(src->name, sizeof src->name, value);
+	if (strcmp(key, "overflow") == 0) {
+		if (strcmp(value, "block") == 0)
+			src->overflow = CEP_OVERFLOW_BLOCK;
+		else if (strcmp(value, "drop") == 0)
+			src->overflow = CEP_OVERFLOW_DROP;
+		else
+			return -CEP_EUNKNOWN;
+		return 0;
+	}
+	if (strcmp(key, "reliability") == 0)
+		v = cep_reliability_parse(value);
+	else if (strcmp(key, "credibility") == 0)
+		v = cep_credibility_parse(value);
+	else if (strcmp(key, "tlp") == 0)
+		v = cep_tlp_parse(value);
+	else if (strcmp(key, "sector") == 0)
+		v = cep_sector_parse(value);
+	else
+		return -CEP_EUNKNOWN;
+	if (v < 0)
+		return v;
+	if (key[0] == 'r')
+		src->reliability = (uint8_t)v;
+	else if (key[0] == 'c')
+		src->credibility = (uint8_t)v;
+	else if (key[0] == 't')
+		src->tlp = (uint8_t)v;
+	else
+		src->sector = (uint8_t)v;
+	return 0;
+}

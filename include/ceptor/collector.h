@@ -54,6 +54,14 @@ int cep_source_init(struct cep_source *src, const char *name);
 void cep_source_stamp(const struct cep_source *src, struct cep_event *ev);
 
 /*
+ * cep_source_set - set one property by its configuration name: "name",
+ * "reliability" (A..F), "credibility" (1..6), "tlp", "sector", "overflow"
+ * (block|drop).  Collector binaries use it for --source, --reliability...
+ * Returns 0, -CEP_EUNKNOWN for an unknown key or value, -CEP_ETOOLONG.
+ */
+int cep_source_set(struct cep_source *src, const char *key, const char *value);
+
+/*
  * A sink takes a batch of @n events.  It borrows @ev for the duration of the
  * call only.  It returns the number of events it accepted (refused ones were
  * dropped and are counted by the sink), or a negative error, after which

@@ -1,0 +1,400 @@
+/*
+ * config.c - ceptord's YAML configuration (see config.h).
+ *
+ * The file is loaded as a libyaml document and walked node by node, so that
+ * every value keeps the line it came from for error messages.  Unknown keys
+ * are errors: a misspelt key that is silently ignored is how a collector
+ * ends up with the wrong TLP.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "ceptor/error.h"
+#include "lib/config.h"
+
+struct loader {
+	const char *path;
+	FILE *diag;
+	yaml_document_t doc;
+	int errors;
+};
+
+static void problem(struct loader *l, const yaml_node_t *n, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+
+static void problem(struct loader *l, const yaml_node_t *n, const char *fmt,
+		    ...)
+{
+	va_list ap;
+	fprintf(l->diag, "%s:%zu: ", l->path, n ? n->start_mark.line + 1 : 0);
+	va_start(ap, fmt);
+	vfprintf(l->diag, fmt, ap);
+	va_end(ap);
+	fputc('\n', l->diag);
+	l->errors++;
+}
+
+int cep_config_set_str(char **dst, const char *s)
+{
+	char *copy = NULL;
+	if (s && !(copy = strdup(s)))
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int push_str(char ***arr, size_t *n, const char *s)
+{
+	char **grown = realloc(*arr, (*n + 1) * sizeof **arr);
+	if (!grown)
+		return -ENOMEM;
+	*arr = grown;
+	if (!(grown[*n] = strdup(s)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+void cep_config_init(struct cep_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cep_config_set_str(&cfg->redis_url, "redis://127.0.0.1:6379");
+	cfg->spool_max_bytes = 1ull << 30;
+	cfg->ring_capacity = 1u << 16;
+	cfg->max_keys = 1u << 20;
+	cfg->state_max_bytes = 1ull << 30;
+	cfg->publish_batch = 128;
+	cfg->publish_interval_ms = 1000;
+	snprintf(cfg->site, sizeof cfg->site, "%s", "site");
+}
+
+int cep_config_add_rule_dir(struct cep_config *cfg, const char *dir)
+{
+	return push_str(&cfg->rule_dirs, &cfg->nrule_dirs, dir);
+}
+
+static struct cep_config_input *new_input(struct cep_config *cfg, int kind)
+{
+	struct cep_config_input *grown =
+		realloc(cfg->inputs, (cfg->ninputs + 1) * sizeof *grown);
+	if (!grown)
+		return NULL;
+	cfg->inputs = grown;
+	struct cep_config_input *in = &grown[cfg->ninputs++];
+	memset(in, 0, sizeof *in);
+	in->kind = kind;
+	char name[24];
+	snprintf(name, sizeof name, "%s%zu",
+		 kind == CEP_INPUT_PCAP ? "pcap" : kind == CEP_INPUT_FEED ? "feed" : "ring",
+		 cfg->ninputs - 1);
+	cep_source_init(&in->src, name);
+	return in;
+}
+
+int cep_config_add_input(struct cep_config *cfg, int kind, const char *format,
+			 const char *file)
+{
+	struct cep_config_input *in = new_input(cfg, kind);
+	if (!in)
+		return -ENOMEM;
+	if (format)
+		snprintf(in->format, sizeof in->format, "%s", format);
+	if (kind == CEP_INPUT_RING)
+		return cep_config_set_str(&in->ring, file);
+	return push_str(&in->files, &in->nfiles, file);
+}
+
+static void input_fini(struct cep_config_input *in)
+{
+	for (size_t i = 0; i < in->nfiles; i++)
+		free(in->files[i]);
+	free(in->files);
+	free(in->bpf);
+	free(in->ring);
+}
+
+void cep_config_fini(struct cep_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->redis_url);
+	free(cfg->spool_dir);
+	for (size_t i = 0; i < cfg->nrule_dirs; i++)
+		free(cfg->rule_dirs[i]);
+	free(cfg->rule_dirs);
+	for (size_t i = 0; i < cfg->ninputs; i++)
+		input_fini(&cfg->inputs[i]);
+	free(cfg->inputs);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+/* ---- node helpers ----------------------------------------------------- */
+
+static const char *scalar(struct loader *l, yaml_node_t *n, const char *key)
+{
+	if (!n || n->type != YAML_SCALAR_NODE) {
+		problem(l, n, "%s must be a single value", key);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+static int get_u64(struct loader *l, yaml_node_t *n, const char *key,
+		   uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *s = scalar(l, n, key);
+	char *end;
+	if (!s)
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	/* Sizes may carry a binary suffix: 64k, 512M, 2G. */
+	if (end != s) {
+		switch (*end) {
+		case 'k': case 'K': v <<= 10; end++; break;
+		case 'm': case 'M': v <<= 20; end++; break;
+		case 'g': case 'G': v <<= 30; end++; break;
+		default: break;
+		}
+	}
+	if (end == s || *end || errno || v < min || v > max) {
+		problem(l, n, "%s must be a number from %llu to %llu, not \"%s\"", key,
+			(unsigned long long)min, (unsigned long long)max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void str_list(struct loader *l, yaml_node_t *n, const char *key,
+		     char ***arr, size_t *count)
+{
+	if (n && n->type == YAML_SCALAR_NODE) {
+		push_str(arr, count, (const char *)n->data.scalar.value);
+		return;
+	}
+	if (!n || n->type != YAML_SEQUENCE_NODE) {
+		problem(l, n, "%s must be a value or a list of values", key);
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(&l->doc, *it);
+		const char *s = scalar(l, e, key);
+		if (s)
+			push_str(arr, count, s);
+	}
+}
+
+typedef int (*token_fn)(const char *);
+
+static void get_token(struct loader *l, yaml_node_t *n, const char *key,
+		      token_fn parse, const char *expect, uint8_t *out)
+{
+	const char *s = scalar(l, n, key);
+	if (!s)
+		return;
+	int v = parse(s);
+	if (v < 0)
+		problem(l, n, "%s must be one of %s, not \"%s\"", key, expect, s);
+	else
+		*out = (uint8_t)v;
+}
+
+#define MAP_FOR_EACH(l, map, k, v)                                             \
+	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start;           \
+	     p_ < (map)->data.mapping.pairs.top &&                             \
+	     ((k) = yaml_document_get_node(&(l)->doc, p_->key),                \
+	     (v) = yaml_document_get_node(&(l)->doc, p_->value), 1);           \
+	     p_++)
+
+static const char *key_name(yaml_node_t *k)
+{
+	return k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value
+						: "";
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static void load_input(struct loader *l, struct cep_config *cfg,
+		       yaml_node_t *m)
+{
+	yaml_node_t *k, *v;
+	const char *kind = NULL;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		problem(l, m, "each collector must be a mapping");
+		return;
+	}
+	MAP_FOR_EACH(l, m, k, v)
+		if (strcmp(key_name(k), "kind") == 0)
+			kind = scalar(l, v, "kind");
+	int ik = !kind ? 0 : strcmp(kind, "pcap") == 0 ? CEP_INPUT_PCAP :
+			 strcmp(kind, "feed") == 0 ? CEP_INPUT_FEED :
+			 strcmp(kind, "ring") == 0 ? CEP_INPUT_RING : -1;
+	if (ik <= 0) {
+		problem(l, m, "collector kind must be pcap, feed or ring, not \"%s\"",
+			kind ? kind : "(missing)");
+		return;
+	}
+	struct cep_config_input *in = new_input(cfg, ik);
+	if (!in) {
+		problem(l, m, "out of memory");
+		return;
+	}
+	if (ik == CEP_INPUT_FEED)
+		snprintf(in->format, sizeof in->format, "jsonl");
+	MAP_FOR_EACH(l, m, k, v) {
+		const char *key = key_name(k);
+		const char *s;
+		if (strcmp(key, "kind") == 0)
+			continue;
+		if (strcmp(key, "name") == 0) {
+			if ((s = scalar(l, v, key)) &&
+			    cep_event_set_text(in->src.name, sizeof in->src.name, s))
+				problem(l, v, "name is longer than %zu characters",
+					sizeof in->src.name - 1);
+		} else if (strcmp(key, "files") == 0) {
+			str_list(l, v, key, &in->files, &in->nfiles);
+		} else if (strcmp(key, "filter") == 0) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&in->bpf, s);
+		} else if (strcmp(key, "format") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (strcmp(s, "jsonl") != 0)
+					problem(l, v, "format must be jsonl (more formats come with the feed collector), not \"%s\"", s);
+				else
+					snprintf(in->format, sizeof in->format, "%s", s);
+			}
+		} else if (strcmp(key, "ring") == 0) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&in->ring, s);
+		} else if (strcmp(key, "reliability") == 0) {
+			get_token(l, v, key, cep_reliability_parse, "A..F",
+				  &in->src.reliability);
+		} else if (strcmp(key, "credibility") == 0) {
+			get_token(l, v, key, cep_credibility_parse, "1..6",
+				  &in->src.credibility);
+		} else if (strcmp(key, "tlp") == 0) {
+			get_token(l, v, key, cep_tlp_parse,
+				  "CLEAR, GREEN, AMBER, AMBER+STRICT, RED", &in->src.tlp);
+		} else if (strcmp(key, "sector") == 0) {
+			get_token(l, v, key, cep_sector_parse,
+				  "a sector token (telecom, finance, ...)", &in->src.sector);
+		} else if (strcmp(key, "overflow") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (strcmp(s, "block") == 0)
+					in->src.overflow = CEP_OVERFLOW_BLOCK;
+				else if (strcmp(s, "drop") == 0)
+					in->src.overflow = CEP_OVERFLOW_DROP;
+				else
+					problem(l, v, "overflow must be block or drop, not \"%s\"", s);
+			}
+		} else {
+			problem(l, k, "unknown collector key \"%s\"", key);
+		}
+	}
+	if (ik == CEP_INPUT_RING && !in->ring)
+		problem(l, m, "a ring collector needs ring: NAME");
+}
+
+static void load_root(struct loader *l, struct cep_config *cfg,
+		      yaml_node_t *root)
+{
+	yaml_node_t *k, *v;
+	uint64_t u;
+
+	if (!root) /* an empty file: all defaults */
+		return;
+	if (root->type != YAML_MAPPING_NODE) {
+		problem(l, root, "the configuration must be a mapping");
+		return;
+	}
+	MAP_FOR_EACH(l, root, k, v) {
+		const char *key = key_name(k);
+		const char *s;
+		if (strcmp(key, "site") == 0) {
+			if ((s = scalar(l, v, key)) &&
+			    (size_t)snprintf(cfg->site, sizeof cfg->site, "%s", s) >= sizeof cfg->site)
+				problem(l, v, "site is longer than %zu characters",
+					sizeof cfg->site - 1);
+		} else if (strcmp(key, "redis") == 0) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&cfg->redis_url,
+						   strcmp(s, "none") == 0 ? NULL : s);
+		} else if (strcmp(key, "spool") == 0) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&cfg->spool_dir, s);
+		} else if (strcmp(key, "spool_max") == 0) {
+			if (!get_u64(l, v, key, 1 << 20, UINT64_MAX >> 1, &u))
+				cfg->spool_max_bytes = u;
+		} else if (strcmp(key, "rules") == 0) {
+			str_list(l, v, key, &cfg->rule_dirs, &cfg->nrule_dirs);
+		} else if (strcmp(key, "ring_capacity") == 0) {
+			if (!get_u64(l, v, key, 64, 1u << 24, &u)) {
+				if (u & (u - 1))
+					problem(l, v, "ring_capacity must be a power of two");
+				else
+					cfg->ring_capacity = (uint32_t)u;
+			}
+		} else if (strcmp(key, "max_keys") == 0) {
+			if (!get_u64(l, v, key, 16, UINT32_MAX, &u))
+				cfg->max_keys = (uint32_t)u;
+		} else if (strcmp(key, "state_max") == 0) {
+			if (!get_u64(l, v, key, 1 << 20, UINT64_MAX >> 1, &u))
+				cfg->state_max_bytes = u;
+		} else if (strcmp(key, "publish_batch") == 0) {
+			if (!get_u64(l, v, key, 1, 65536, &u))
+				cfg->publish_batch = (uint32_t)u;
+		} else if (strcmp(key, "publish_interval_ms") == 0) {
+			if (!get_u64(l, v, key, 1, 3600000, &u))
+				cfg->publish_interval_ms = (uint32_t)u;
+		} else if (strcmp(key, "collectors") == 0) {
+			if (v->type != YAML_SEQUENCE_NODE) {
+				problem(l, v, "collectors must be a list");
+				continue;
+			}
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++)
+				load_input(l, cfg, yaml_document_get_node(&l->doc, *it));
+		} else {
+			problem(l, k, "unknown key \"%s\"", key);
+		}
+	}
+}
+
+int cep_config_load(struct cep_config *cfg, const char *path, FILE *diag)
+{
+	struct loader l = { .path = path, .diag = diag ? diag : stderr };
+	yaml_parser_t parser;
+	FILE *f = fopen(path, "rb");
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		fprintf(l.diag, "%s: cannot open: %s\n", path, strerror(errno));
+		return rc;
+	}
+	cep_config_set_str(&cfg->path, path);
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &l.doc)) {
+		fprintf(l.diag, "%s:%zu: %s\n", path, parser.problem_mark.line + 1,
+			parser.problem ? parser.problem : "YAML syntax error");
+		rc = -CEP_ECONFIG;
+		goto out;
+	}
+	load_root(&l, cfg, yaml_document_get_root_node(&l.doc));
+	yaml_document_delete(&l.doc);
+	if (l.errors)
+		rc = -CEP_ECONFIG;
+out:
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}

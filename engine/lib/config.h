@@ -1,0 +1,90 @@
+/*
+ * config.h - ceptord's configuration: the YAML file, then the command line.
+ *
+ * The file (deploy/ceptor.yml documents every key) says where incidents go
+ * (Redis, spool), which rule directories to compile, and which collector
+ * instances to host, each with its source description (reliability,
+ * credibility, TLP, sector, overflow policy).  The command line adds inputs
+ * and overrides outputs; it never needs a file for a one-off run.
+ *
+ * Errors name the file and line ("ceptor.yml:12: reliability must be one of
+ * A..F") and every error in the file is reported, not only the first.
+ *
+ * Ownership: struct cep_config owns every string and array in it; release
+ * with cep_config_fini().  Thread safety: load and edit on one thread before
+ * the engine starts; afterwards it is read-only.
+ */
+#ifndef CEPTOR_LIB_CONFIG_H
+#define CEPTOR_LIB_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ceptor/collector.h"
+
+/* Kinds of collector instance that ceptord can host. */
+enum cep_input_kind {
+	CEP_INPUT_PCAP = 1, /* capture files (offline) */
+	CEP_INPUT_FEED,     /* feed files; format says which */
+	CEP_INPUT_RING,     /* a collector process's ring, attached by name */
+};
+
+struct cep_config_input {
+	int kind;                 /* enum cep_input_kind */
+	struct cep_source src;    /* name and defaults stamped on its events */
+	char format[24];          /* feed format: "jsonl" */
+	char *bpf;                /* pcap filter, or NULL */
+	char **files;             /* inputs, owned */
+	size_t nfiles;
+	char *ring;               /* CEP_INPUT_RING: the ring name */
+};
+
+struct cep_config {
+	char *path;              /* the file it came from, or NULL */
+	char *redis_url;         /* "redis://127.0.0.1:6379", or NULL: none */
+	char *spool_dir;         /* where undeliverable messages wait */
+	uint64_t spool_max_bytes;
+	char **rule_dirs;
+	size_t nrule_dirs;
+	struct cep_config_input *inputs;
+	size_t ninputs;
+	uint32_t ring_capacity;  /* records per ring, a power of two */
+	uint32_t max_keys;       /* correlation keys per rule */
+	uint64_t state_max_bytes; /* ceiling for all window state */
+	uint32_t publish_batch;  /* messages per pipelined batch */
+	uint32_t publish_interval_ms; /* how often dirty incidents go out */
+	char site[32];           /* this site's name, in incident documents */
+	int stdout_json;         /* --stdout */
+	int once;                /* --once */
+};
+
+/* cep_config_init - the defaults (documented in deploy/ceptor.yml). */
+void cep_config_init(struct cep_config *cfg);
+
+/*
+ * cep_config_load - read a YAML file into cfg (on top of what it holds).
+ * Every problem is written to diag (NULL: stderr) as "FILE:LINE: reason".
+ * Returns 0, -CEP_ECONFIG after reporting the problems, or -errno when the
+ * file cannot be read.
+ */
+int cep_config_load(struct cep_config *cfg, const char *path, FILE *diag);
+
+/*
+ * cep_config_add_input - append an input from the command line.
+ * @kind: enum cep_input_kind; @format: the feed format or NULL; @file: a
+ * file path (or a ring name for CEP_INPUT_RING).  The instance is named
+ * after the kind and its position ("pcap0", "feed1").  Returns 0 or -ENOMEM.
+ */
+int cep_config_add_input(struct cep_config *cfg, int kind, const char *format,
+			 const char *file);
+
+/* cep_config_set_str - replace *dst by a copy of s (NULL clears). 0/-ENOMEM */
+int cep_config_set_str(char **dst, const char *s);
+
+/* cep_config_add_rule_dir - append a rule directory. 0 or -ENOMEM. */
+int cep_config_add_rule_dir(struct cep_config *cfg, const char *dir);
+
+/* cep_config_fini - release everything cfg owns; accepts a zeroed cfg. */
+void cep_config_fini(struct cep_config *cfg);
+
+#endif /* CEPTOR_LIB_CONFIG_H */

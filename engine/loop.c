@@ -1,0 +1,438 @@
+/*
+ * loop.c - ceptord's engine (see loop.h for the picture).
+ *
+ * The core thread owns the detection state and the incident table, so
+ * neither needs a lock.  Everything that crosses threads goes through the
+ * rings, in bursts: one dequeue takes up to CORE_BURST records, and the
+ * consumer only sleeps after a round in which no ring had anything.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ceptor/detect.h"
+#include "ceptor/error.h"
+#include "ceptor/incident.h"
+#include "ceptor/publish.h"
+#include "ceptor/ring.h"
+#include "ceptor/rule.h"
+#include "ceptor/sink.h"
+#include "collectors/feed/feed.h"
+#include "collectors/pcap/pcap_reader.h"
+#include "lib/log.h"
+#include "loop.h"
+
+#define CORE_BURST 256     /* records per dequeue */
+#define SIGNAL_ROOM 64     /* signals taken per detect call */
+#define COLLECT_ROOM 256   /* incidents taken per collect call */
+#define IDLE_WAIT_MS 10    /* sleep on one ring when all were empty */
+
+struct input {
+	const struct cep_config_input *cfg;
+	char ring_name[64];
+	struct cep_ring *cons;   /* the core's end */
+	struct cep_ring *prod;   /* the hosted thread's end, or NULL */
+	pthread_t thread;
+	int thread_started;
+	int finished;            /* closed and drained */
+	int rc;                  /* the hosted reader's result */
+	uint64_t malformed;
+	uint64_t failed_files;
+	struct cep_ring_sink sink;
+};
+
+struct cep_engine {
+	const struct cep_config *cfg;
+	struct cep_ruleset *rules;
+	struct cep_detect *detect;
+	struct cep_incidents *incidents;
+	struct cep_publisher *pub;
+	struct input *inputs;
+	size_t ninputs;
+	struct cep_engine_stats st;
+	int publish_failed;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+void cep_engine_stop(void)
+{
+	stop_requested = 1;
+	cep_pcap_stop();
+}
+
+/* ---- hosted collectors ---------------------------------------------- */
+
+static void *input_thread(void *arg)
+{
+	struct input *in = arg;
+	const struct cep_config_input *c = in->cfg;
+	struct cep_sink sink = { cep_ring_sink_fn, &in->sink };
+
+	for (size_t i = 0; i < c->nfiles && !stop_requested; i++) {
+		int rc;
+		if (c->kind == CEP_INPUT_PCAP) {
+			struct cep_pcap_stats st = { 0 };
+			rc = cep_pcap_read_file(c->files[i], c->bpf, &c->src, &sink, &st);
+			in->malformed += st.malformed;
+			in->failed_files += st.files_failed;
+		} else {
+			struct cep_feed_stats st = { 0 };
+			rc = cep_feed_read_jsonl(c->files[i], &c->src, &sink, &st, stderr);
+			in->malformed += st.malformed;
+			in->failed_files += st.files_failed;
+		}
+		if (rc && !in->rc)
+			in->rc = rc;
+	}
+	/* The end of this input's stream; the core drains what is left. */
+	cep_ring_close(in->prod);
+	return NULL;
+}
+
+static int input_open(struct cep_engine *e, struct input *in, size_t idx)
+{
+	const struct cep_config_input *c = in->cfg;
+	int rc;
+
+	if (c->kind == CEP_INPUT_RING)
+		snprintf(in->ring_name, sizeof in->ring_name, "%s", c->ring);
+	else
+		snprintf(in->ring_name, sizeof in->ring_name, "/ceptord-%ld-%zu",
+			 (long)getpid(), idx);
+	rc = cep_ring_create(in->ring_name, e->cfg->ring_capacity, &in->cons);
+	if (rc) {
+		cep_error("cannot create ring %s for input %s: %s", in->ring_name,
+			  c->src.name, cep_strerror(rc));
+		return rc;
+	}
+	if (c->kind == CEP_INPUT_RING) {
+		cep_info("waiting for collector %s on ring %s", c->src.name,
+			 in->ring_name);
+		return 0;
+	}
+	if ((rc = cep_ring_attach(in->ring_name, &in->prod))) {
+		cep_error("cannot attach ring %s: %s", in->ring_name, cep_strerror(rc));
+		return rc;
+	}
+	/* Both ends are mapped; the name is no longer needed, and removing it
+	 * now means a crash leaves nothing behind in /dev/shm. */
+	cep_ring_unlink(in->ring_name);
+	in->ring_name[0] = '\0';
+	in->sink.ring = in->prod;
+	in->sink.overflow = c->src.overflow;
+	if ((rc = pthread_create(&in->thread, NULL, input_thread, in))) {
+		cep_error("cannot start collector thread: %s", strerror(rc));
+		return -rc;
+	}
+	in->thread_started = 1;
+	return 0;
+}
+
+/* Wait for a hosted thread to end.  A thread blocked on a full ring needs
+ * the consumer, so records are drained (and discarded: the engine is
+ * stopping) until the thread closes its end. */
+static void join_input(struct input *in)
+{
+	struct cep_event sink[CORE_BURST];
+
+	if (!in->thread_started)
+		return;
+	while (cep_ring_wait(in->cons, 10) != -CEP_ECLOSED)
+		cep_ring_dequeue_burst(in->cons, sink, CORE_BURST);
+	pthread_join(in->thread, NULL);
+	in->thread_started = 0;
+}
+
+/* ---- create / destroy ------------------------------------------------ */
+
+static int ensure_dir(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof tmp)
+		return -EINVAL;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int cep_engine_create(const struct cep_config *cfg, struct cep_engine **out)
+{
+	struct cep_engine *e = calloc(1, sizeof *e);
+	int rc = -ENOMEM;
+
+	if (!e)
+		return -ENOMEM;
+	e->cfg = cfg;
+	stop_requested = 0;
+
+	if (cfg->nrule_dirs == 0) {
+		cep_error("no rule directories: give --rules DIR or rules: in the config");
+		rc = -CEP_ECONFIG;
+		goto fail;
+	}
+	rc = cep_ruleset_compile((const char *const *)cfg->rule_dirs,
+				 cfg->nrule_dirs, stderr, &e->rules);
+	if (rc)
+		goto fail;
+
+	struct cep_detect_config dc = {
+		.max_keys = cfg->max_keys,
+		.mem_ceiling = cfg->state_max_bytes,
+	};
+	if ((rc = cep_detect_create(e->rules, &dc, &e->detect)))
+		goto fail;
+
+	char state[4096];
+	struct cep_incidents_config ic = { NULL };
+	if (cfg->spool_dir) {
+		if ((rc = ensure_dir(cfg->spool_dir))) {
+			cep_error("cannot create spool directory %s: %s",
+				  cfg->spool_dir, cep_strerror(rc));
+			goto fail;
+		}
+		snprintf(state, sizeof state, "%s/incident-ids", cfg->spool_dir);
+		ic.state_path = state;
+	}
+	if ((rc = cep_incidents_create(&ic, &e->incidents)))
+		goto fail;
+
+	if (cfg->redis_url) {
+		struct cep_publish_config pc = {
+			.url = cfg->redis_url,
+			.spool_dir = cfg->spool_dir,
+			.batch = cfg->publish_batch,
+			.spool_max_bytes = cfg->spool_max_bytes,
+		};
+		if ((rc = cep_publisher_create(&pc, &e->pub))) {
+			cep_error("cannot start the publisher for %s: %s",
+				  cfg->redis_url, cep_strerror(rc));
+			goto fail;
+		}
+	}
+
+	if (cfg->ninputs && !(e->inputs = calloc(cfg->ninputs, sizeof *e->inputs))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		e->inputs[i].cfg = &cfg->inputs[i];
+		e->ninputs++;
+		if ((rc = input_open(e, &e->inputs[i], i)))
+			goto fail;
+	}
+	*out = e;
+	return 0;
+fail:
+	cep_engine_stop();
+	cep_engine_destroy(e);
+	return rc;
+}
+
+void cep_engine_destroy(struct cep_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->ninputs; i++) {
+		struct input *in = &e->inputs[i];
+		join_input(in);
+		cep_ring_destroy(in->prod);
+		cep_ring_destroy(in->cons);
+		if (in->ring_name[0])
+			cep_ring_unlink(in->ring_name);
+	}
+	free(e->inputs);
+	cep_publisher_destroy(e->pub);
+	cep_incidents_destroy(e->incidents);
+	cep_detect_destroy(e->detect);
+	cep_ruleset_destroy(e->rules);
+	free(e);
+}
+
+void cep_engine_stats(const struct cep_engine *e, struct cep_engine_stats *st)
+{
+	*st = e->st;
+}
+
+/* ---- the core ---------------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void take_signals(struct cep_engine *e, const struct cep_signal *sig,
+			 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		size_t before = cep_incidents_count(e->incidents);
+		if (cep_incidents_signal(e->incidents, &sig[i]))
+			cep_error("out of memory joining a signal; it is lost");
+		e->st.incidents += cep_incidents_count(e->incidents) - before;
+	}
+	e->st.signals += n;
+}
+
+static void process(struct cep_engine *e, const struct cep_event *ev,
+		    unsigned n)
+{
+	struct cep_signal sig[SIGNAL_ROOM];
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = cep_detect_event(e->detect, &ev[i], sig, SIGNAL_ROOM);
+		if (k)
+			take_signals(e, sig, k);
+	}
+	e->st.events += n;
+}
+
+static void emit(struct cep_engine *e, const struct cep_incident *inc,
+		 const char *stream, const char *json)
+{
+	if (e->cfg->stdout_json) {
+		char line[CEP_INCIDENT_JSON_MAX + 128];
+		int len = cep_incident_to_json(inc, e->cfg->site, stream, line,
+					       sizeof line - 1);
+		if (len > 0) {
+			line[len++] = '\n';
+			fwrite(line, 1, (size_t)len, stdout);
+		}
+	}
+	if (e->pub) {
+		struct cep_incident_fieldbuf fb;
+		const char *fv[2 * CEP_INCIDENT_FIELDS];
+		size_t nfv = cep_incident_fields(inc, json, &fb, fv);
+		if (cep_publisher_add(e->pub, stream, fv, nfv))
+			cep_error("cannot queue incident %s for %s", inc->id, stream);
+	}
+	e->st.messages++;
+}
+
+/* Publish what changed since the last round: the sector stream and the
+ * council's summary stream, then flush (pipelined, one fsync). */
+static void publish(struct cep_engine *e)
+{
+	struct cep_incident *inc[COLLECT_ROOM];
+	char json[CEP_INCIDENT_JSON_MAX], stream[CEP_STREAM_KEY_MAX];
+	int n;
+
+	while ((n = cep_incidents_collect(e->incidents, inc, COLLECT_ROOM)) > 0) {
+		for (int i = 0; i < n; i++) {
+			if (cep_incident_to_json(inc[i], e->cfg->site, NULL, json,
+						 sizeof json) < 0) {
+				cep_error("incident %s does not fit a message", inc[i]->id);
+				continue;
+			}
+			cep_incident_stream(inc[i], stream, sizeof stream);
+			emit(e, inc[i], stream, json);
+			cep_incident_council_stream(inc[i], stream, sizeof stream);
+			emit(e, inc[i], stream, json);
+		}
+	}
+	if (n < 0) {
+		cep_error("cannot save incident id counters: %s; not publishing "
+			  "until they can be saved", cep_strerror(n));
+		e->publish_failed = 1;
+	}
+	if (e->cfg->stdout_json)
+		fflush(stdout);
+	if (e->pub) {
+		int rc = cep_publisher_flush(e->pub);
+		if (rc) {
+			struct cep_publish_stats ps;
+			cep_publisher_stats(e->pub, &ps);
+			cep_warn("publishing: %s (%s)", cep_strerror(rc), ps.last_error);
+			if (rc != -CEP_EREDIS || ps.lost)
+				e->publish_failed = 1;
+		}
+	}
+}
+
+int cep_engine_run(struct cep_engine *e)
+{
+	struct cep_event ev[CORE_BURST];
+	struct cep_signal sig[SIGNAL_ROOM];
+	uint64_t last_publish = now_ms();
+	size_t rotate = 0;
+	unsigned n;
+
+	for (;;) {
+		size_t open = 0;
+		int progressed = 0;
+
+		for (size_t i = 0; i < e->ninputs; i++) {
+			struct input *in = &e->inputs[i];
+			if (in->finished)
+				continue;
+			n = cep_ring_dequeue_burst(in->cons, ev, CORE_BURST);
+			if (n) {
+				process(e, ev, n);
+				progressed = 1;
+			} else if (cep_ring_wait(in->cons, 0) == -CEP_ECLOSED) {
+				in->finished = 1;
+				continue;
+			}
+			open++;
+		}
+		if (stop_requested || (e->cfg->once && open == 0))
+			break;
+		if (!progressed) {
+			/* Nothing anywhere: sleep on one ring (rotating), so an idle
+			 * engine costs nothing and a busy one never sleeps. */
+			struct input *in = NULL;
+			for (size_t k = 0; k < e->ninputs && !in; k++) {
+				struct input *c = &e->inputs[(rotate + k) % e->ninputs];
+				if (!c->finished)
+					in = c;
+			}
+			rotate++;
+			if (in)
+				cep_ring_wait(in->cons, IDLE_WAIT_MS);
+			else
+				usleep(IDLE_WAIT_MS * 1000);
+		}
+		uint64_t now = now_ms();
+		if (now - last_publish >= e->cfg->publish_interval_ms) {
+			publish(e);
+			last_publish = now;
+		}
+	}
+
+	/* Stopped early: what is already in the rings is still processed. */
+	for (size_t i = 0; i < e->ninputs; i++)
+		while ((n = cep_ring_dequeue_burst(e->inputs[i].cons, ev, CORE_BURST)))
+			process(e, ev, n);
+
+	/* Close every window: the final counts become signals. */
+	while ((n = cep_detect_flush(e->detect, sig, SIGNAL_ROOM)) > 0)
+		take_signals(e, sig, n);
+	publish(e);
+
+	for (size_t i = 0; i < e->ninputs; i++) {
+		struct input *in = &e->inputs[i];
+		struct cep_ring_stats rs;
+		join_input(in);
+		cep_ring_stats(in->cons, &rs);
+		e->st.dropped += rs.dropped;
+		e->st.malformed += in->malformed;
+		e->st.input_errors += in->failed_files;
+	}
+	return e->publish_failed ? -CEP_EREDIS : 0;
+}

@@ -1,0 +1,245 @@
+/*
+ * ceptord - the engine.  This file is the composition root: it reads the
+ * configuration and the command line, and hands them to the engine loop
+ * (loop.c), which is the only code that knows which collectors exist.
+ *
+ *   ceptord -c deploy/ceptor.yml
+ *   ceptord --once --rules rules/default --pcap capture.pcap --redis none --stdout
+ *
+ * Exit status: 0 on success; 1 when the run failed (rules, config, inputs,
+ * or messages that could be neither delivered nor spooled); 2 on usage
+ * errors.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ceptor/error.h"
+#include "ceptor/rule.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "loop.h"
+
+#ifndef CEPTOR_VERSION
+#define CEPTOR_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ceptord [-c FILE] [options]\n"
+		"\n"
+		"  -c, --config FILE     YAML configuration (see deploy/ceptor.yml)\n"
+		"      --once            drain the offline inputs, flush, publish, exit\n"
+		"      --rules DIR       rule directory or file (repeatable)\n"
+		"      --pcap FILE       a pcap or pcapng capture (repeatable)\n"
+		"      --flow-pcap FILE  a capture of NetFlow/IPFIX exports (repeatable)\n"
+		"      --feed FMT:FILE   a feed file; FMT is jsonl (repeatable; - is stdin)\n"
+		"      --ring NAME       a ring that a collector process feeds (repeatable)\n"
+		"      --redis URL       redis://HOST:PORT, or none (default from config,\n"
+		"                        else redis://127.0.0.1:6379)\n"
+		"      --spool DIR       where undeliverable messages wait (and the\n"
+		"                        incident id counters live)\n"
+		"      --stdout          print every message as JSON Lines on stdout\n"
+		"      --check           validate the configuration and rules, then exit\n"
+		"  -v, --verbose         more log lines (repeatable); -q only errors\n"
+		"  -h, --help            this text\n"
+		"      --version         print the version\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cep_engine_stop();
+}
+
+/* Where the spool (and the id counters) go when nothing says: a system
+ * directory for root, the user's state directory otherwise. */
+static void default_spool(struct cep_config *cfg)
+{
+	char path[4096];
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (cfg->spool_dir)
+		return;
+	if (geteuid() == 0)
+		snprintf(path, sizeof path, "/var/lib/ceptor/spool");
+	else if (state && *state)
+		snprintf(path, sizeof path, "%s/ceptor/spool", state);
+	else
+		snprintf(path, sizeof path, "%s/.local/state/ceptor/spool",
+			 home ? home : ".");
+	cep_config_set_str(&cfg->spool_dir, path);
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_ONCE = 256, O_RULES, O_PCAP, O_FLOWPCAP, O_FEED, O_RING, O_REDIS,
+	       O_SPOOL, O_STDOUT, O_CHECK, O_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "pcap", required_argument, NULL, O_PCAP },
+		{ "flow-pcap", required_argument, NULL, O_FLOWPCAP },
+		{ "feed", required_argument, NULL, O_FEED },
+		{ "ring", required_argument, NULL, O_RING },
+		{ "redis", required_argument, NULL, O_REDIS },
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "stdout", no_argument, NULL, O_STDOUT },
+		{ "check", no_argument, NULL, O_CHECK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* Command-line inputs and outputs override the file, so they are
+	 * collected first and applied after it is read. */
+	struct cep_config cli;
+	const char *config_path = NULL, *redis = NULL, *spool = NULL;
+	int check = 0, once = 0, to_stdout = 0, verbosity = CEP_LOG_INFO;
+	int c, rc, status = 0;
+
+	memset(&cli, 0, sizeof cli);
+	cep_log_init("ceptord", CEP_LOG_INFO);
+	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case O_ONCE: once = 1; break;
+		case O_RULES: cep_config_add_rule_dir(&cli, optarg); break;
+		case O_PCAP: cep_config_add_input(&cli, CEP_INPUT_PCAP, NULL, optarg); break;
+		case O_FLOWPCAP:
+			fprintf(stderr, "ceptord: --flow-pcap: the NetFlow/IPFIX collector "
+				"is not in this build yet (it comes with the collectors issue)\n");
+			return 2;
+		case O_FEED: {
+			const char *colon = strchr(optarg, ':');
+			if (!colon || colon == optarg || !colon[1]) {
+				fprintf(stderr, "ceptord: --feed wants FORMAT:FILE, not \"%s\"\n", optarg);
+				return 2;
+			}
+			char fmt[24];
+			snprintf(fmt, sizeof fmt, "%.*s", (int)(colon - optarg), optarg);
+			if (strcmp(fmt, "jsonl") != 0) {
+				fprintf(stderr, "ceptord: --feed format \"%s\" is not supported "
+					"yet; this build reads jsonl\n", fmt);
+				return 2;
+			}
+			cep_config_add_input(&cli, CEP_INPUT_FEED, fmt, colon + 1);
+			break;
+		}
+		case O_RING: cep_config_add_input(&cli, CEP_INPUT_RING, NULL, optarg); break;
+		case O_REDIS: redis = optarg; break;
+		case O_SPOOL: spool = optarg; break;
+		case O_STDOUT: to_stdout = 1; break;
+		case O_CHECK: check = 1; break;
+		case 'v': verbosity++; break;
+		case 'q': verbosity = CEP_LOG_ERROR; break;
+		case 'h': usage(stdout); cep_config_fini(&cli); return 0;
+		case O_VERSION: printf("ceptord %s\n", CEPTOR_VERSION); cep_config_fini(&cli); return 0;
+		default: usage(stderr); cep_config_fini(&cli); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ceptord: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		cep_config_fini(&cli);
+		return 2;
+	}
+	cep_log_init("ceptord", verbosity);
+
+	struct cep_config cfg;
+	cep_config_init(&cfg);
+	if (config_path && (rc = cep_config_load(&cfg, config_path, stderr))) {
+		status = 1;
+		goto out;
+	}
+	/* The command line's rules and inputs replace the file's. */
+	if (cli.nrule_dirs) {
+		for (size_t i = 0; i < cfg.nrule_dirs; i++)
+			free(cfg.rule_dirs[i]);
+		free(cfg.rule_dirs);
+		cfg.rule_dirs = cli.rule_dirs;
+		cfg.nrule_dirs = cli.nrule_dirs;
+		cli.rule_dirs = NULL;
+		cli.nrule_dirs = 0;
+	}
+	for (size_t i = 0; i < cli.ninputs; i++) {
+		struct cep_config_input *in = &cli.inputs[i];
+		const char *what = in->kind == CEP_INPUT_RING ? in->ring : in->files[0];
+		if (cep_config_add_input(&cfg, in->kind, in->format[0] ? in->format : NULL,
+					 what)) {
+			status = 1;
+			goto out;
+		}
+	}
+	if (redis)
+		cep_config_set_str(&cfg.redis_url, strcmp(redis, "none") == 0 ? NULL : redis);
+	if (spool)
+		cep_config_set_str(&cfg.spool_dir, spool);
+	default_spool(&cfg);
+	cfg.once = once;
+	cfg.stdout_json = to_stdout;
+
+	if (check) {
+		struct cep_ruleset *rs = NULL;
+		if (cfg.nrule_dirs == 0) {
+			fprintf(stderr, "ceptord: no rule directories configured\n");
+			status = 1;
+		} else if (cep_ruleset_compile((const char *const *)cfg.rule_dirs,
+					       cfg.nrule_dirs, stderr, &rs)) {
+			status = 1;
+		} else {
+			printf("configuration OK: %zu rules, %zu inputs\n",
+			       cep_ruleset_count(rs), cfg.ninputs);
+		}
+		cep_ruleset_destroy(rs);
+		goto out;
+	}
+	if (once && cfg.ninputs == 0) {
+		fprintf(stderr, "ceptord: --once needs at least one input "
+			"(--pcap, --feed, --ring, or collectors: in the config)\n");
+		status = 2;
+		goto out;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct cep_engine *e;
+	if ((rc = cep_engine_create(&cfg, &e))) {
+		status = 1;
+		goto out;
+	}
+	rc = cep_engine_run(e);
+	struct cep_engine_stats st;
+	cep_engine_stats(e, &st);
+	cep_engine_destroy(e);
+	cep_info("%llu events, %llu signals, %llu incidents, %llu messages%s%s",
+		 (unsigned long long)st.events, (unsigned long long)st.signals,
+		 (unsigned long long)st.incidents, (unsigned long long)st.messages,
+		 st.malformed ? ", malformed input records skipped: " : "",
+		 st.malformed ? "see above" : "");
+	if (st.dropped)
+		cep_warn("%llu events dropped by inputs with the drop policy",
+			 (unsigned long long)st.dropped);
+	if (rc)
+		status = 1;
+	/* Inputs that could not be read at all make the run a failure only
+	 * when nothing was read. */
+	if (st.input_errors && st.events == 0)
+		status = 1;
+out:
+	cep_config_fini(&cfg);
+	cep_config_fini(&cli);
+	return status;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole test suite, as `make test` runs it.
+#
+#   tests/run.sh [all|unit|integration|tsan]
+#
+# Starts one private redis-server on a free loopback port for the suite
+# (CEPTOR_TEST_REDIS_URL), runs every libcheck binary in $O/tests and every
+# tests/integration/*/run.sh, stops the server (also on failure), and ends
+# with one line: "N passed, N failed".
+set -uo pipefail
+
+mode=${1:-all}
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+: "${FLAVOUR:=release}" "${O:=build/$FLAVOUR}"
+if [ "$FLAVOUR" = release ]; then : "${BIN:=build/bin}"; else : "${BIN:=$O/bin}"; fi
+export ROOT FLAVOUR O BIN
+export CEPTOR_BIN=$ROOT/$BIN
+# The shared conformance data sits beside the checkout when it exists.
+if [ -z "${CEPTOR_SHARED_DATA:-}" ] && [ -d "$ROOT/../shared/data" ]; then
+	export CEPTOR_SHARED_DATA=$ROOT/../shared/data
+fi
+[ -n "${CEPTOR_SHARED_DATA:-}" ] ||
+	echo "notice: ../shared/data not found; conformance tests will skip"
+
+# Sanitizer runs: fail loudly, keep going through the suite.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+. tests/lib/redis.sh
+trap 'redis_stop' EXIT INT TERM
+redis_start || { echo "cannot start redis-server"; echo "0 passed, 1 failed"; exit 1; }
+export CEPTOR_TEST_REDIS_URL=$REDIS_URL
+echo "redis-server $REDIS_URL (pid $REDIS_PID) for this run"
+
+passed=0 failed=0 failures=()
+LOG=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-test.XXXXXX")
+
+run_one() { # name, command...
+	local name=$1; shift
+	local log="$LOG/$(echo "$name" | tr '/ ' '__').log"
+	local start=$SECONDS
+	if "$@" >"$log" 2>&1; then
+		# libcheck binaries count their checks; scripts count as one.
+		local n
+		n=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\).*/\1/p' "$log" | tail -1)
+		passed=$((passed + ${n:-1}))
+		printf '  ok    %-40s %3ss %s\n' "$name" $((SECONDS - start)) "${n:+($n checks)}"
+	else
+		local nf
+		nf=$(sed -n 's/.*Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2/p' "$log" | tail -1)
+		local c
+		c=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\).*/\1/p' "$log" | tail -1)
+		if [ -n "$nf" ] && [ -n "$c" ]; then
+			set -- $nf
+			failed=$((failed + $1 + $2))
+			passed=$((passed + c - $1 - $2))
+		else
+			failed=$((failed + 1))
+		fi
+		failures+=("$name")
+		printf '  FAIL  %-40s %3ss\n' "$name" $((SECONDS - start))
+		sed 's/^/        | /' "$log" | tail -40
+	fi
+}
+
+if [ "$mode" = all ] || [ "$mode" = unit ] || [ "$mode" = tsan ]; then
+	echo "unit tests ($FLAVOUR)"
+	for t in "$O"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		# Under ThreadSanitizer only the concurrency tests are worth it.
+		if [ "$mode" = tsan ] && ! grep -qx "$name" tests/tsan.list; then
+			continue
+		fi
+		run_one "$name" "$t"
+	done
+fi
+if [ "$mode" = all ] || [ "$mode" = integration ]; then
+	echo "integration tests ($FLAVOUR)"
+	for s in tests/integration/*/run.sh; do
+		[ -f "$s" ] || continue
+		run_one "integration/$(basename "$(dirname "$s")")" bash "$s"
+	done
+fi
+
+rm -rf "$LOG"
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
