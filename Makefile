@@ -60,6 +60,7 @@ LIB_SRC   := $(wildcard engine/lib/*.c)
 CORE_SRC  := $(wildcard engine/core/*.c)
 PUB_SRC   := $(wildcard engine/publish/*.c)
 PCAP_SRC  := $(filter-out collectors/pcap/main.c,$(wildcard collectors/pcap/*.c))
+FEED_SRC  := $(filter-out collectors/feed/main.c,$(wildcard collectors/feed/*.c))
 CTL_SRC   := $(wildcard engine/ctl/*.c)
 ENGINE_SRC:= $(wildcard engine/*.c)
 GEN_SRC   := $(wildcard tests/gen/*.c)
@@ -73,10 +74,12 @@ LIBCEPTOR := $(O)/libceptor.a
 LIBCORE   := $(O)/libceptor_core.a
 LIBPUB    := $(O)/libceptor_publish.a
 LIBPCAP   := $(O)/libceptor_pcap.a
+LIBFEED   := $(O)/libceptor_feed.a
 LIBTEST   := $(O)/libceptor_test.a
-ALL_LIBS  := $(LIBCORE) $(LIBPUB) $(LIBPCAP) $(LIBCEPTOR)
+ALL_LIBS  := $(LIBCORE) $(LIBPUB) $(LIBPCAP) $(LIBFEED) $(LIBCEPTOR)
 
-BINS := $(BIN)/ceptord $(BIN)/ceptor-pcap $(BIN)/ceptorctl $(BIN)/ceptor-gen
+BINS := $(BIN)/ceptord $(BIN)/ceptor-pcap $(BIN)/ceptor-feed $(BIN)/ceptorctl \
+        $(BIN)/ceptor-gen
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst perf/%.c,$(O)/perf/%,$(BENCH_SRC))
 
@@ -91,9 +94,11 @@ $(LIBCEPTOR): $(call obj,$(LIB_SRC))
 $(LIBCORE):   $(call obj,$(CORE_SRC))
 $(LIBPUB):    $(call obj,$(PUB_SRC))
 $(LIBPCAP):   $(call obj,$(PCAP_SRC))
+$(LIBFEED):   $(call obj,$(FEED_SRC))
 $(LIBTEST):   $(call obj,$(TLIB_SRC))
 
-$(O)/%.a:
+# An empty library (no sources yet) still needs one member for ar.
+$(O)/%.a: | $(O)/empty.o
 	@mkdir -p $(dir $@)
 	@rm -f $@
 	$(if $(Q),@echo "  AR      $@")
@@ -119,6 +124,8 @@ endef
 $(BIN)/ceptord: $(call obj,$(ENGINE_SRC)) $(ALL_LIBS)
 	$(call link)
 $(BIN)/ceptor-pcap: $(call obj,collectors/pcap/main.c) $(LIBPCAP) $(LIBCEPTOR)
+	$(call link)
+$(BIN)/ceptor-feed: $(call obj,collectors/feed/main.c) $(LIBFEED) $(LIBCEPTOR)
 	$(call link)
 $(BIN)/ceptorctl: $(call obj,$(CTL_SRC)) $(LIBCORE) $(LIBPUB) $(LIBCEPTOR)
 	$(call link)

@@ -1,0 +1,75 @@
+/*
+ * ring_priv.h - the shared-memory layout of a ring (see the picture in
+ * include/ceptor/ring.h).  Only ring.c and the ring's tests include this:
+ * everyone else goes through the functions of ring.h.
+ *
+ * Any change to this structure, to struct cep_event or to the meaning of a
+ * field changes the bytes another process sees: bump CEP_RING_VERSION.
+ */
+#ifndef CEPTOR_LIB_RING_PRIV_H
+#define CEPTOR_LIB_RING_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ceptor/event.h"
+#include "ceptor/ring.h"
+
+/* "CEPRING1" read as a little-endian 64-bit number. */
+#define CEP_RING_MAGIC 0x31474e4952504543ull
+
+/*
+ * Distance between groups written by different threads: two cache lines,
+ * because x86's adjacent-line prefetcher pulls lines in pairs.
+ */
+#define CEP_RING_GROUP 128
+
+/* Words a sleeper waits on; one pair for each side. */
+struct cep_ring_waiter {
+	uint32_t sleeping; /* 1: the owner is in, or about to enter, FUTEX_WAIT */
+	uint32_t futex;    /* bumped by the other side before FUTEX_WAKE */
+};
+
+struct cep_ring_shm {
+	/* Written once by cep_ring_create(), read-only afterwards. */
+	_Alignas(CEP_RING_GROUP) struct {
+		uint64_t magic;       /* CEP_RING_MAGIC, stored last */
+		uint32_t version;     /* CEP_RING_VERSION */
+		uint32_t record_size; /* sizeof(struct cep_event) */
+		uint32_t capacity;    /* slots, a power of two */
+		uint32_t records_off; /* offset of record[0] in the segment */
+	} info;
+	/* Written by the producer only. */
+	_Alignas(CEP_RING_GROUP) struct {
+		uint64_t tail;    /* records committed since creation */
+		uint64_t dropped; /* records refused under CEP_OVERFLOW_DROP */
+		uint32_t closed;  /* 1 after cep_ring_close() */
+	} prod;
+	/* Written by the consumer only. */
+	_Alignas(CEP_RING_GROUP) struct {
+		uint64_t head; /* records consumed since creation */
+	} cons;
+	/* The consumer sleeps here; the producer wakes it. */
+	_Alignas(CEP_RING_GROUP) struct cep_ring_waiter cons_wait;
+	/* The producer sleeps here when the ring is full; the consumer wakes it. */
+	_Alignas(CEP_RING_GROUP) struct cep_ring_waiter prod_wait;
+	/* record[0] follows at info.records_off == sizeof(struct cep_ring_shm). */
+};
+
+_Static_assert(offsetof(struct cep_ring_shm, info.magic) == 0,
+	       "the magic opens the segment");
+_Static_assert(offsetof(struct cep_ring_shm, info.version) == 8,
+	       "the version follows the magic");
+_Static_assert(offsetof(struct cep_ring_shm, info.record_size) == 12,
+	       "the record size follows the version");
+_Static_assert(offsetof(struct cep_ring_shm, prod) == 128 &&
+		       offsetof(struct cep_ring_shm, cons) == 256 &&
+		       offsetof(struct cep_ring_shm, cons_wait) == 384 &&
+		       offsetof(struct cep_ring_shm, prod_wait) == 512,
+	       "the groups sit where ring.h draws them");
+_Static_assert(sizeof(struct cep_ring_shm) == 640,
+	       "records start at byte 640, as ring.h draws them");
+_Static_assert(sizeof(struct cep_ring_shm) % CEP_CACHE_LINE == 0,
+	       "records must start on a cache line");
+
+#endif /* CEPTOR_LIB_RING_PRIV_H */

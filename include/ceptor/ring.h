@@ -1,0 +1,228 @@
+/*
+ * ring.h - a single-producer single-consumer ring of struct cep_event
+ * records in POSIX shared memory.
+ *
+ * What it is for.  A collector (the producer) hands normalised events to
+ * ceptord (the consumer) through one ring per collector.  The ring lives in
+ * a POSIX shared-memory segment, so the collector may be a thread of ceptord
+ * or a process of its own that crashes and restarts without taking the
+ * engine down: records the producer has committed stay in the segment and
+ * the consumer reads them even after the producer was SIGKILLed.
+ *
+ * Layout of the segment (offsets in bytes; every group starts on its own
+ * 128-byte pair of cache lines, because the adjacent-line prefetcher of x86
+ * drags lines in pairs and would otherwise make neighbours share):
+ *
+ *       0 +------------------------------------------------------------+
+ *         | magic "CEPRING1" | version | record_size | capacity | off  |
+ *         |   written once by cep_ring_create(), read-only afterwards  |
+ *     128 +------------------------------------------------------------+
+ *         | tail (records committed) | dropped | closed                |
+ *         |   written by the producer only                             |
+ *     256 +------------------------------------------------------------+
+ *         | head (records consumed)                                    |
+ *         |   written by the consumer only                             |
+ *     384 +------------------------------------------------------------+
+ *         | consumer sleeping flag, consumer futex word                |
+ *         |   slow path only: set by the consumer before it sleeps     |
+ *     512 +------------------------------------------------------------+
+ *         | producer sleeping flag, producer futex word                |
+ *         |   slow path only: set by the producer before it sleeps     |
+ *     640 +------------------------------------------------------------+
+ *         | record[0]     struct cep_event, 256 bytes, line-aligned    |
+ *         | record[1]                                                  |
+ *         | ...           the record at position p (counted from       |
+ *         | record[cap-1] creation) sits in record[p & (cap - 1)]      |
+ *         +------------------------------------------------------------+
+ *
+ * head and tail count records since creation (64 bits, they never wrap in
+ * practice); tail - head records are in the ring.  The producer copies
+ * records into the free slots and then publishes them with one store of
+ * tail, so a batch costs one cross-core cache-line transfer, not one per
+ * record.  Each side keeps a private copy of the other side's index and
+ * reads the shared one only when its copy says the ring is full (producer)
+ * or empty (consumer), as DPDK's ring does.  The layout version
+ * (CEP_RING_VERSION) and the record size are checked on attach, so a
+ * collector built against another struct cep_event is refused with a clear
+ * reason instead of reading garbage.
+ *
+ * Waiting.  The consumer waits with cep_ring_wait(): it spins briefly, then
+ * announces that it sleeps and sleeps on a futex word in the segment (a
+ * shared futex, so it works between processes).  The producer makes no
+ * system call on the fast path: after publishing it looks at the sleeping
+ * flag and calls FUTEX_WAKE only when the consumer announced it sleeps.  A
+ * producer blocking on a full ring (CEP_OVERFLOW_BLOCK) does the mirror
+ * image.  Waking a thread on the other core costs tens of microseconds
+ * (DESIGN.md section 10), so hand records over in batches.
+ *
+ * Who may call what.  One producer and one consumer, each a single thread at
+ * a time, possibly in different processes, each with its own handle from
+ * cep_ring_create() or cep_ring_attach() (one handle may also serve both
+ * roles in one process).
+ *   producer only:  cep_ring_enqueue_burst(), cep_ring_enqueue_bulk(),
+ *                   cep_ring_enqueue_policy(), cep_ring_close()
+ *   consumer only:  cep_ring_dequeue_burst(), cep_ring_dequeue_bulk(),
+ *                   cep_ring_wait()
+ *   anyone, any time: cep_ring_stats() (a snapshot, not a synchronisation)
+ * Two producers (or two consumers) at once corrupt the ring; nothing
+ * detects it.  A new producer may attach after the previous one died: it
+ * continues at the committed tail.
+ *
+ * Ownership.  A handle belongs to the thread(s) that use it; release it with
+ * cep_ring_destroy(), which unmaps but leaves the segment in place.  The
+ * segment lives until cep_ring_unlink() and the last unmap.  Enqueued
+ * records are copied: the caller's array is borrowed for the call only, and
+ * records refused by a full ring stay with the caller.
+ *
+ * How it fails.  Functions that return int return a negative errno or
+ * -CEP_E* code (error.h).  create and attach also leave a one-line reason
+ * for the calling thread in cep_ring_last_error().  Enqueue and dequeue do
+ * not fail: they move fewer records.  A producer that dies without
+ * cep_ring_close() leaves the stream open; the consumer sees no more records
+ * and should use a timeout in cep_ring_wait() to notice.  A consumer that
+ * dies leaves a CEP_OVERFLOW_BLOCK producer waiting for room forever.
+ */
+#ifndef CEPTOR_RING_H
+#define CEPTOR_RING_H
+
+#include <stdint.h>
+
+#include "ceptor/collector.h"
+#include "ceptor/event.h"
+
+/* Layout version of the shared segment; bump on any change of the layout. */
+#define CEP_RING_VERSION 1u
+/* Largest capacity accepted, in records (4 GiB of 256-byte records). */
+#define CEP_RING_CAPACITY_MAX (1u << 24)
+
+/* A mapped ring: opaque; one per process per role (see above). */
+struct cep_ring;
+
+/*
+ * cep_ring_create - create the segment @name, map it and initialise an empty
+ * ring of @capacity records.
+ * @name: a POSIX shm name ("/ceptor-pcap0"); the leading '/' is added when
+ *        missing; no other '/' is allowed.
+ * @capacity: a power of two, 2 .. CEP_RING_CAPACITY_MAX.
+ * @out: receives a new handle; release with cep_ring_destroy().
+ * An existing segment of that name is unlinked first and replaced (anyone
+ * still mapping the old one keeps the old one).  The segment is made with
+ * mode 0600.
+ * Returns 0, -EINVAL (bad name or capacity), or the negative errno of
+ * shm_open/ftruncate/mmap (-EACCES, -ENOMEM, -ENOSPC, ...);
+ * cep_ring_last_error() then says which step failed.
+ */
+int cep_ring_create(const char *name, uint32_t capacity,
+		    struct cep_ring **out);
+
+/*
+ * cep_ring_attach - map the existing ring @name.
+ * @out: receives a new handle; release with cep_ring_destroy().
+ * Returns 0; -EINVAL (bad name); -ENOENT (no such segment); -CEP_EVERSION
+ * when the segment is not a ring of this build: wrong magic (not a ceptor
+ * ring, or not yet initialised), another layout version, or another record
+ * size; -CEP_EMALFORMED when the header is a ring's but its capacity is not
+ * a power of two or does not fit the segment's size; or the negative errno
+ * of shm_open/fstat/mmap.  On every failure cep_ring_last_error() gives the
+ * reason, for example "ring /x: record size 192, this build expects 256".
+ */
+int cep_ring_attach(const char *name, struct cep_ring **out);
+
+/*
+ * cep_ring_destroy - unmap the ring and free the handle.  Accepts NULL.
+ * The segment itself stays (see cep_ring_unlink()).
+ */
+void cep_ring_destroy(struct cep_ring *r);
+
+/*
+ * cep_ring_unlink - remove the name @name; mapped handles stay valid.
+ * Returns 0, -EINVAL (bad name), -ENOENT, or another negative errno.
+ */
+int cep_ring_unlink(const char *name);
+
+/*
+ * cep_ring_last_error - why the last cep_ring_create() or cep_ring_attach()
+ * of the calling thread failed.  Returns a thread-local string, "" when
+ * nothing failed yet; valid until this thread's next create or attach.
+ */
+const char *cep_ring_last_error(void);
+
+/*
+ * cep_ring_enqueue_burst - producer: copy up to @n records from @ev into the
+ * ring and publish them together.  Returns the number copied, 0 .. n (0
+ * when the ring is full or n is 0).  Never blocks, no system call unless
+ * the consumer is asleep.
+ */
+unsigned cep_ring_enqueue_burst(struct cep_ring *r, const struct cep_event *ev,
+				unsigned n);
+
+/*
+ * cep_ring_enqueue_bulk - producer: copy all @n records or none.  Returns
+ * n, or 0 when fewer than n slots are free.
+ */
+unsigned cep_ring_enqueue_bulk(struct cep_ring *r, const struct cep_event *ev,
+			       unsigned n);
+
+/*
+ * cep_ring_dequeue_burst - consumer: copy up to @n records into @out and
+ * free their slots.  Returns the number copied, 0 .. n (0 when the ring is
+ * empty).  Never blocks.
+ */
+unsigned cep_ring_dequeue_burst(struct cep_ring *r, struct cep_event *out,
+				unsigned n);
+
+/*
+ * cep_ring_dequeue_bulk - consumer: copy exactly @n records or none.
+ * Returns n, or 0 when fewer than n records are in the ring.
+ */
+unsigned cep_ring_dequeue_bulk(struct cep_ring *r, struct cep_event *out,
+			       unsigned n);
+
+/*
+ * cep_ring_enqueue_policy - producer: enqueue @n records under a collector's
+ * overflow policy (collector.h).
+ * CEP_OVERFLOW_BLOCK: waits (spins briefly, then sleeps on the futex until
+ * the consumer frees slots) until all n are in; returns n.
+ * CEP_OVERFLOW_DROP: enqueues what fits, adds the others to the ring's drop
+ * counter (cep_ring_stats().dropped) and returns the number accepted,
+ * 0 .. n.  Records not accepted stay with the caller.
+ * Returns -EINVAL for an unknown policy or n > INT_MAX.
+ */
+int cep_ring_enqueue_policy(struct cep_ring *r, const struct cep_event *ev,
+			    unsigned n, enum cep_overflow policy);
+
+/*
+ * cep_ring_wait - consumer: wait until records are available.
+ * @timeout_ms: < 0 waits without limit, 0 only looks, > 0 waits at most
+ *              that long (after a spin of a few microseconds).
+ * Returns the number of records available (> 0); 0 when the timeout
+ * passed with the ring still empty; -CEP_ECLOSED when the producer closed
+ * the ring and every record has been dequeued.  Signals do not end the wait
+ * early.
+ */
+int cep_ring_wait(struct cep_ring *r, int timeout_ms);
+
+/*
+ * cep_ring_close - producer: mark the end of the stream and wake the
+ * consumer.  Records already enqueued are still delivered; nothing may be
+ * enqueued afterwards.  Closing twice is harmless.
+ */
+void cep_ring_close(struct cep_ring *r);
+
+struct cep_ring_stats {
+	uint64_t enqueued; /* records committed since creation (the tail) */
+	uint64_t dequeued; /* records consumed since creation (the head) */
+	uint64_t dropped;  /* records refused under CEP_OVERFLOW_DROP */
+	uint32_t capacity; /* slots */
+	uint32_t used;     /* enqueued - dequeued at the time of the snapshot */
+	int closed;        /* 1 once cep_ring_close() was called */
+};
+
+/*
+ * cep_ring_stats - a snapshot of the counters; may run on any thread or
+ * process at any time.  The fields are read one by one, so they are each
+ * exact but not taken at the same instant.
+ */
+void cep_ring_stats(const struct cep_ring *r, struct cep_ring_stats *st);
+
+#endif /* CEPTOR_RING_H */

@@ -1,0 +1,843 @@
+/*
+ * test_ring.c - the shared-memory SPSC ring: layout checks on attach, burst
+ * and bulk semantics, wrap-around, overflow policies, waiting and closing,
+ * records surviving a SIGKILLed producer process, and a threaded stress
+ * test that also runs under ThreadSanitizer (make tsan).
+ *
+ * Every segment is named "/cep-test-ring-<runner pid>-<tag>"; the
+ * unchecked teardown, which runs in the runner process, unlinks whatever a
+ * failed test left behind.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ceptor/error.h"
+#include "ceptor/ring.h"
+#include "lib/ring_priv.h"
+
+static pid_t runner_pid;
+
+static const char *ring_name(const char *tag)
+{
+	static char name[96];
+
+	snprintf(name, sizeof name, "/cep-test-ring-%ld-%s", (long)runner_pid,
+		 tag);
+	return name;
+}
+
+static void unlink_leftovers(void)
+{
+	char prefix[64], path[300];
+	struct dirent *de;
+	DIR *d = opendir("/dev/shm");
+
+	if (d == NULL)
+		return;
+	snprintf(prefix, sizeof prefix, "cep-test-ring-%ld-", (long)runner_pid);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(path, sizeof path, "/%s", de->d_name);
+			shm_unlink(path);
+		}
+	}
+	closedir(d);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A record whose every checked field derives from its sequence number. */
+static void make_event(struct cep_event *ev, uint32_t seq)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->seq = seq;
+	ev->ts = (uint64_t)seq * 1000003u;
+	ev->count = ~seq;
+	ev->kind = CEP_KIND_PACKET;
+	snprintf(ev->indicator, sizeof ev->indicator, "rec-%u", seq);
+}
+
+static void fill(struct cep_event *ev, unsigned n, uint32_t first_seq)
+{
+	for (unsigned i = 0; i < n; i++)
+		make_event(&ev[i], first_seq + i);
+}
+
+/* 1 when ev is exactly the record make_event() gives for seq. */
+static int is_event(const struct cep_event *ev, uint32_t seq)
+{
+	struct cep_event want;
+
+	make_event(&want, seq);
+	return memcmp(ev, &want, sizeof want) == 0;
+}
+
+/* Map a segment's header directly, as a foreign process would. */
+static struct cep_ring_shm *map_header(const char *name)
+{
+	int fd = shm_open(name, O_RDWR, 0);
+	void *p;
+
+	ck_assert_int_ge(fd, 0);
+	p = mmap(NULL, sizeof(struct cep_ring_shm), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	close(fd);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	return p;
+}
+
+static void unmap_header(struct cep_ring_shm *shm)
+{
+	munmap(shm, sizeof *shm);
+}
+
+/* --- create, attach, layout checks ---------------------------------------- */
+
+START_TEST(ring_create_then_attach_shares_records)
+{
+	const char *name = ring_name("roundtrip");
+	struct cep_ring *prod, *cons;
+	struct cep_event in[5], out[8];
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_create(name, 64, &prod), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &cons), 0);
+	fill(in, 5, 100);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(prod, in, 5), 5);
+
+	cep_ring_stats(cons, &st);
+	ck_assert_uint_eq(st.capacity, 64);
+	ck_assert_uint_eq(st.enqueued, 5);
+	ck_assert_uint_eq(st.dequeued, 0);
+	ck_assert_uint_eq(st.used, 5);
+	ck_assert_int_eq(st.closed, 0);
+
+	ck_assert_int_eq(cep_ring_wait(cons, 0), 5);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(cons, out, 8), 5);
+	for (unsigned i = 0; i < 5; i++)
+		ck_assert(is_event(&out[i], 100 + i));
+	cep_ring_stats(prod, &st);
+	ck_assert_uint_eq(st.dequeued, 5);
+	ck_assert_uint_eq(st.used, 0);
+
+	cep_ring_destroy(cons);
+	cep_ring_destroy(prod);
+	cep_ring_destroy(NULL);
+	ck_assert_int_eq(cep_ring_unlink(name), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &cons), -ENOENT);
+}
+END_TEST
+
+START_TEST(ring_attach_to_missing_segment_fails_with_enoent)
+{
+	struct cep_ring *r = (struct cep_ring *)1;
+
+	ck_assert_int_eq(cep_ring_attach(ring_name("missing"), &r), -ENOENT);
+	ck_assert_ptr_null(r);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "does not exist"));
+}
+END_TEST
+
+START_TEST(ring_name_without_slash_names_the_same_segment)
+{
+	const char *name = ring_name("noslash");
+	struct cep_ring *a, *b;
+
+	ck_assert_int_eq(cep_ring_create(name + 1, 8, &a), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &b), 0);
+	cep_ring_destroy(b);
+	cep_ring_destroy(a);
+	ck_assert_int_eq(cep_ring_unlink(name + 1), 0);
+	ck_assert_int_eq(cep_ring_create("/a/b", 8, &a), -EINVAL);
+	ck_assert_int_eq(cep_ring_create("", 8, &a), -EINVAL);
+}
+END_TEST
+
+START_TEST(ring_create_refuses_capacity_not_power_of_two)
+{
+	const char *name = ring_name("badcap");
+	struct cep_ring *r;
+
+	ck_assert_int_eq(cep_ring_create(name, 0, &r), -EINVAL);
+	ck_assert_int_eq(cep_ring_create(name, 1, &r), -EINVAL);
+	ck_assert_int_eq(cep_ring_create(name, 100, &r), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "power of two"));
+	ck_assert_int_eq(cep_ring_create(name, CEP_RING_CAPACITY_MAX * 2, &r),
+			 -EINVAL);
+	ck_assert_int_eq(cep_ring_attach(name, &r), -ENOENT);
+}
+END_TEST
+
+START_TEST(ring_create_replaces_an_existing_segment)
+{
+	const char *name = ring_name("replace");
+	struct cep_ring *old, *fresh, *att;
+	struct cep_event ev;
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &old), 0);
+	make_event(&ev, 1);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(old, &ev, 1), 1);
+	ck_assert_int_eq(cep_ring_create(name, 16, &fresh), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &att), 0);
+	cep_ring_stats(att, &st);
+	ck_assert_uint_eq(st.capacity, 16);
+	ck_assert_uint_eq(st.enqueued, 0);
+	/* The old mapping still works on its own, unlinked segment. */
+	cep_ring_stats(old, &st);
+	ck_assert_uint_eq(st.enqueued, 1);
+	cep_ring_destroy(att);
+	cep_ring_destroy(fresh);
+	cep_ring_destroy(old);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* Create a ring, change one header field as another build would have
+ * written it, and return what attach says. */
+static int attach_after_poke(const char *tag, size_t off, uint64_t val,
+			     int width)
+{
+	const char *name = ring_name(tag);
+	struct cep_ring *r, *bad = (struct cep_ring *)1;
+	struct cep_ring_shm *shm;
+	int err;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	shm = map_header(name);
+	if (width == 8)
+		memcpy((char *)shm + off, &val, 8);
+	else {
+		uint32_t v32 = (uint32_t)val;
+		memcpy((char *)shm + off, &v32, 4);
+	}
+	unmap_header(shm);
+	err = cep_ring_attach(name, &bad);
+	if (err)
+		ck_assert_ptr_null(bad);
+	else
+		cep_ring_destroy(bad);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+	return err;
+}
+
+START_TEST(ring_attach_with_wrong_magic_fails_with_eversion)
+{
+	ck_assert_int_eq(attach_after_poke("magic", 0, 0x1122334455667788ull, 8),
+			 -CEP_EVERSION);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "not a ceptor ring"));
+}
+END_TEST
+
+START_TEST(ring_attach_with_wrong_version_fails_with_eversion)
+{
+	ck_assert_int_eq(attach_after_poke("version", 8, CEP_RING_VERSION + 1, 4),
+			 -CEP_EVERSION);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "layout version 2"));
+}
+END_TEST
+
+START_TEST(ring_attach_with_wrong_record_size_fails_with_eversion)
+{
+	ck_assert_int_eq(attach_after_poke("recsize", 12, 192, 4),
+			 -CEP_EVERSION);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "record size 192"));
+}
+END_TEST
+
+START_TEST(ring_attach_with_capacity_beyond_segment_fails_with_emalformed)
+{
+	ck_assert_int_eq(attach_after_poke("bigcap", 16, 1024, 4),
+			 -CEP_EMALFORMED);
+	ck_assert_int_eq(attach_after_poke("oddcap", 16, 6, 4),
+			 -CEP_EMALFORMED);
+}
+END_TEST
+
+START_TEST(ring_attach_to_a_too_small_segment_fails_with_eversion)
+{
+	const char *name = ring_name("small");
+	struct cep_ring *r;
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 100), 0);
+	close(fd);
+	ck_assert_int_eq(cep_ring_attach(name, &r), -CEP_EVERSION);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "too small"));
+	shm_unlink(name);
+}
+END_TEST
+
+/* --- burst, bulk, wrap-around ----------------------------------------------- */
+
+START_TEST(ring_enqueue_burst_when_full_takes_none)
+{
+	const char *name = ring_name("full");
+	struct cep_ring *r;
+	struct cep_event ev[12];
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	fill(ev, 12, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, ev, 6), 6);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, ev + 6, 6), 2);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, ev + 8, 4), 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, ev, 0), 0);
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.used, 8);
+	ck_assert_uint_eq(st.dropped, 0);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_dequeue_burst_when_empty_takes_none)
+{
+	const char *name = ring_name("empty");
+	struct cep_ring *r;
+	struct cep_event ev[4];
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(r, ev, 4), 0);
+	ck_assert_int_eq(cep_ring_wait(r, 0), 0);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_bulk_moves_all_or_nothing)
+{
+	const char *name = ring_name("bulk");
+	struct cep_ring *r;
+	struct cep_event in[8], out[8];
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	fill(in, 8, 40);
+	ck_assert_uint_eq(cep_ring_enqueue_bulk(r, in, 5), 5);
+	ck_assert_uint_eq(cep_ring_enqueue_bulk(r, in + 5, 4), 0);
+	ck_assert_uint_eq(cep_ring_enqueue_bulk(r, in + 5, 3), 3);
+	ck_assert_uint_eq(cep_ring_enqueue_bulk(r, in, 1), 0);
+
+	ck_assert_uint_eq(cep_ring_dequeue_bulk(r, out, 9), 0);
+	ck_assert_uint_eq(cep_ring_dequeue_bulk(r, out, 6), 6);
+	ck_assert_uint_eq(cep_ring_dequeue_bulk(r, out + 6, 3), 0);
+	ck_assert_uint_eq(cep_ring_dequeue_bulk(r, out + 6, 2), 2);
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert(is_event(&out[i], 40 + i));
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_wraps_around_many_laps_keeping_order_and_content)
+{
+	const char *name = ring_name("wrap");
+	struct cep_ring *r;
+	struct cep_event in[13], out[13];
+	uint32_t next_in = 0, next_out = 0;
+	unsigned n, k, sizes[] = { 3, 7, 1, 13, 5, 8, 2 };
+
+	ck_assert_int_eq(cep_ring_create(name, 16, &r), 0);
+	/* Batches of sizes prime to the capacity put every seam of the
+	 * wrap-around in the middle of a batch sooner or later. */
+	for (unsigned i = 0; next_out < 16 * 2000; i++) {
+		n = sizes[i % 7];
+		fill(in, n, next_in);
+		k = cep_ring_enqueue_burst(r, in, n);
+		next_in += k;
+		n = sizes[(i + 3) % 7];
+		k = cep_ring_dequeue_burst(r, out, n);
+		for (unsigned j = 0; j < k; j++)
+			ck_assert_msg(is_event(&out[j], next_out + j),
+				      "record %u damaged or out of order",
+				      next_out + j);
+		next_out += k;
+	}
+	ck_assert_uint_ge(next_in, next_out);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_enqueue_makes_no_wake_call_while_consumer_is_awake)
+{
+	const char *name = ring_name("nowake");
+	struct cep_ring *r;
+	struct cep_ring_shm *shm;
+	struct cep_event ev[4];
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	shm = map_header(name);
+	fill(ev, 4, 0);
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_uint_eq(cep_ring_enqueue_burst(r, ev, 4), 4);
+		ck_assert_uint_eq(cep_ring_dequeue_burst(r, ev, 4), 4);
+	}
+	/* The futex words are bumped only before a FUTEX_WAKE. */
+	ck_assert_uint_eq(shm->cons_wait.futex, 0);
+	ck_assert_uint_eq(shm->prod_wait.futex, 0);
+	unmap_header(shm);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* --- overflow policies ------------------------------------------------------ */
+
+START_TEST(ring_drop_policy_counts_what_does_not_fit)
+{
+	const char *name = ring_name("drop");
+	struct cep_ring *r;
+	struct cep_event in[16], out[16];
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	fill(in, 16, 0);
+	ck_assert_int_eq(cep_ring_enqueue_policy(r, in, 5, CEP_OVERFLOW_DROP),
+			 5);
+	ck_assert_int_eq(
+		cep_ring_enqueue_policy(r, in + 5, 5, CEP_OVERFLOW_DROP), 3);
+	ck_assert_int_eq(
+		cep_ring_enqueue_policy(r, in + 10, 6, CEP_OVERFLOW_DROP), 0);
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.dropped, 2 + 6);
+	ck_assert_uint_eq(st.enqueued, 8);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(r, out, 16), 8);
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert(is_event(&out[i], i));
+	ck_assert_int_eq(cep_ring_enqueue_policy(r, in, 1, 7), -EINVAL);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+struct drain_arg {
+	struct cep_ring *r;
+	uint32_t expect;   /* records the producer will send */
+	uint32_t got;      /* records read in order */
+	int bad;           /* first wrong sequence number + 1, or 0 */
+	int closed_seen;   /* 1 when wait returned -CEP_ECLOSED */
+	useconds_t pause;  /* sleep between bursts: a slow consumer */
+	unsigned max_burst;
+};
+
+static void *drain(void *p)
+{
+	struct drain_arg *a = p;
+	struct cep_event out[128];
+	unsigned seed = 7, want, k;
+	int n;
+
+	for (;;) {
+		n = cep_ring_wait(a->r, 10000);
+		if (n == -CEP_ECLOSED) {
+			a->closed_seen = 1;
+			break;
+		}
+		if (n <= 0)
+			break;
+		want = 1 + (unsigned)rand_r(&seed) % a->max_burst;
+		k = cep_ring_dequeue_burst(a->r, out, want);
+		for (unsigned i = 0; i < k; i++) {
+			if (!a->bad && !is_event(&out[i], a->got))
+				a->bad = (int)a->got + 1;
+			a->got++;
+		}
+		if (a->pause)
+			usleep(a->pause);
+	}
+	return NULL;
+}
+
+START_TEST(ring_block_policy_waits_for_the_consumer_and_loses_nothing)
+{
+	const char *name = ring_name("block");
+	struct cep_ring *r;
+	struct cep_event in[50];
+	struct cep_ring_stats st;
+	struct drain_arg a = { .expect = 3000, .pause = 200, .max_burst = 7 };
+	pthread_t th;
+
+	ck_assert_int_eq(cep_ring_create(name, 16, &r), 0);
+	a.r = r;
+	ck_assert_int_eq(pthread_create(&th, NULL, drain, &a), 0);
+	/* Batches larger than the ring go in by pieces. */
+	for (uint32_t seq = 0; seq < a.expect; seq += 50) {
+		fill(in, 50, seq);
+		ck_assert_int_eq(
+			cep_ring_enqueue_policy(r, in, 50, CEP_OVERFLOW_BLOCK),
+			50);
+	}
+	cep_ring_close(r);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(a.bad, 0);
+	ck_assert_uint_eq(a.got, a.expect);
+	ck_assert_int_eq(a.closed_seen, 1);
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_eq(st.enqueued, a.expect);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* --- waiting and closing ---------------------------------------------------- */
+
+START_TEST(ring_wait_times_out_when_nothing_arrives)
+{
+	const char *name = ring_name("timeout");
+	struct cep_ring *r;
+	uint64_t t0;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(cep_ring_wait(r, 50), 0);
+	ck_assert_uint_ge(now_ms() - t0, 49);
+	ck_assert_uint_lt(now_ms() - t0, 2000);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+struct waiter_arg {
+	struct cep_ring *r;
+	int rc;
+};
+
+static void *wait_forever(void *p)
+{
+	struct waiter_arg *a = p;
+
+	a->rc = cep_ring_wait(a->r, -1);
+	return NULL;
+}
+
+START_TEST(ring_wait_sleeps_until_the_producer_enqueues)
+{
+	const char *name = ring_name("wake");
+	struct cep_ring *prod, *cons;
+	struct cep_ring_shm *shm;
+	struct waiter_arg a = { .rc = -1 };
+	struct cep_event ev[3];
+	pthread_t th;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &prod), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &cons), 0);
+	shm = map_header(name);
+	a.r = cons;
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_forever, &a), 0);
+	/* Give the consumer time to spin out and go to sleep. */
+	for (int i = 0; i < 200 && !__atomic_load_n(&shm->cons_wait.sleeping,
+						      __ATOMIC_RELAXED);
+	     i++)
+		usleep(1000);
+	ck_assert_uint_eq(__atomic_load_n(&shm->cons_wait.sleeping,
+					  __ATOMIC_RELAXED),
+			  1);
+	fill(ev, 3, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(prod, ev, 3), 3);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(a.rc, 3);
+	ck_assert_uint_eq(
+		__atomic_load_n(&shm->cons_wait.futex, __ATOMIC_RELAXED), 1);
+	unmap_header(shm);
+	cep_ring_destroy(cons);
+	cep_ring_destroy(prod);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_wait_after_close_returns_eclosed_once_drained)
+{
+	const char *name = ring_name("close");
+	struct cep_ring *r;
+	struct cep_event in[3], out[3];
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	fill(in, 3, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, in, 3), 3);
+	cep_ring_close(r);
+	cep_ring_close(r);
+	cep_ring_stats(r, &st);
+	ck_assert_int_eq(st.closed, 1);
+	ck_assert_int_eq(cep_ring_wait(r, -1), 3);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(r, out, 2), 2);
+	ck_assert_int_eq(cep_ring_wait(r, 0), 1);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(r, out + 2, 2), 1);
+	ck_assert_int_eq(cep_ring_wait(r, 0), -CEP_ECLOSED);
+	ck_assert_int_eq(cep_ring_wait(r, -1), -CEP_ECLOSED);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert(is_event(&out[i], i));
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_close_wakes_a_sleeping_consumer)
+{
+	const char *name = ring_name("closewake");
+	struct cep_ring *r;
+	struct waiter_arg a = { .rc = 0 };
+	pthread_t th;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	a.r = r;
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_forever, &a), 0);
+	usleep(20000);
+	cep_ring_close(r);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(a.rc, -CEP_ECLOSED);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* --- producer death ----------------------------------------------------------- */
+
+/* The child: attach by name, enqueue forever, report each commit. */
+static void __attribute__((noreturn)) produce_forever(const char *name, int fd)
+{
+	struct cep_ring *r;
+	struct cep_event batch[64];
+	unsigned seed = (unsigned)getpid(), k;
+	uint32_t seq = 0;
+
+	/* Never outlive a test process that failed or timed out. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(5);
+	if (cep_ring_attach(name, &r))
+		_exit(2);
+	for (;;) {
+		k = 1 + (unsigned)rand_r(&seed) % 64;
+		fill(batch, k, seq);
+		if (cep_ring_enqueue_policy(r, batch, k, CEP_OVERFLOW_BLOCK) !=
+		    (int)k)
+			_exit(3);
+		seq += k;
+		if (write(fd, &seq, sizeof seq) != sizeof seq)
+			_exit(4);
+	}
+}
+
+START_TEST(ring_keeps_committed_records_when_the_producer_is_killed)
+{
+	const char *name = ring_name("kill");
+	struct cep_ring *r, *again;
+	struct cep_event out[64];
+	struct cep_ring_stats st;
+	uint32_t expect = 0, reported = 0, v;
+	int fds[2], status, n;
+	unsigned k;
+	pid_t pid;
+
+	ck_assert_int_eq(cep_ring_create(name, 1024, &r), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		produce_forever(name, fds[1]);
+	}
+	close(fds[1]);
+
+	/* Consume while the producer runs, then kill it mid-stream. */
+	while (expect < 200000) {
+		n = cep_ring_wait(r, 5000);
+		ck_assert_int_gt(n, 0);
+		k = cep_ring_dequeue_burst(r, out, 64);
+		for (unsigned i = 0; i < k; i++, expect++)
+			ck_assert_msg(is_event(&out[i], expect),
+				      "record %u damaged or out of order",
+				      expect);
+	}
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	while (read(fds[0], &v, sizeof v) == sizeof v)
+		reported = v;
+	close(fds[0]);
+
+	/* Every committed record is still there, once, in order. */
+	while ((n = cep_ring_wait(r, 0)) > 0) {
+		k = cep_ring_dequeue_burst(r, out, 64);
+		for (unsigned i = 0; i < k; i++, expect++)
+			ck_assert_msg(is_event(&out[i], expect),
+				      "record %u damaged or out of order",
+				      expect);
+	}
+	ck_assert_int_eq(n, 0); /* empty, and not closed */
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.enqueued, expect);
+	ck_assert_uint_eq(st.dequeued, expect);
+	ck_assert_uint_ge(expect, reported);
+	/* The batch that crossed 200000 may have been killed before its
+	 * report; every earlier one was reported. */
+	ck_assert_uint_ge(reported + 64, 200000);
+
+	/* A restarted producer continues at the committed tail. */
+	ck_assert_int_eq(cep_ring_attach(name, &again), 0);
+	fill(out, 10, expect);
+	ck_assert_int_eq(cep_ring_enqueue_policy(again, out, 10,
+						 CEP_OVERFLOW_BLOCK),
+			 10);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(r, out, 64), 10);
+	for (unsigned i = 0; i < 10; i++)
+		ck_assert(is_event(&out[i], expect + i));
+	cep_ring_destroy(again);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* --- stress ------------------------------------------------------------------- */
+
+#define STRESS_RECORDS 2000000u
+
+struct stress_prod {
+	struct cep_ring *r;
+	uint32_t count;
+	int rc;
+};
+
+static void *stress_producer(void *p)
+{
+	struct stress_prod *a = p;
+	struct cep_event batch[97];
+	unsigned seed = 12345, k;
+	uint32_t seq = 0;
+
+	while (seq < a->count) {
+		k = 1 + (unsigned)rand_r(&seed) % 97;
+		if (k > a->count - seq)
+			k = a->count - seq;
+		fill(batch, k, seq);
+		/* Alternate burst + block so both paths see a full ring. */
+		if (seq & 1) {
+			a->rc = cep_ring_enqueue_policy(a->r, batch, k,
+							CEP_OVERFLOW_BLOCK);
+			if (a->rc != (int)k)
+				return NULL;
+			seq += k;
+		} else {
+			seq += cep_ring_enqueue_burst(a->r, batch, k);
+		}
+	}
+	cep_ring_close(a->r);
+	a->rc = 0;
+	return NULL;
+}
+
+START_TEST(ring_stress_threads_move_two_million_records_in_order)
+{
+	const char *name = ring_name("stress");
+	struct cep_ring *prod, *cons;
+	struct stress_prod pa = { .count = STRESS_RECORDS, .rc = -1 };
+	struct drain_arg ca = { .expect = STRESS_RECORDS, .max_burst = 97 };
+	struct cep_ring_stats st;
+	pthread_t pt, ct;
+
+	/* Two handles, as a producer and a consumer process would have. */
+	ck_assert_int_eq(cep_ring_create(name, 256, &cons), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &prod), 0);
+	pa.r = prod;
+	ca.r = cons;
+	ck_assert_int_eq(pthread_create(&ct, NULL, drain, &ca), 0);
+	ck_assert_int_eq(pthread_create(&pt, NULL, stress_producer, &pa), 0);
+	ck_assert_int_eq(pthread_join(pt, NULL), 0);
+	ck_assert_int_eq(pthread_join(ct, NULL), 0);
+	ck_assert_int_eq(pa.rc, 0);
+	ck_assert_msg(ca.bad == 0, "record %d damaged or out of order",
+		      ca.bad - 1);
+	ck_assert_uint_eq(ca.got, STRESS_RECORDS);
+	ck_assert_int_eq(ca.closed_seen, 1);
+	cep_ring_stats(cons, &st);
+	ck_assert_uint_eq(st.enqueued, STRESS_RECORDS);
+	ck_assert_uint_eq(st.dequeued, STRESS_RECORDS);
+	ck_assert_uint_eq(st.dropped, 0);
+	cep_ring_destroy(prod);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+static Suite *ring_suite(void)
+{
+	Suite *s = suite_create("ring");
+	TCase *tc = tcase_create("core");
+	TCase *slow = tcase_create("concurrency");
+
+	tcase_add_unchecked_fixture(tc, NULL, unlink_leftovers);
+	tcase_add_test(tc, ring_create_then_attach_shares_records);
+	tcase_add_test(tc, ring_attach_to_missing_segment_fails_with_enoent);
+	tcase_add_test(tc, ring_name_without_slash_names_the_same_segment);
+	tcase_add_test(tc, ring_create_refuses_capacity_not_power_of_two);
+	tcase_add_test(tc, ring_create_replaces_an_existing_segment);
+	tcase_add_test(tc, ring_attach_with_wrong_magic_fails_with_eversion);
+	tcase_add_test(tc, ring_attach_with_wrong_version_fails_with_eversion);
+	tcase_add_test(tc,
+		       ring_attach_with_wrong_record_size_fails_with_eversion);
+	tcase_add_test(
+		tc, ring_attach_with_capacity_beyond_segment_fails_with_emalformed);
+	tcase_add_test(tc,
+		       ring_attach_to_a_too_small_segment_fails_with_eversion);
+	tcase_add_test(tc, ring_enqueue_burst_when_full_takes_none);
+	tcase_add_test(tc, ring_dequeue_burst_when_empty_takes_none);
+	tcase_add_test(tc, ring_bulk_moves_all_or_nothing);
+	tcase_add_test(tc,
+		       ring_wraps_around_many_laps_keeping_order_and_content);
+	tcase_add_test(tc,
+		       ring_enqueue_makes_no_wake_call_while_consumer_is_awake);
+	tcase_add_test(tc, ring_drop_policy_counts_what_does_not_fit);
+	tcase_add_test(tc, ring_wait_times_out_when_nothing_arrives);
+	tcase_add_test(tc, ring_wait_after_close_returns_eclosed_once_drained);
+	suite_add_tcase(s, tc);
+
+	/* Generous limits: ThreadSanitizer makes these several times slower;
+	 * a lost wake-up shows as a timeout. */
+	tcase_set_timeout(slow, 120);
+	tcase_add_unchecked_fixture(slow, NULL, unlink_leftovers);
+	tcase_add_test(slow,
+		       ring_block_policy_waits_for_the_consumer_and_loses_nothing);
+	tcase_add_test(slow, ring_wait_sleeps_until_the_producer_enqueues);
+	tcase_add_test(slow, ring_close_wakes_a_sleeping_consumer);
+	tcase_add_test(slow,
+		       ring_keeps_committed_records_when_the_producer_is_killed);
+	tcase_add_test(slow, ring_stress_threads_move_two_million_records_in_order);
+	suite_add_tcase(s, slow);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	runner_pid = getpid();
+	sr = srunner_create(ring_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
