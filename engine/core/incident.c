@@ -310,9 +310,29 @@ static void assign_id(struct cep_incidents *t, struct cep_incident *inc)
 		 (unsigned)inc->priority, year, n);
 }
 
+/* A detection rule without group-by leaves the key empty; its entity is
+ * then the event's source address (or its indicator, or its source), so
+ * that hits about different hosts stay different incidents. */
+static void entity_key(const struct cep_signal *s, char key[CEP_SIGNAL_KEY_MAX])
+{
+	char ip[CEP_IP_STRLEN];
+
+	if (s->key[0])
+		memcpy(key, s->key, CEP_SIGNAL_KEY_MAX);
+	else if (s->ev.src_af)
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "src_ip=%s",
+			 cep_ip_format(s->ev.src_af, s->ev.src_ip, ip));
+	else if (s->ev.indicator[0])
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "indicator=%s", s->ev.indicator);
+	else
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "source=%s", s->ev.source);
+}
+
 int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 {
-	uint64_t h = hash_of(s->rule_id, s->key);
+	char key[CEP_SIGNAL_KEY_MAX];
+	entity_key(s, key);
+	uint64_t h = hash_of(s->rule_id, key);
 	size_t slot = h & (t->nslots - 1);
 	struct cep_incident *inc = NULL;
 	size_t idx = 0;
@@ -320,7 +340,7 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 	while (t->slots[slot]) {
 		idx = t->slots[slot] - 1;
 		struct cep_incident *c = at(t, idx);
-		if (strcmp(c->rule_id, s->rule_id) == 0 && strcmp(c->key, s->key) == 0) {
+		if (strcmp(c->rule_id, s->rule_id) == 0 && strcmp(c->key, key) == 0) {
 			inc = c;
 			break;
 		}
@@ -347,7 +367,7 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		memset(inc, 0, sizeof *inc);
 		memcpy(inc->rule_id, s->rule_id, sizeof inc->rule_id);
 		memcpy(inc->title, s->title, sizeof inc->title);
-		memcpy(inc->key, s->key, sizeof inc->key);
+		memcpy(inc->key, key, sizeof inc->key);
 		inc->status = CEP_INCIDENT_OPEN;
 		inc->first_seen = s->first_ts;
 		inc->sector = s->ev.sector;

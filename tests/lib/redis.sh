@@ -36,24 +36,26 @@ redis_start() {
 			kill -0 "$REDIS_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill "$REDIS_PID" 2>/dev/null
-		wait "$REDIS_PID" 2>/dev/null
+		kill "$REDIS_PID" 2>/dev/null || true
+		wait "$REDIS_PID" 2>/dev/null || true
 	done
 }
 
 redis_stop() {
 	if [ -n "${REDIS_PID:-}" ]; then
-		kill "$REDIS_PID" 2>/dev/null
+		# Callers may run under set -e: a server that is already gone
+		# must not end them.
+		kill "$REDIS_PID" 2>/dev/null || true
 		local i
 		for i in $(seq 1 50); do
 			kill -0 "$REDIS_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -9 "$REDIS_PID" 2>/dev/null
-		wait "$REDIS_PID" 2>/dev/null
+		kill -9 "$REDIS_PID" 2>/dev/null || true
+		wait "$REDIS_PID" 2>/dev/null || true
 		REDIS_PID=
 	fi
-	[ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
+	if [ -n "${REDIS_DIR:-}" ]; then rm -rf "$REDIS_DIR"; fi
 	REDIS_DIR=
 	return 0
 }

@@ -10,7 +10,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-badinput.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 "$BIN/ceptor-gen" scan "$WORK/scan.pcap" --src 198.51.100.99 --dst 192.0.2.1 \
-	--ports 25 --noise 50 --seed 5 2>/dev/null
+	--ports 25 --start-port 1000 --noise 50 --seed 5 2>/dev/null
 
 # A feed with broken lines between good ones.
 "$BIN/ceptor-pcap" -r "$WORK/scan.pcap" --dump >"$WORK/good.jsonl"
@@ -33,7 +33,7 @@ echo "  ok: feed errors name file and line"
 # The engine still finds the scan in the mixed feed.
 "$BIN/ceptord" --once --rules rules/default --feed "jsonl:$WORK/mixed.jsonl" \
 	--redis none --stdout --spool "$WORK/spool" >"$WORK/out.jsonl" 2>"$WORK/engine.err"
-expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents") | .count' "$WORK/out.jsonl")" \
+expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="ceptor-portscan-tcp") | .count' "$WORK/out.jsonl")" \
 	25 "scan found despite bad rows"
 
 # A capture cut in the middle of a record: the packets before it are kept.

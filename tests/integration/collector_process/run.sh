@@ -16,8 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN/ceptor-gen" scan "$WORK/scan.pcap" --src 203.0.113.66 --dst 192.0.2.20 \
-	--ports 30 --noise 200 --seed 3 2>/dev/null
+"$BIN/ceptor-gen" scan "$WORK/scan.pcap" --src 198.51.100.66 --dst 192.0.2.20 \
+	--ports 30 --start-port 1000 --noise 200 --seed 3 2>/dev/null
 
 "$BIN/ceptord" --once --rules rules/default --ring "$RING" --redis none \
 	--stdout --spool "$WORK/spool" >"$WORK/out.jsonl" 2>"$WORK/engine.log" &
@@ -38,10 +38,10 @@ kill -0 "$ENGINE_PID" 2>/dev/null && fail "ceptord did not end after the ring cl
 wait "$ENGINE_PID" || fail "ceptord failed: $(cat "$WORK/engine.log")"
 ENGINE_PID=
 
-expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents") | .entity' "$WORK/out.jsonl")" \
-	203.0.113.66 "scanner found through the process ring"
-expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents") | .count' "$WORK/out.jsonl")" \
+expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="ceptor-portscan-tcp") | .entity' "$WORK/out.jsonl")" \
+	198.51.100.66 "scanner found through the process ring"
+expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="ceptor-portscan-tcp") | .count' "$WORK/out.jsonl")" \
 	30 "distinct ports"
-expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents") | .sources[0].name' "$WORK/out.jsonl")" \
+expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="ceptor-portscan-tcp") | .sources[0].name' "$WORK/out.jsonl")" \
 	tap-proc "the collector's source name"
 echo "collector_process: all checks passed"

@@ -1,0 +1,343 @@
+/*
+ * pcap_decode.c - link layer -> VLAN -> IP -> transport, by hand.
+ *
+ * Every step checks the bytes it needs against `end` (pkt + caplen) before
+ * it reads them; when they are missing, the step sets CEP_EV_TRUNCATED and
+ * returns what it has.  Multi-byte fields are read with explicit byte loads
+ * (no casts of the packet pointer), so alignment never matters and UBSan
+ * has nothing to say.
+ */
+#include "collectors/pcap/pcap_decode.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ceptor/error.h"
+
+/* Link types by number, so the decoder does not depend on which DLT_*
+ * macros the installed pcap headers define. */
+#define LT_NULL 0
+#define LT_EN10MB 1
+#define LT_RAW_A 12
+#define LT_RAW_B 14
+#define LT_RAW 101
+#define LT_LOOP 108
+#define LT_LINUX_SLL 113
+#define LT_IPV4 228
+#define LT_IPV6 229
+#define LT_LINUX_SLL2 276
+
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86DD
+#define ETH_8021Q 0x8100
+#define ETH_8021AD 0x88A8
+#define ETH_QINQ_OLD1 0x9100
+#define ETH_QINQ_OLD2 0x9200
+
+/* IP protocol and IPv6 next-header numbers. */
+#define P_HOPOPTS 0
+#define P_ICMP 1
+#define P_TCP 6
+#define P_UDP 17
+#define P_DCCP 33
+#define P_ROUTING 43
+#define P_FRAGMENT 44
+#define P_AH 51
+#define P_ICMPV6 58
+#define P_DSTOPTS 60
+#define P_SCTP 132
+#define P_UDPLITE 136
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+int cep_pcap_linktype_supported(int linktype)
+{
+	switch (linktype & CEP_PCAP_LINKTYPE_MASK) {
+	case LT_NULL: case LT_EN10MB: case LT_RAW_A: case LT_RAW_B:
+	case LT_RAW: case LT_LOOP: case LT_LINUX_SLL: case LT_IPV4:
+	case LT_IPV6: case LT_LINUX_SLL2:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Ports, flags, ICMP type/code of the transport header at p. */
+static void decode_l4(const uint8_t *p, const uint8_t *end,
+		      struct cep_event *ev)
+{
+	size_t have = (size_t)(end - p);
+	size_t need;
+
+	switch (ev->proto) {
+	case P_TCP:
+		need = 20;
+		break;
+	case P_UDP: case P_UDPLITE:
+		need = 8;
+		break;
+	case P_SCTP: case P_DCCP:
+		need = 12;
+		break;
+	case P_ICMP: case P_ICMPV6:
+		need = 4;
+		if (have >= 2) {
+			ev->icmp_type = p[0];
+			ev->icmp_code = p[1];
+		}
+		if (have < need)
+			ev->flags |= CEP_EV_TRUNCATED;
+		return;
+	default:
+		return;
+	}
+	if (have >= 4) {
+		ev->src_port = be16(p);
+		ev->dst_port = be16(p + 2);
+	}
+	if (ev->proto == P_TCP && have >= 14)
+		ev->tcp_flags = p[13];
+	if (have < need)
+		ev->flags |= CEP_EV_TRUNCATED;
+}
+
+static int decode_ipv4(const uint8_t *p, const uint8_t *end,
+		       struct cep_event *ev)
+{
+	size_t have = (size_t)(end - p);
+	unsigned ihl, tot, frag;
+
+	if (have < 1) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	if ((p[0] >> 4) != 4)
+		return -CEP_EMALFORMED;
+	ihl = (unsigned)(p[0] & 0x0f) * 4;
+	if (ihl < 20)
+		return -CEP_EMALFORMED;
+	if (have >= 4) {
+		tot = be16(p + 2);
+		if (tot < ihl)
+			return -CEP_EMALFORMED;
+	}
+	if (have >= 10)
+		ev->proto = p[9];
+	if (have >= 16) {
+		memcpy(ev->src_ip, p + 12, 4);
+		ev->src_af = CEP_AF_INET;
+	}
+	if (have >= 20) {
+		memcpy(ev->dst_ip, p + 16, 4);
+		ev->dst_af = CEP_AF_INET;
+	}
+	if (have < ihl) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		/* The fragment field sits in the fixed part; read it anyway. */
+		if (have >= 8 && (be16(p + 6) & 0x3fff))
+			ev->flags |= CEP_EV_FRAGMENT;
+		return 0;
+	}
+	frag = be16(p + 6);
+	if (frag & 0x3fff) { /* MF set, or a non-zero offset */
+		ev->flags |= CEP_EV_FRAGMENT;
+		if (frag & 0x1fff)
+			return 0; /* not the first fragment: no transport header */
+	}
+	decode_l4(p + ihl, end, ev);
+	return 0;
+}
+
+static int decode_ipv6(const uint8_t *p, const uint8_t *end,
+		       struct cep_event *ev)
+{
+	size_t have = (size_t)(end - p);
+	unsigned nh;
+
+	if (have < 1) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	if ((p[0] >> 4) != 6)
+		return -CEP_EMALFORMED;
+	if (have >= 7)
+		ev->proto = p[6];
+	if (have >= 24) {
+		memcpy(ev->src_ip, p + 8, 16);
+		ev->src_af = CEP_AF_INET6;
+	}
+	if (have >= 40) {
+		memcpy(ev->dst_ip, p + 24, 16);
+		ev->dst_af = CEP_AF_INET6;
+	}
+	if (have < 40) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	nh = p[6];
+	p += 40;
+	/* Each extension header is at least 8 bytes long, so the walk ends. */
+	for (;;) {
+		size_t len;
+
+		ev->proto = (uint8_t)nh;
+		if (nh != P_HOPOPTS && nh != P_ROUTING && nh != P_DSTOPTS &&
+		    nh != P_FRAGMENT && nh != P_AH)
+			break; /* upper layer, ESP, no-next-header or unknown */
+		have = (size_t)(end - p);
+		if (have < 2) {
+			ev->flags |= CEP_EV_TRUNCATED;
+			return 0;
+		}
+		if (nh == P_FRAGMENT) {
+			unsigned off;
+
+			if (have < 8) {
+				ev->flags |= CEP_EV_TRUNCATED;
+				ev->proto = p[0];
+				return 0;
+			}
+			off = be16(p + 2);
+			ev->flags |= CEP_EV_FRAGMENT;
+			if (off & 0xfff8) { /* not the first fragment */
+				ev->proto = p[0];
+				return 0;
+			}
+			len = 8;
+		} else if (nh == P_AH) {
+			len = ((size_t)p[1] + 2) * 4;
+		} else {
+			len = ((size_t)p[1] + 1) * 8;
+		}
+		nh = p[0];
+		if (have < len) {
+			ev->proto = (uint8_t)nh;
+			ev->flags |= CEP_EV_TRUNCATED;
+			return 0;
+		}
+		p += len;
+	}
+	decode_l4(p, end, ev);
+	return 0;
+}
+
+/* Dispatch on an ethertype after any VLAN tags; non-IP decodes to nothing. */
+static int decode_ethertype(unsigned type, const uint8_t *p,
+			    const uint8_t *end, struct cep_event *ev)
+{
+	int vlan_seen = 0;
+
+	while (type == ETH_8021Q || type == ETH_8021AD ||
+	       type == ETH_QINQ_OLD1 || type == ETH_QINQ_OLD2) {
+		if (end - p < 4) {
+			ev->flags |= CEP_EV_TRUNCATED;
+			return 0;
+		}
+		if (!vlan_seen) {
+			ev->vlan = be16(p) & 0x0fff;
+			vlan_seen = 1;
+		}
+		type = be16(p + 2);
+		p += 4;
+	}
+	if (type == ETH_IPV4)
+		return decode_ipv4(p, end, ev);
+	if (type == ETH_IPV6)
+		return decode_ipv6(p, end, ev);
+	return 0;
+}
+
+/* IP version from the first nibble, for link types without a type field. */
+static int decode_raw(const uint8_t *p, const uint8_t *end,
+		      struct cep_event *ev, int want)
+{
+	int v;
+
+	if (p >= end) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	v = p[0] >> 4;
+	if (want && v != want)
+		return -CEP_EMALFORMED;
+	if (v == 4)
+		return decode_ipv4(p, end, ev);
+	if (v == 6)
+		return decode_ipv6(p, end, ev);
+	return -CEP_EMALFORMED;
+}
+
+/* BSD address families as they appear in DLT_NULL / DLT_LOOP headers. */
+static int decode_null(uint32_t af, const uint8_t *p, const uint8_t *end,
+		       struct cep_event *ev)
+{
+	switch (af) {
+	case 2:
+		return decode_ipv4(p, end, ev);
+	case 10: case 24: case 28: case 30:
+		return decode_ipv6(p, end, ev);
+	default:
+		return 0;
+	}
+}
+
+int cep_pcap_decode(const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
+		    int linktype, struct cep_event *ev)
+{
+	const uint8_t *end = pkt + caplen;
+	uint32_t af;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = CEP_KIND_PACKET;
+	ev->type = CEP_TYPE_TRAFFIC;
+	ev->bytes = wirelen;
+	ev->packets = 1;
+
+	switch (linktype & CEP_PCAP_LINKTYPE_MASK) {
+	case LT_EN10MB:
+		if (caplen < 14)
+			break;
+		return decode_ethertype(be16(pkt + 12), pkt + 14, end, ev);
+	case LT_LINUX_SLL:
+		if (caplen < 16)
+			break;
+		return decode_ethertype(be16(pkt + 14), pkt + 16, end, ev);
+	case LT_LINUX_SLL2:
+		if (caplen < 20)
+			break;
+		return decode_ethertype(be16(pkt), pkt + 20, end, ev);
+	case LT_RAW_A: case LT_RAW_B: case LT_RAW:
+		return decode_raw(pkt, end, ev, 0);
+	case LT_IPV4:
+		return decode_raw(pkt, end, ev, 4);
+	case LT_IPV6:
+		return decode_raw(pkt, end, ev, 6);
+	case LT_NULL:
+		if (caplen < 4)
+			break;
+		/* Host byte order of the writer: a family fits in 16 bits,
+		 * so a value that does not was written the other way round. */
+		af = le32(pkt);
+		if (af > 0xffff)
+			af = __builtin_bswap32(af);
+		return decode_null(af, pkt + 4, end, ev);
+	case LT_LOOP:
+		if (caplen < 4)
+			break;
+		af = __builtin_bswap32(le32(pkt));
+		return decode_null(af, pkt + 4, end, ev);
+	default:
+		return -EPROTONOSUPPORT;
+	}
+	ev->flags |= CEP_EV_TRUNCATED; /* the link header itself is cut */
+	return 0;
+}

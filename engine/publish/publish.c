@@ -1,0 +1,850 @@
+/*
+ * publish.c - the Redis Streams publisher (see include/ceptor/publish.h).
+ *
+ * Each message is formatted once, at add(), as the RESP bytes of its XADD
+ * command and appended to the arena; the index `ents` records where each
+ * one starts.  Consecutive messages are contiguous, so a whole batch leaves
+ * with one send(2) loop straight from the arena, and hiredis is used only
+ * to connect and to parse replies (redisGetReply).  Writing ourselves with
+ * MSG_NOSIGNAL also means a Redis that dies can never raise SIGPIPE, so the
+ * module changes no process-wide signal setting.
+ *
+ * The queue, as indices into ents:
+ *
+ *   0 .. acked_i        replies read; reclaimed by compact()
+ *   acked_i .. sent_i   written, replies pending (at most two batches)
+ *   sent_i .. nent      copied, not written
+ *
+ * batch_start is the first index of the batch written last: pump() reads
+ * replies only up to it, so one batch is always travelling while Redis
+ * answers the one before (the pipelining of DESIGN.md section 10).
+ *
+ * Outage path: conn_lost() moves every unacknowledged entry to the spool in
+ * order, except entries that came from the spool itself (they are still in
+ * the file, which is only truncated after a complete, acknowledged replay).
+ * While disconnected, each pump first spools the queue and only then tries
+ * to reconnect, so that after a reconnect the spool holds everything older
+ * than the queue and replaying it first keeps the order.
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ceptor/error.h"
+#include "ceptor/publish.h"
+#include "lib/log.h"
+#include "publish/spool.h"
+
+#define DEFAULT_BATCH 128u
+#define DEFAULT_CONNECT_MS 1000
+#define DEFAULT_COMMAND_MS 5000
+#define DEFAULT_RECONNECT_MS 1000
+#define DEFAULT_SPOOL_MAX (1ull << 30)
+
+struct ent {
+	size_t off;         /* start of the RESP command in the arena */
+	size_t len;
+	int from_spool;     /* already in the spool file: never spool again */
+};
+
+struct cep_publisher {
+	struct cep_redis_url url;
+	char where[300];          /* "host:port" for messages */
+	redisContext *c;          /* NULL while disconnected */
+	struct cep_spool *spool;  /* NULL without spool_dir */
+	unsigned batch;
+	int connect_ms, command_ms, reconnect_ms;
+	int attempted;
+	uint64_t last_attempt_ns;
+
+	char *arena;
+	size_t alen, acap;
+	struct ent *ents;
+	size_t nent, ecap;
+	size_t acked_i, sent_i, batch_start;
+
+	int spool_dirty;          /* appended since the last fsync */
+	int io_err;               /* first spool I/O error since last flush */
+	int outage_reported;      /* the connect failure was logged */
+	int loss_reported;        /* a loss was logged during this outage */
+	char refusal_logged[128]; /* the last error reply written to stderr */
+	uint64_t lost_mark, errors_mark;
+
+	/* Scratch for turning an entry back into strings for the spool. */
+	const char **sargv;
+	size_t *sargvlen;
+	size_t scap;
+
+	struct cep_publish_stats st;
+};
+
+/* --- URL -------------------------------------------------------------------- */
+
+static int url_fail(char *err, size_t errsize, const char *why)
+{
+	if (err && errsize)
+		snprintf(err, errsize, "%s", why);
+	return -CEP_ECONFIG;
+}
+
+static int parse_num(const char *s, size_t n, long max, long *out)
+{
+	long v = 0;
+	if (n == 0 || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cep_redis_url_parse(const char *url, struct cep_redis_url *out,
+			char *err, size_t errsize)
+{
+	const char *s, *end, *slash, *at, *host, *hend, *port = NULL;
+	long v;
+
+	memset(out, 0, sizeof *out);
+	out->port = 6379;
+	if (!url || !*url)
+		return url_fail(err, errsize, "empty URL");
+	s = url;
+	if (!strncmp(s, "redis://", 8))
+		s += 8;
+	else if (strstr(s, "://"))
+		return url_fail(err, errsize,
+				"only redis:// is supported (hiredis 0.14 has "
+				"no TLS, so no rediss://)");
+	end = s + strlen(s);
+	slash = strchr(s, '/');
+	if (!slash)
+		slash = end;
+	at = NULL;
+	for (const char *q = s; q < slash; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *colon = memchr(s, ':', (size_t)(at - s));
+		if (!colon)
+			return url_fail(err, errsize,
+					"credentials need a ':' "
+					"(redis://:PASSWORD@HOST or "
+					"redis://USER:PASSWORD@HOST)");
+		size_t ul = (size_t)(colon - s), pl = (size_t)(at - colon - 1);
+		if (ul >= sizeof out->user || pl >= sizeof out->pass)
+			return url_fail(err, errsize,
+					"user name or password too long");
+		memcpy(out->user, s, ul);
+		memcpy(out->pass, colon + 1, pl);
+		s = at + 1;
+	}
+	if (*s == '[') {
+		host = s + 1;
+		hend = memchr(host, ']', (size_t)(slash - host));
+		if (!hend)
+			return url_fail(err, errsize, "IPv6 address without ']'");
+		if (hend + 1 < slash) {
+			if (hend[1] != ':')
+				return url_fail(err, errsize,
+						"expected ':PORT' after ']'");
+			port = hend + 2;
+		}
+	} else {
+		host = s;
+		hend = slash;
+		const char *colon = NULL;
+		int ncolon = 0;
+		for (const char *q = s; q < slash; q++)
+			if (*q == ':') {
+				colon = q;
+				ncolon++;
+			}
+		if (ncolon > 1)
+			return url_fail(err, errsize,
+					"an IPv6 address needs brackets: "
+					"redis://[::1]:6379");
+		if (colon) {
+			hend = colon;
+			port = colon + 1;
+		}
+	}
+	if (hend == host)
+		return url_fail(err, errsize, "no host");
+	if ((size_t)(hend - host) >= sizeof out->host)
+		return url_fail(err, errsize, "host name too long");
+	memcpy(out->host, host, (size_t)(hend - host));
+	for (const char *q = out->host; *q; q++)
+		if (*q == ' ' || *q == '@' || *q == '/' || *q == '?')
+			return url_fail(err, errsize, "bad character in host");
+	if (port) {
+		if (parse_num(port, (size_t)(slash - port), 65535, &v) || v < 1)
+			return url_fail(err, errsize,
+					"port must be a number 1..65535");
+		out->port = (int)v;
+	}
+	if (slash < end && slash[1]) {
+		if (parse_num(slash + 1, (size_t)(end - slash - 1), INT_MAX, &v))
+			return url_fail(err, errsize,
+					"database must be a number (/0, /1 ...)");
+		out->db = (int)v;
+	}
+	return 0;
+}
+
+/* --- small helpers --------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct timeval ms_tv(int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+	return tv;
+}
+
+static void set_error(struct cep_publisher *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_error(struct cep_publisher *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->st.last_error, sizeof p->st.last_error, fmt, ap);
+	va_end(ap);
+}
+
+static int grow(void **buf, size_t *cap, size_t elem, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *b = realloc(*buf, n * elem);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = n;
+	return 0;
+}
+
+static char *put_uint(char *p, size_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *put_bulk(char *p, const char *s, size_t n)
+{
+	*p++ = '$';
+	p = put_uint(p, n);
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+static int send_all(int fd, const char *b, size_t len)
+{
+	while (len) {
+		ssize_t w = send(fd, b, len, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* --- the queue ------------------------------------------------------------ */
+
+/*
+ * Append XADD argv[0] * argv[1] argv[2] ... to the queue.  argvlen may be
+ * NULL (NUL-terminated strings).
+ */
+static int enqueue(struct cep_publisher *p, size_t argc,
+		   const char *const *argv, const size_t *argvlen,
+		   int from_spool)
+{
+	size_t need = 1 + 20 + 2 + (1 + 20 + 2 + 4 + 2) + (1 + 20 + 2 + 1 + 2);
+	for (size_t i = 0; i < argc; i++)
+		need += 1 + 20 + 2 + (argvlen ? argvlen[i] : strlen(argv[i])) +
+			2;
+	if (grow((void **)&p->arena, &p->acap, 1, p->alen + need) ||
+	    grow((void **)&p->ents, &p->ecap, sizeof *p->ents, p->nent + 1))
+		return -ENOMEM;
+	char *start = p->arena + p->alen, *w = start;
+	*w++ = '*';
+	w = put_uint(w, argc + 2);
+	*w++ = '\r';
+	*w++ = '\n';
+	w = put_bulk(w, "XADD", 4);
+	w = put_bulk(w, argv[0], argvlen ? argvlen[0] : strlen(argv[0]));
+	w = put_bulk(w, "*", 1);
+	for (size_t i = 1; i < argc; i++)
+		w = put_bulk(w, argv[i], argvlen ? argvlen[i] : strlen(argv[i]));
+	p->ents[p->nent].off = p->alen;
+	p->ents[p->nent].len = (size_t)(w - start);
+	p->ents[p->nent].from_spool = from_spool;
+	p->nent++;
+	p->alen += (size_t)(w - start);
+	return 0;
+}
+
+/* Read back the strings of an entry (stream, fields...) into sargv. */
+static int entry_strings(struct cep_publisher *p, const struct ent *e,
+			 size_t *argc_out)
+{
+	const char *q = p->arena + e->off, *end = q + e->len;
+	size_t n = 0, argc;
+
+	if (*q++ != '*')
+		abort();
+	while (*q != '\r')
+		n = n * 10 + (size_t)(*q++ - '0');
+	q += 2;
+	argc = n - 2; /* drop XADD and "*" */
+	if (argc > p->scap) {
+		const char **a = realloc(p->sargv, argc * sizeof *a);
+		if (!a)
+			return -ENOMEM;
+		p->sargv = a;
+		size_t *l = realloc(p->sargvlen, argc * sizeof *l);
+		if (!l)
+			return -ENOMEM;
+		p->sargvlen = l;
+		p->scap = argc;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		if (q >= end || *q++ != '$')
+			abort(); /* we wrote it: a broken invariant */
+		while (*q != '\r')
+			len = len * 10 + (size_t)(*q++ - '0');
+		q += 2;
+		if (i == 1 || i >= 3) {
+			p->sargv[k] = q;
+			p->sargvlen[k] = len;
+			k++;
+		}
+		q += len + 2;
+	}
+	*argc_out = argc;
+	return 0;
+}
+
+static void report_loss(struct cep_publisher *p, const char *why)
+{
+	if (p->loss_reported)
+		return;
+	p->loss_reported = 1;
+	cep_error("publisher: messages for Redis at %s are being LOST: %s",
+		  p->where, why);
+}
+
+/* Move entries [from, nent) to the spool (or count them lost); empty the
+ * queue. */
+static void spool_queue(struct cep_publisher *p, size_t from)
+{
+	for (size_t i = from; i < p->nent; i++) {
+		const struct ent *e = &p->ents[i];
+		size_t argc;
+		int rc;
+
+		if (e->from_spool)
+			continue;
+		if (!p->spool) {
+			p->st.lost++;
+			report_loss(p, "Redis is unreachable and no spool "
+				       "directory is configured");
+			continue;
+		}
+		rc = entry_strings(p, e, &argc);
+		if (rc == 0)
+			rc = cep_spool_append(p->spool, argc, p->sargv,
+					      p->sargvlen);
+		if (rc == 0) {
+			p->st.spooled++;
+			p->spool_dirty = 1;
+			continue;
+		}
+		p->st.lost++;
+		if (rc == -ENOSPC) {
+			set_error(p, "spool full: message lost");
+			continue; /* the spool has said so loudly */
+		}
+		if (!p->io_err)
+			p->io_err = rc;
+		set_error(p, "spool %s: %s", cep_spool_path(p->spool),
+			  cep_strerror(rc));
+		report_loss(p, p->st.last_error);
+	}
+	p->alen = 0;
+	p->nent = p->acked_i = p->sent_i = p->batch_start = 0;
+}
+
+/* Slide the unacknowledged part of the queue to the front. */
+static void compact(struct cep_publisher *p)
+{
+	if (p->acked_i == 0)
+		return;
+	if (p->acked_i == p->nent) {
+		p->alen = 0;
+		p->nent = p->acked_i = p->sent_i = p->batch_start = 0;
+		return;
+	}
+	if (p->acked_i < p->nent / 2)
+		return; /* not worth a move yet; amortised O(1) per message */
+	size_t base = p->ents[p->acked_i].off, keep = p->nent - p->acked_i;
+	memmove(p->arena, p->arena + base, p->alen - base);
+	p->alen -= base;
+	memmove(p->ents, p->ents + p->acked_i, keep * sizeof *p->ents);
+	for (size_t i = 0; i < keep; i++)
+		p->ents[i].off -= base;
+	p->sent_i -= p->acked_i;
+	p->batch_start = p->batch_start > p->acked_i
+				 ? p->batch_start - p->acked_i : 0;
+	p->nent = keep;
+	p->acked_i = 0;
+}
+
+/* --- the connection -------------------------------------------------------- */
+
+static void conn_lost(struct cep_publisher *p, const char *why)
+{
+	set_error(p, "connection to Redis at %s lost: %s", p->where, why);
+	if (!p->outage_reported) {
+		p->outage_reported = 1;
+		cep_warn("publisher: %s; spooling until it is back",
+			 p->st.last_error);
+	}
+	p->st.disconnects++;
+	redisFree(p->c);
+	p->c = NULL;
+	p->last_attempt_ns = now_ns();
+	spool_queue(p, p->acked_i);
+}
+
+/* One command at connect time (AUTH, SELECT); 0 or -CEP_EREDIS. */
+static int command(redisContext *c, int argc,
+		   const char **argv, char *why, size_t whysize)
+{
+	char *cmd = NULL;
+	redisReply *r = NULL;
+	int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+	int rc = -CEP_EREDIS;
+
+	if (len < 0) {
+		snprintf(why, whysize, "out of memory");
+		return -ENOMEM;
+	}
+	int w = send_all(c->fd, cmd, (size_t)len);
+	free(cmd);
+	if (w) {
+		snprintf(why, whysize, "%s", strerror(-w));
+		return rc;
+	}
+	if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
+		snprintf(why, whysize, "%s", c->errstr);
+		return rc;
+	}
+	if (r->type == REDIS_REPLY_ERROR)
+		snprintf(why, whysize, "%s %s", argv[0], r->str);
+	else
+		rc = 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+static int try_connect(struct cep_publisher *p)
+{
+	char why[160];
+	redisContext *c;
+
+	p->attempted = 1;
+	p->last_attempt_ns = now_ns();
+	c = redisConnectWithTimeout(p->url.host, p->url.port,
+				    ms_tv(p->connect_ms));
+	if (!c) {
+		set_error(p, "cannot connect to Redis at %s: out of memory",
+			  p->where);
+		return -ENOMEM;
+	}
+	if (c->err) {
+		snprintf(why, sizeof why, "%s", c->errstr);
+		goto fail;
+	}
+	/* hiredis 0.14 forgets the command timeout with every new socket
+	 * (redisReconnect included), so it is set after every connect. */
+	if (redisSetTimeout(c, ms_tv(p->command_ms)) != REDIS_OK) {
+		snprintf(why, sizeof why, "cannot set the timeout: %s",
+			 c->errstr);
+		goto fail;
+	}
+	redisEnableKeepAlive(c);
+	if (p->url.pass[0]) {
+		/* Redis 6 ACL form with a user, the classic form without. */
+		const char *av[3] = { "AUTH", p->url.user, p->url.pass };
+		int ac = 3;
+		if (!p->url.user[0]) {
+			av[1] = p->url.pass;
+			ac = 2;
+		}
+		if (command(c, ac, av, why, sizeof why))
+			goto fail;
+	}
+	if (p->url.db) {
+		char db[16];
+		snprintf(db, sizeof db, "%d", p->url.db);
+		const char *av[2] = { "SELECT", db };
+		if (command(c, 2, av, why, sizeof why))
+			goto fail;
+	}
+	p->c = c;
+	if (p->outage_reported)
+		cep_info("publisher: connected to Redis at %s again", p->where);
+	p->outage_reported = 0;
+	p->loss_reported = 0;
+	return 0;
+fail:
+	redisFree(c);
+	p->st.disconnects++;
+	set_error(p, "cannot connect to Redis at %s: %s", p->where, why);
+	if (!p->outage_reported) {
+		p->outage_reported = 1;
+		cep_warn("publisher: %s; %s", p->st.last_error,
+			 p->spool ? "spooling until it is back"
+				  : "no spool: messages will be lost");
+	}
+	return -CEP_EREDIS;
+}
+
+static int reconnect_due(const struct cep_publisher *p)
+{
+	if (!p->attempted || p->reconnect_ms < 0)
+		return 1;
+	return now_ns() - p->last_attempt_ns >=
+	       (uint64_t)p->reconnect_ms * 1000000ull;
+}
+
+/* Write every unsent entry; on failure the connection is dropped. */
+static int send_unsent(struct cep_publisher *p)
+{
+	if (p->sent_i == p->nent)
+		return 0;
+	size_t first = p->ents[p->sent_i].off;
+	size_t last = p->ents[p->nent - 1].off + p->ents[p->nent - 1].len;
+	int rc = send_all(p->c->fd, p->arena + first, last - first);
+	if (rc) {
+		char why[64];
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+			snprintf(why, sizeof why, "write blocked for %d ms",
+				 p->command_ms);
+		else
+			snprintf(why, sizeof why, "%s", strerror(-rc));
+		conn_lost(p, why);
+		return -CEP_EREDIS;
+	}
+	p->st.sent += p->nent - p->sent_i;
+	p->batch_start = p->sent_i;
+	p->sent_i = p->nent;
+	return 0;
+}
+
+static void refused(struct cep_publisher *p, const redisReply *r)
+{
+	p->st.errors++;
+	set_error(p, "Redis refused an XADD: %.*s", (int)r->len, r->str);
+	if (strcmp(p->refusal_logged, p->st.last_error)) {
+		snprintf(p->refusal_logged, sizeof p->refusal_logged, "%s",
+			 p->st.last_error);
+		cep_error("publisher: %s (message dropped; further refusals "
+			  "like it are only counted)", p->st.last_error);
+	}
+}
+
+/* Read replies until acked_i reaches upto. */
+static int read_replies(struct cep_publisher *p, size_t upto)
+{
+	while (p->acked_i < upto) {
+		redisReply *r = NULL;
+		if (redisGetReply(p->c, (void **)&r) != REDIS_OK || !r) {
+			char why[128];
+			if (p->c->err == REDIS_ERR_IO &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK))
+				snprintf(why, sizeof why,
+					 "no reply within %d ms", p->command_ms);
+			else
+				snprintf(why, sizeof why, "%s",
+					 p->c->errstr[0] ? p->c->errstr
+							 : "no reply");
+			conn_lost(p, why);
+			return -CEP_EREDIS;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			refused(p, r);
+		} else {
+			p->st.acked++;
+			if (p->ents[p->acked_i].from_spool)
+				p->st.replayed++;
+		}
+		freeReplyObject(r);
+		p->acked_i++;
+	}
+	compact(p);
+	return 0;
+}
+
+/* Send what is queued and read replies: all of them when final, else all
+ * but those of the batch just sent. */
+static int transfer(struct cep_publisher *p, int final)
+{
+	int rc = send_unsent(p);
+	if (rc)
+		return rc;
+	return read_replies(p, final ? p->nent : p->batch_start);
+}
+
+static int replay_record(void *arg, size_t argc, const char *const *argv,
+			 const size_t *argvlen)
+{
+	struct cep_publisher *p = arg;
+	if (argc < 3 || argc % 2 == 0)
+		return 0; /* not a message we wrote: skip it */
+	int rc = enqueue(p, argc, argv, argvlen, 1);
+	if (rc)
+		return rc;
+	if (p->nent - p->sent_i >= p->batch)
+		return transfer(p, 0);
+	return 0;
+}
+
+/* Replay the whole spool; truncate it once every record is acknowledged. */
+static int replay(struct cep_publisher *p)
+{
+	struct cep_spool_replay_result res;
+	uint64_t before = p->st.replayed;
+	int rc;
+
+	if (p->nent != 0)
+		abort(); /* the queue must have been spooled before connect */
+	rc = cep_spool_replay(p->spool, replay_record, p, &res);
+	if (rc == 0)
+		rc = transfer(p, 1);
+	if (rc) {
+		if (p->c) {
+			/* A spool read error with Redis up: drop what was
+			 * queued from the spool (it stays in the file) and
+			 * try the whole replay again at the next pump. */
+			if (!p->io_err)
+				p->io_err = rc;
+			set_error(p, "spool replay failed: %s",
+				  cep_strerror(rc));
+			transfer(p, 1);
+		}
+		return rc;
+	}
+	rc = cep_spool_truncate(p->spool);
+	if (rc) {
+		set_error(p, "spool truncate failed: %s", cep_strerror(rc));
+		if (!p->io_err)
+			p->io_err = rc;
+		return rc;
+	}
+	if (res.records)
+		cep_info("publisher: replayed %llu spooled messages to %s "
+			 "(%llu acknowledged)",
+			 (unsigned long long)res.records, p->where,
+			 (unsigned long long)(p->st.replayed - before));
+	return 0;
+}
+
+/*
+ * Move the queue along: reconnect (throttled) and replay when disconnected,
+ * then send and read replies.  Never fails: problems end in the spool, the
+ * counters and last_error.
+ */
+static void pump(struct cep_publisher *p, int final)
+{
+	if (!p->c) {
+		if (p->spool)
+			spool_queue(p, 0);
+		if (!reconnect_due(p) || try_connect(p)) {
+			if (!p->spool)
+				spool_queue(p, 0); /* counts them lost */
+			return;
+		}
+	}
+	if (p->spool && cep_spool_pending(p->spool) && p->nent == 0) {
+		if (replay(p))
+			return;
+	}
+	transfer(p, final);
+}
+
+/* --- public functions ----------------------------------------------------- */
+
+int cep_publisher_create(const struct cep_publish_config *cfg,
+			 struct cep_publisher **out)
+{
+	struct cep_publisher *p;
+	char why[160];
+	int rc;
+
+	*out = NULL;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	rc = cep_redis_url_parse(cfg->url, &p->url, why, sizeof why);
+	if (rc) {
+		cep_error("publisher: bad Redis URL \"%s\": %s",
+			  cfg->url && !strchr(cfg->url, '@') ? cfg->url : "...",
+			  why);
+		goto fail;
+	}
+	if (cfg->connect_timeout_ms < 0 || cfg->command_timeout_ms < 0) {
+		cep_error("publisher: timeouts must not be negative");
+		rc = -CEP_ECONFIG;
+		goto fail;
+	}
+	snprintf(p->where, sizeof p->where,
+		 strchr(p->url.host, ':') ? "[%s]:%d" : "%s:%d", p->url.host,
+		 p->url.port);
+	p->batch = cfg->batch ? cfg->batch : DEFAULT_BATCH;
+	p->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
+						: DEFAULT_CONNECT_MS;
+	p->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms
+						: DEFAULT_COMMAND_MS;
+	p->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms
+					    : DEFAULT_RECONNECT_MS;
+	if (cfg->spool_dir) {
+		rc = cep_spool_open(cfg->spool_dir,
+				    cfg->spool_max_bytes ? cfg->spool_max_bytes
+							 : DEFAULT_SPOOL_MAX,
+				    &p->spool);
+		if (rc) {
+			cep_error("publisher: cannot open the spool in %s: %s",
+				  cfg->spool_dir,
+				  rc == -EBUSY ? "another publisher holds it"
+					       : cep_strerror(rc));
+			goto fail;
+		}
+	}
+	pump(p, 1);
+	if (p->spool && p->spool_dirty) {
+		cep_spool_sync(p->spool);
+		p->spool_dirty = 0;
+	}
+	*out = p;
+	return 0;
+fail:
+	cep_publisher_destroy(p);
+	return rc;
+}
+
+int cep_publisher_add(struct cep_publisher *p, const char *stream,
+		      const char *const *fv, size_t nfv)
+{
+	if (!stream || !*stream || !fv || nfv == 0 || nfv % 2 ||
+	    nfv >= CEP_SPOOL_MAX_ARGS)
+		return -EINVAL;
+	for (size_t i = 0; i < nfv; i++)
+		if (!fv[i])
+			return -EINVAL;
+
+	/* argv = stream, fv...: on the stack for the usual message sizes. */
+	const char *stackv[65];
+	const char **argv = stackv;
+	if (nfv + 1 > sizeof stackv / sizeof *stackv) {
+		argv = malloc((nfv + 1) * sizeof *argv);
+		if (!argv)
+			return -ENOMEM;
+	}
+	argv[0] = stream;
+	memcpy(argv + 1, fv, nfv * sizeof *fv);
+	int rc = enqueue(p, nfv + 1, argv, NULL, 0);
+	if (argv != stackv)
+		free(argv);
+	if (rc)
+		return rc;
+	if (p->nent - p->sent_i >= p->batch)
+		pump(p, 0);
+	return 0;
+}
+
+int cep_publisher_flush(struct cep_publisher *p)
+{
+	int rc = 0;
+
+	pump(p, 1);
+	if (p->spool && p->spool_dirty) {
+		int s = cep_spool_sync(p->spool);
+		p->spool_dirty = 0;
+		if (s) {
+			set_error(p, "spool %s: fsync failed: %s",
+				  cep_spool_path(p->spool), cep_strerror(s));
+			if (!p->io_err)
+				p->io_err = s;
+		}
+	}
+	if (p->io_err)
+		rc = p->io_err;
+	else if (p->st.lost != p->lost_mark || p->st.errors != p->errors_mark)
+		rc = -CEP_EREDIS;
+	p->io_err = 0;
+	p->lost_mark = p->st.lost;
+	p->errors_mark = p->st.errors;
+	return rc;
+}
+
+void cep_publisher_stats(const struct cep_publisher *p,
+			 struct cep_publish_stats *st)
+{
+	*st = p->st;
+	st->spool_bytes = p->spool ? cep_spool_bytes(p->spool) : 0;
+	st->connected = p->c != NULL;
+}
+
+void cep_publisher_destroy(struct cep_publisher *p)
+{
+	if (!p)
+		return;
+	if (p->c)
+		redisFree(p->c);
+	cep_spool_close(p->spool);
+	free(p->arena);
+	free(p->ents);
+	free(p->sargv);
+	free(p->sargvlen);
+	free(p);
+}

@@ -1,0 +1,558 @@
+/*
+ * test_publish.c - the Redis Streams publisher against a real redis-server:
+ * order and fields, pipelining, spooling through outages, refusals, URLs.
+ */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ceptor/error.h"
+#include "ceptor/publish.h"
+#include "tests/lib/redis_fixture.h"
+
+static char spool_dir[64];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void setup(void)
+{
+	snprintf(spool_dir, sizeof spool_dir, "/tmp/ceptor-pubspool-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(spool_dir));
+}
+
+static void teardown(void)
+{
+	nftw(spool_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static redisContext *connect_url(const char *url)
+{
+	struct cep_redis_url u;
+	ck_assert_int_eq(cep_redis_url_parse(url, &u, NULL, 0), 0);
+	redisContext *c = redisConnect(u.host, u.port);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->err, 0);
+	return c;
+}
+
+static void unique_stream(char *buf, size_t size, const char *what)
+{
+	snprintf(buf, size, "ceptor-test:{publish}:%ld:%s", (long)getpid(),
+		 what);
+}
+
+/* A message: id=N, version=1, title with spaces, a ~300-byte json. */
+static void add_msg(struct cep_publisher *p, const char *stream, int n)
+{
+	char id[32], json[320];
+	snprintf(id, sizeof id, "%d", n);
+	int len = snprintf(json, sizeof json,
+			   "{\"id\":\"P2-2026-%06d\",\"title\":\"scan from "
+			   "198.51.100.7 against telecom\",\"pad\":\"",
+			   n);
+	while (len < 300)
+		json[len++] = 'x';
+	json[len++] = '"';
+	json[len++] = '}';
+	json[len] = '\0';
+	const char *fv[] = { "id", id, "version", "1", "title",
+			     "Scan \xe2\x80\x94 telecom core", "json", json };
+	ck_assert_int_eq(cep_publisher_add(p, stream, fv, 8), 0);
+}
+
+/*
+ * Read the stream back and return the "id" field of each entry in order
+ * (caller frees); *n receives the count.  Checks every entry's other fields.
+ */
+static int *read_ids(const char *url, const char *stream, size_t *n)
+{
+	redisContext *c = connect_url(url);
+	redisReply *r = redisCommand(c, "XRANGE %s - +", stream);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	int *ids = calloc(r->elements + 1, sizeof *ids);
+	for (size_t i = 0; i < r->elements; i++) {
+		redisReply *e = r->element[i];
+		ck_assert_int_eq((int)e->elements, 2);
+		redisReply *f = e->element[1];
+		ck_assert_int_eq((int)f->elements, 8);
+		ck_assert_str_eq(f->element[0]->str, "id");
+		ids[i] = atoi(f->element[1]->str);
+		ck_assert_str_eq(f->element[2]->str, "version");
+		ck_assert_str_eq(f->element[3]->str, "1");
+		ck_assert_str_eq(f->element[4]->str, "title");
+		ck_assert_str_eq(f->element[5]->str,
+				 "Scan \xe2\x80\x94 telecom core");
+		ck_assert_str_eq(f->element[6]->str, "json");
+		ck_assert_int_eq((int)f->element[7]->len, 302);
+	}
+	*n = r->elements;
+	freeReplyObject(r);
+	redisFree(c);
+	return ids;
+}
+
+static void del_key(const char *url, const char *key)
+{
+	redisContext *c = connect_url(url);
+	redisReply *r = redisCommand(c, "DEL %s", key);
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+}
+
+static struct cep_publish_config config(const char *url, const char *spool)
+{
+	struct cep_publish_config cfg = {
+		.url = url,
+		.spool_dir = spool,
+		.batch = 16,
+		.connect_timeout_ms = 500,
+		.command_timeout_ms = 2000,
+		.reconnect_ms = -1,
+	};
+	return cfg;
+}
+
+START_TEST(publisher_xadds_messages_in_order_with_every_field)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char stream[96];
+	size_t n;
+
+	ck_assert_int_eq(cep_test_redis_use(&r), 0);
+	unique_stream(stream, sizeof stream, "order");
+	struct cep_publish_config cfg = config(r.url, NULL);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 300; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.sent, 300);
+	ck_assert_uint_eq(st.acked, 300);
+	ck_assert_uint_eq(st.spooled, 0);
+	ck_assert_int_eq(st.connected, 1);
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_eq(n, 300);
+	for (int i = 0; i < 300; i++)
+		ck_assert_int_eq(ids[i], i);
+	free(ids);
+	del_key(r.url, stream);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_pipelines_many_batches_and_delivers_each_message_once)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char stream[96];
+	size_t n;
+	const int total = 20000;
+
+	ck_assert_int_eq(cep_test_redis_use(&r), 0);
+	unique_stream(stream, sizeof stream, "pipeline");
+	struct cep_publish_config cfg = config(r.url, spool_dir);
+	cfg.batch = 128;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < total; i++) {
+		add_msg(p, stream, i);
+		/* Pipelined: never more than two batches wait for replies. */
+		if (i % 1000 == 999) {
+			cep_publisher_stats(p, &st);
+			ck_assert_uint_le(st.sent - st.acked, 2 * 128);
+			ck_assert_uint_ge(st.acked, (uint64_t)(i + 1) - 3 * 128);
+		}
+	}
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.acked, (uint64_t)total);
+	ck_assert_uint_eq(st.spooled, 0);
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_eq(n, (size_t)total);
+	for (int i = 0; i < total; i++)
+		ck_assert_int_eq(ids[i], i);
+	free(ids);
+	del_key(r.url, stream);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_spools_while_redis_is_down_and_a_new_publisher_replays_in_order)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char url[64], stream[96];
+	size_t n;
+
+	r.port = cep_test_free_port();
+	ck_assert_int_gt(r.port, 0);
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", r.port);
+	unique_stream(stream, sizeof stream, "down-at-create");
+	struct cep_publish_config cfg = config(url, spool_dir);
+
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 500; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.spooled, 500);
+	ck_assert_uint_eq(st.acked, 0);
+	ck_assert_uint_eq(st.lost, 0);
+	ck_assert_int_eq(st.connected, 0);
+	ck_assert_uint_gt(st.spool_bytes, 500 * 300);
+	cep_publisher_destroy(p);
+
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.replayed, 500);
+	ck_assert_uint_eq(st.spool_bytes, 16);
+	/* New messages follow the replayed ones. */
+	for (int i = 500; i < 520; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_eq(n, 520);
+	for (int i = 0; i < 520; i++)
+		ck_assert_int_eq(ids[i], i);
+	free(ids);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_replays_the_spool_on_flush_once_redis_is_back)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char url[64], stream[96];
+	size_t n;
+
+	r.port = cep_test_free_port();
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", r.port);
+	unique_stream(stream, sizeof stream, "back");
+	struct cep_publish_config cfg = config(url, spool_dir);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 300; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	for (int i = 300; i < 500; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_int_eq(st.connected, 1);
+	ck_assert_uint_eq(st.spool_bytes, 16);
+	ck_assert_uint_eq(st.lost, 0);
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_eq(n, 500);
+	for (int i = 0; i < 500; i++)
+		ck_assert_int_eq(ids[i], i);
+	free(ids);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_loses_no_message_when_redis_is_killed_mid_run)
+{
+	struct cep_test_redis r = { .persist = 1 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char stream[96];
+	size_t n;
+	const int total = 10000;
+
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	unique_stream(stream, sizeof stream, "killed");
+	struct cep_publish_config cfg = config(r.url, spool_dir);
+	cfg.batch = 64;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < total; i++) {
+		if (i == 4000)
+			cep_test_redis_kill(&r); /* batches are in flight */
+		if (i == 7000) {
+			ck_assert_int_eq(cep_publisher_flush(p), 0);
+			ck_assert_int_eq(cep_test_redis_start(&r), 0);
+		}
+		add_msg(p, stream, i);
+	}
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_ge(st.disconnects, 1);
+	ck_assert_uint_eq(st.lost, 0);
+	ck_assert_uint_gt(st.spooled, 0);
+	ck_assert_uint_eq(st.spool_bytes, 16);
+	cep_publisher_destroy(p);
+
+	/* At least once; exactly once after the consumer's dedup by id. */
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_ge(n, (size_t)total);
+	ck_assert_uint_le(n, (size_t)total + 2 * 64);
+	char *seen = calloc((size_t)total, 1);
+	int last_first = -1, distinct = 0;
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_ge(ids[i], 0);
+		ck_assert_int_lt(ids[i], total);
+		if (seen[ids[i]])
+			continue;
+		seen[ids[i]] = 1;
+		distinct++;
+		/* First sightings keep the publishing order. */
+		ck_assert_int_gt(ids[i], last_first);
+		last_first = ids[i];
+	}
+	ck_assert_int_eq(distinct, total);
+	free(seen);
+	free(ids);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_counts_an_error_reply_once_and_does_not_retry_it)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char good[96], bad[96];
+	size_t n;
+
+	ck_assert_int_eq(cep_test_redis_use(&r), 0);
+	unique_stream(good, sizeof good, "good");
+	unique_stream(bad, sizeof bad, "string-key");
+	redisContext *c = connect_url(r.url);
+	redisReply *rep = redisCommand(c, "SET %s notastream", bad);
+	freeReplyObject(rep);
+	redisFree(c);
+
+	struct cep_publish_config cfg = config(r.url, spool_dir);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 40; i++)
+		add_msg(p, i % 10 == 5 ? bad : good, i);
+	ck_assert_int_eq(cep_publisher_flush(p), -CEP_EREDIS);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.errors, 4);
+	ck_assert_uint_eq(st.acked, 36);
+	ck_assert_ptr_nonnull(strstr(st.last_error, "WRONGTYPE"));
+	/* Not retried: the next flush has nothing left to report. */
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.sent, 40);
+	ck_assert_uint_eq(st.spooled, 0);
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, good, &n);
+	ck_assert_uint_eq(n, 36);
+	free(ids);
+	del_key(r.url, good);
+	del_key(r.url, bad);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_without_spool_counts_lost_messages)
+{
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char url[64];
+
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", cep_test_free_port());
+	struct cep_publish_config cfg = config(url, NULL);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 40; i++)
+		add_msg(p, "ceptor-test:lost", i);
+	ck_assert_int_eq(cep_publisher_flush(p), -CEP_EREDIS);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.lost, 40);
+	ck_assert_uint_ge(st.disconnects, 1);
+	ck_assert_ptr_nonnull(strstr(st.last_error, "cannot connect"));
+	cep_publisher_destroy(p);
+}
+END_TEST
+
+START_TEST(publisher_tries_to_reconnect_at_most_once_per_interval)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char url[64];
+
+	r.port = cep_test_free_port();
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", r.port);
+	struct cep_publish_config cfg = config(url, spool_dir);
+	cfg.reconnect_ms = 60000;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 1000; i++)
+		add_msg(p, "ceptor-test:throttle", i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.disconnects, 1); /* the attempt at create only */
+	ck_assert_uint_eq(st.spooled, 1000);
+	/* Redis is back, but the next attempt is not due for a minute. */
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_int_eq(st.connected, 0);
+	ck_assert_uint_eq(st.acked, 0);
+	cep_publisher_destroy(p);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+/* A Redis that stops answering (SIGSTOP) must cost a timeout, not a hang,
+ * also after a reconnect: hiredis 0.14 drops the timeout on new sockets. */
+START_TEST(publisher_times_out_on_a_frozen_redis_also_after_a_reconnect)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char stream[96];
+	size_t n;
+
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	unique_stream(stream, sizeof stream, "frozen");
+	struct cep_publish_config cfg = config(r.url, spool_dir);
+	cfg.command_timeout_ms = 300;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	int next = 0;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 50; i++)
+			add_msg(p, stream, next++);
+		ck_assert_int_eq(cep_publisher_flush(p), 0);
+		kill(r.pid, SIGSTOP);
+		for (int i = 0; i < 50; i++)
+			add_msg(p, stream, next++);
+		time_t t0 = time(NULL);
+		ck_assert_int_eq(cep_publisher_flush(p), 0);
+		ck_assert_int_le((int)(time(NULL) - t0), 3);
+		cep_publisher_stats(p, &st);
+		ck_assert_uint_ge(st.disconnects, (uint64_t)round + 1);
+		ck_assert_uint_gt(st.spool_bytes, 16);
+		kill(r.pid, SIGCONT);
+		ck_assert_int_eq(cep_publisher_flush(p), 0);
+		cep_publisher_stats(p, &st);
+		ck_assert_int_eq(st.connected, 1);
+		ck_assert_uint_eq(st.spool_bytes, 16);
+	}
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	char seen[200] = { 0 };
+	int distinct = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!seen[ids[i]]++)
+			distinct++;
+	ck_assert_int_eq(distinct, next);
+	free(ids);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_refuses_a_bad_url_with_econfig)
+{
+	static const char *const bad[] = {
+		"", "redis://", "redis://host:0", "redis://host:99999",
+		"http://host:6379", "rediss://host:6379", "redis://::1:6379",
+		"redis://host:12a", "redis://host:6379/x", "redis://user@host",
+		"redis://[::1:6379",
+	};
+	struct cep_publisher *p = (struct cep_publisher *)&p;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct cep_publish_config cfg = config(bad[i], NULL);
+		ck_assert_msg(cep_publisher_create(&cfg, &p) == -CEP_ECONFIG,
+			      "accepted \"%s\"", bad[i]);
+		ck_assert_ptr_null(p);
+	}
+}
+END_TEST
+
+START_TEST(redis_url_parse_reads_every_part)
+{
+	struct cep_redis_url u;
+	char err[128];
+	ck_assert_int_eq(cep_redis_url_parse("redis://bob:s3cret@[::1]:6380/2",
+					     &u, err, sizeof err), 0);
+	ck_assert_str_eq(u.host, "::1");
+	ck_assert_int_eq(u.port, 6380);
+	ck_assert_int_eq(u.db, 2);
+	ck_assert_str_eq(u.user, "bob");
+	ck_assert_str_eq(u.pass, "s3cret");
+	ck_assert_int_eq(cep_redis_url_parse("localhost:7000", &u, NULL, 0), 0);
+	ck_assert_str_eq(u.host, "localhost");
+	ck_assert_int_eq(u.port, 7000);
+	ck_assert_int_eq(u.db, 0);
+	ck_assert_int_eq(cep_redis_url_parse("redis://:pw@h", &u, NULL, 0), 0);
+	ck_assert_int_eq(u.port, 6379);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_str_eq(u.pass, "pw");
+	ck_assert_int_eq(cep_redis_url_parse("redis://h:0", &u, err, sizeof err),
+			 -CEP_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "port"));
+}
+END_TEST
+
+START_TEST(publisher_destroy_accepts_null)
+{
+	cep_publisher_destroy(NULL);
+}
+END_TEST
+
+static Suite *publish_suite(void)
+{
+	Suite *s = suite_create("publish");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, publisher_xadds_messages_in_order_with_every_field);
+	tcase_add_test(tc, publisher_pipelines_many_batches_and_delivers_each_message_once);
+	tcase_add_test(tc, publisher_spools_while_redis_is_down_and_a_new_publisher_replays_in_order);
+	tcase_add_test(tc, publisher_replays_the_spool_on_flush_once_redis_is_back);
+	tcase_add_test(tc, publisher_loses_no_message_when_redis_is_killed_mid_run);
+	tcase_add_test(tc, publisher_counts_an_error_reply_once_and_does_not_retry_it);
+	tcase_add_test(tc, publisher_without_spool_counts_lost_messages);
+	tcase_add_test(tc, publisher_tries_to_reconnect_at_most_once_per_interval);
+	tcase_add_test(tc, publisher_times_out_on_a_frozen_redis_also_after_a_reconnect);
+	tcase_add_test(tc, publisher_refuses_a_bad_url_with_econfig);
+	tcase_add_test(tc, redis_url_parse_reads_every_part);
+	tcase_add_test(tc, publisher_destroy_accepts_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(publish_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
