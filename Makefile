@@ -86,6 +86,8 @@ BENCH_BINS := $(patsubst perf/%.c,$(O)/perf/%,$(BENCH_SRC))
 .PHONY: all deps test unit integration demo bench asan tsan fuzz format help \
         clean bench-run tsan-run
 .DEFAULT_GOAL := all
+# Test and benchmark objects are intermediate files to make; keep them.
+.SECONDARY:
 
 all: $(BINS)
 

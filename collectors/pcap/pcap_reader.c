@@ -13,6 +13,7 @@
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ceptor/error.h"
@@ -118,8 +119,9 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 	uint64_t first = st->read;
 	pcap_t *p;
 	FILE *fp;
+	char *iobuf = NULL;
 	long off;
-	int linktype, rc;
+	int linktype, rc, seekable = 0;
 
 	b.n = 0;
 	if (strcmp(path, "-") == 0) {
@@ -132,7 +134,15 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 			st->files_failed++;
 			return rc;
 		}
-		setvbuf(fp, NULL, _IOFBF, READ_BUFSIZE);
+		/* glibc ignores the size when it allocates the buffer itself
+		 * (it takes st_blksize, 4 KiB), so give it ours: one read(2)
+		 * per 256 KiB instead of per 4 KiB.  Freed after pcap_close(). */
+		iobuf = malloc(READ_BUFSIZE);
+		if (iobuf)
+			setvbuf(fp, iobuf, _IOFBF, READ_BUFSIZE);
+		/* A seek makes stdio cache the file offset; without it every
+		 * ftell() below would cost an lseek(2), a third of the time. */
+		seekable = fseek(fp, 0, SEEK_SET) == 0;
 	}
 	errbuf[0] = '\0';
 	p = pcap_fopen_offline_with_tstamp_precision(
@@ -142,6 +152,7 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 			  errbuf);
 		if (fp != stdin)
 			fclose(fp);
+		free(iobuf);
 		st->files_failed++;
 		return -CEP_EMALFORMED;
 	}
@@ -157,7 +168,7 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 				 ? pcap_datalink_val_to_name(linktype) : "?");
 
 	/* The offset of the next record is where the previous one ended. */
-	off = ftell(fp);
+	off = seekable ? ftell(fp) : -1;
 	for (;;) {
 		rc = pcap_next_ex(p, &hdr, &data);
 		if (rc != 1)
@@ -168,7 +179,8 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 			if (rc < 0)
 				goto out;
 		}
-		off = ftell(fp);
+		if (seekable)
+			off = ftell(fp);
 		if (stop_requested)
 			break;
 	}
@@ -183,6 +195,7 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 	rc = flush(&b, sink, st);
 out:
 	pcap_close(p); /* closes fp too */
+	free(iobuf);
 	return rc;
 }
 

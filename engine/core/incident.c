@@ -416,8 +416,10 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 		inc->version++;
 		out[i] = inc;
 	}
-	memmove(t->dirty, t->dirty + n, (t->ndirty - n) * sizeof *t->dirty);
-	t->ndirty -= n;
+	if (n) {
+		memmove(t->dirty, t->dirty + n, (t->ndirty - n) * sizeof *t->dirty);
+		t->ndirty -= n;
+	}
 	return (int)n;
 }
 

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,10 +147,21 @@ int cep_type_cause(int type)
 char *cep_ip_format(int af, const uint8_t ip[16], char *buf)
 {
 	buf[0] = '\0';
-	if (af == CEP_AF_INET)
-		inet_ntop(AF_INET, ip, buf, CEP_IP_STRLEN);
-	else if (af == CEP_AF_INET6)
+	if (af == CEP_AF_INET) {
+		/* Dotted quad by hand: the --dump path formats two per event. */
+		char *p = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = ip[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+	} else if (af == CEP_AF_INET6) {
 		inet_ntop(AF_INET6, ip, buf, CEP_IP_STRLEN); /* RFC 5952 form */
+	}
 	return buf;
 }
 
@@ -163,17 +175,44 @@ int cep_ip_parse(const char *s, uint8_t out[16])
 	return -CEP_EMALFORMED;
 }
 
+/* Consecutive events mostly share their second, so each thread keeps the
+ * text of the last second it formatted (gmtime and strftime dominated the
+ * cost of --dump before). */
+static _Thread_local struct {
+	time_t sec;
+	char text[20]; /* "YYYY-MM-DDTHH:MM:SS" */
+	bool valid;
+} time_cache;
+
 char *cep_time_format(uint64_t ts, char *buf)
 {
 	time_t sec = (time_t)(ts / 1000000000u);
 	uint32_t ns = (uint32_t)(ts % 1000000000u);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	size_t n = strftime(buf, CEP_TIME_STRLEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (ns % 1000 == 0)
-		snprintf(buf + n, CEP_TIME_STRLEN - n, ".%06uZ", ns / 1000);
-	else
-		snprintf(buf + n, CEP_TIME_STRLEN - n, ".%09uZ", ns);
+	int digits = 9;
+
+	if (!time_cache.valid || time_cache.sec != sec) {
+		struct tm tm;
+		char tmp[64];
+		gmtime_r(&sec, &tm);
+		/* Years past 9999 do not fit RFC 3339; clamp the text. */
+		if (strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+			snprintf(tmp, sizeof tmp, "9999-12-31T23:59:59");
+		memcpy(time_cache.text, tmp, 19);
+		time_cache.sec = sec;
+		time_cache.valid = true;
+	}
+	memcpy(buf, time_cache.text, 19);
+	if (ns % 1000 == 0) {
+		ns /= 1000;
+		digits = 6;
+	}
+	buf[19] = '.';
+	for (int i = digits; i > 0; i--) {
+		buf[19 + i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+	buf[20 + digits] = 'Z';
+	buf[21 + digits] = '\0';
 	return buf;
 }
 

@@ -365,7 +365,7 @@ int cep_json_to_double(const struct cep_json_value *v, double *out)
 
 /* ---- writer ---------------------------------------------------------- */
 
-static void put(struct cep_jw *w, const char *s, size_t n)
+static inline void put(struct cep_jw *w, const char *s, size_t n)
 {
 	if (w->overflow || w->len + n >= w->size) {
 		w->overflow = true;
@@ -375,9 +375,13 @@ static void put(struct cep_jw *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void putc_(struct cep_jw *w, char c)
+static inline void putc_(struct cep_jw *w, char c)
 {
-	put(w, &c, 1);
+	if (w->overflow || w->len + 1 >= w->size) {
+		w->overflow = true;
+		return;
+	}
+	w->buf[w->len++] = c;
 }
 
 void cep_jw_init(struct cep_jw *w, char *buf, size_t size)
@@ -395,17 +399,49 @@ void cep_jw_begin(struct cep_jw *w)
 	w->need_comma = false;
 }
 
+/* Bytes that JSON strings must escape: '"', '\\' and the controls. */
+static inline bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* Whether any byte of the 8 in v needs escaping, by the classic "has a
+ * byte less than n / equal to c" bit tricks: exact as a yes/no answer,
+ * which is all that is asked.  Most values have nothing to escape, so they
+ * are checked a word at a time. */
+static inline bool word_needs_escape(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t quote = v ^ (ones * '"'), bslash = v ^ (ones * '\\');
+	uint64_t lt20 = (v - ones * 0x20) & ~v;
+	uint64_t q = (quote - ones) & ~quote;
+	uint64_t b = (bslash - ones) & ~bslash;
+	return ((lt20 | q | b) & high) != 0;
+}
+
 void cep_jw_quote(struct cep_jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	putc_(w, '"');
 	size_t run = 0; /* start of the pending run of plain bytes */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+	size_t i = 0;
+
+	putc_(w, '"');
+	for (;;) {
+		/* Skip whole words of plain bytes. */
+		while (i + 8 <= n) {
+			uint64_t v;
+			memcpy(&v, s + i, 8);
+			if (word_needs_escape(v))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		unsigned char c = (unsigned char)s[i++];
+		if (!needs_escape(c))
 			continue;
-		put(w, s + run, i - run);
-		run = i + 1;
+		put(w, s + run, i - 1 - run);
+		run = i;
 		char esc[6] = { '\\', 0 };
 		switch (c) {
 		case '"': esc[1] = '"'; put(w, esc, 2); break;
@@ -432,8 +468,10 @@ void cep_jw_key(struct cep_jw *w, const char *key)
 		putc_(w, ',');
 	w->need_comma = true;
 	if (key) {
-		cep_jw_quote(w, key, strlen(key));
-		putc_(w, ':');
+		/* Keys are the program's own names: no escaping needed. */
+		putc_(w, '"');
+		put(w, key, strlen(key));
+		put(w, "\":", 2);
 	}
 }
 
@@ -448,12 +486,23 @@ void cep_jw_strn(struct cep_jw *w, const char *key, const char *s, size_t n)
 	cep_jw_quote(w, s, n);
 }
 
+/* Decimal digits of v, written backwards from end; returns the start.
+ * printf's machinery costs several times more on the --dump path. */
+static char *u64_digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 void cep_jw_u64(struct cep_jw *w, const char *key, uint64_t v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
+	char *p = u64_digits(v, tmp + sizeof tmp);
 	cep_jw_key(w, key);
-	put(w, tmp, (size_t)n);
+	put(w, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void cep_jw_i64(struct cep_jw *w, const char *key, int64_t v)

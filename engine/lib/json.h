@@ -92,6 +92,8 @@ struct cep_jw {
 
 void cep_jw_init(struct cep_jw *w, char *buf, size_t size);
 void cep_jw_begin(struct cep_jw *w);                 /* "{" */
+/* Keys are written as given: they must be the program's own names, which
+ * need no escaping.  Values are always escaped. */
 void cep_jw_key(struct cep_jw *w, const char *key);  /* "key": */
 void cep_jw_str(struct cep_jw *w, const char *key, const char *s);
 void cep_jw_strn(struct cep_jw *w, const char *key, const char *s,

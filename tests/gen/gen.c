@@ -336,7 +336,7 @@ static size_t mix_frame_size(void)
 {
 	unsigned r = rnd_below(100);
 
-	if (r < 52)
+	if (r < 51)
 		return 60 + rnd_below(31);       /* acks, DNS: mean 75 */
 	if (r < 70)
 		return 100 + rnd_below(901);     /* mean 550 */

@@ -187,6 +187,32 @@ START_TEST(json_unescape_decodes_surrogate_pairs)
 }
 END_TEST
 
+START_TEST(json_writer_escapes_every_position_of_a_long_string)
+{
+	/* Escapes at every offset, so the word-at-a-time scan meets them in
+	 * each byte lane and at the tail. */
+	char in[40], buf[256], out[64];
+	for (size_t at = 0; at < 33; at++) {
+		for (const char *e = "\"\\\n\x01"; *e; e++) {
+			memset(in, 'a', sizeof in);
+			in[33] = '\0';
+			in[at] = *e;
+			struct cep_jw w;
+			cep_jw_init(&w, buf, sizeof buf);
+			cep_jw_begin(&w);
+			cep_jw_str(&w, "k", in);
+			ck_assert_int_gt(cep_jw_end(&w), 0);
+			struct cep_json_reader r;
+			struct cep_json_value k, v;
+			cep_json_reader_init(&r, buf, strlen(buf));
+			ck_assert_int_eq(cep_json_next(&r, &k, &v), 1);
+			ck_assert_int_eq(cep_json_unescape(&v, out, sizeof out), 33);
+			ck_assert_str_eq(out, in);
+		}
+	}
+}
+END_TEST
+
 static Suite *event_suite(void)
 {
 	Suite *s = suite_create("event");
@@ -200,6 +226,7 @@ static Suite *event_suite(void)
 	tcase_add_test(tc, time_parse_accepts_offsets_and_feed_form);
 	tcase_add_test(tc, vocabulary_tokens_round_trip);
 	tcase_add_test(tc, json_unescape_decodes_surrogate_pairs);
+	tcase_add_test(tc, json_writer_escapes_every_position_of_a_long_string);
 	suite_add_tcase(s, tc);
 	return s;
 }
