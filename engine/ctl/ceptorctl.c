@@ -29,6 +29,7 @@
 #include "ceptor/event.h"
 #include "ceptor/publish.h"
 #include "ceptor/rule.h"
+#include "lib/json.h"
 #include "lib/log.h"
 
 #define CEPTORCTL_VERSION "0.1.0-dev"
@@ -403,12 +404,44 @@ static void print_json(const struct incident *in)
 	printf("}\n");
 }
 
-enum { C_ID, C_PRI, C_SECTOR, C_CONF, C_SEV, C_TITLE, C_SOURCES, C_EVID,
-       C_FIRST, C_LAST, C_TLP, C_COUNT };
+enum { C_ID, C_PRI, C_SECTOR, C_CONF, C_SEV, C_TITLE, C_ENTITY, C_SOURCES,
+       C_EVID, C_FIRST, C_LAST, C_TLP, C_COUNT };
+
+#define COL_TMP 72
+
+/* "2026-11-25T21:43:04.123456Z" as "2026-11-25 21:43:04": a table shows
+ * seconds; --json keeps the whole value. */
+static const char *short_time(const char *t, char *tmp)
+{
+	if (!t || strlen(t) < 19)
+		return t;
+	memcpy(tmp, t, 19);
+	tmp[10] = ' ';
+	tmp[19] = '\0';
+	return tmp;
+}
+
+/* The incident's entity (the address or indicator it is about), from its
+ * JSON document. */
+static const char *entity_of(const struct incident *in, char *tmp)
+{
+	struct cep_json_reader r;
+	struct cep_json_value k, v;
+
+	if (!in->json)
+		return NULL;
+	cep_json_reader_init(&r, in->json, strlen(in->json));
+	while (cep_json_next(&r, &k, &v) == 1)
+		if (cep_json_key_is(&k, "entity") && v.type == CEP_JSON_STRING &&
+		    cep_json_unescape(&v, tmp, COL_TMP) >= 0)
+			return tmp;
+	return NULL;
+}
 
 static const char *col_value(const struct incident *in, int col, char *tmp)
 {
 	switch (col) {
+	case C_ENTITY: return entity_of(in, tmp);
 	case C_ID: return in->id;
 	case C_PRI: return in->priority;
 	case C_SECTOR: return in->sector;
@@ -421,8 +454,8 @@ static const char *col_value(const struct incident *in, int col, char *tmp)
 	case C_TITLE: return in->title;
 	case C_SOURCES: return in->sources;
 	case C_EVID: return in->evidence;
-	case C_FIRST: return in->first_seen;
-	case C_LAST: return in->last_seen;
+	case C_FIRST: return short_time(in->first_seen, tmp);
+	case C_LAST: return short_time(in->last_seen, tmp);
 	default: return in->tlp;
 	}
 }
@@ -430,13 +463,13 @@ static const char *col_value(const struct incident *in, int col, char *tmp)
 static void print_table(const struct incident *v, size_t n)
 {
 	static const char *const head[C_COUNT] = {
-		"ID", "PRI", "SECTOR", "CONF", "SEV", "TITLE", "SOURCES",
-		"EVID", "FIRST SEEN", "LAST SEEN", "TLP"
+		"ID", "PRI", "SECTOR", "CONF", "SEV", "TITLE", "ENTITY",
+		"SOURCES", "EVID", "FIRST SEEN", "LAST SEEN", "TLP"
 	};
-	static const size_t cap[C_COUNT] = { 20, 4, 11, 5, 8, 48, 24, 5,
-					     20, 20, 12 };
+	static const size_t cap[C_COUNT] = { 20, 4, 11, 5, 8, 48, 39, 24, 5,
+					     19, 19, 12 };
 	size_t width[C_COUNT];
-	char tmp[16];
+	char tmp[COL_TMP];
 
 	for (int c = 0; c < C_COUNT; c++)
 		width[c] = strlen(head[c]);
