@@ -70,14 +70,15 @@ if [ "$mode" = all ] || [ "$mode" = unit ] || [ "$mode" = tsan ]; then
 	for t in "$O"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
-		# Under ThreadSanitizer only the concurrency tests are worth it.
+		# Under ThreadSanitizer: the concurrency unit tests, then every
+		# integration test (ceptord runs collector threads against its core).
 		if [ "$mode" = tsan ] && ! grep -qx "$name" tests/tsan.list; then
 			continue
 		fi
 		run_one "$name" "$t"
 	done
 fi
-if [ "$mode" = all ] || [ "$mode" = integration ]; then
+if [ "$mode" = all ] || [ "$mode" = integration ] || [ "$mode" = tsan ]; then
 	echo "integration tests ($FLAVOUR)"
 	for s in tests/integration/*/run.sh; do
 		[ -f "$s" ] || continue
