@@ -8,7 +8,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,6 @@
 #include "ceptor/ring.h"
 #include "ceptor/rule.h"
 #include "ceptor/sink.h"
-#include "collectors/feed/feed.h"
-#include "collectors/pcap/pcap_reader.h"
 #include "lib/log.h"
 #include "loop.h"
 
@@ -41,14 +40,16 @@ struct input {
 	pthread_t thread;
 	int thread_started;
 	int finished;            /* closed and drained */
-	int rc;                  /* the hosted reader's result */
-	uint64_t malformed;
-	uint64_t failed_files;
+	int idle_closed;         /* drained and closed, a new producer may come */
+	int rc;                  /* the hosted reader's first error */
+	struct cep_input_counts counts;
 	struct cep_ring_sink sink;
+	const struct cep_engine_hooks *hooks;
 };
 
 struct cep_engine {
 	const struct cep_config *cfg;
+	const struct cep_engine_hooks *hooks;
 	struct cep_ruleset *rules;
 	struct cep_detect *detect;
 	struct cep_incidents *incidents;
@@ -59,12 +60,23 @@ struct cep_engine {
 	int publish_failed;
 };
 
-static volatile sig_atomic_t stop_requested;
+/* Set by a signal handler or any thread, read by the core and the input
+ * threads.  Relaxed is enough: it only needs to be seen eventually, and
+ * nothing else is published through it.  The hooks' stop is remembered
+ * here so that the signal handler can reach it. */
+static atomic_int stop_requested;
+static void (*stop_hook)(void);
 
 void cep_engine_stop(void)
 {
-	stop_requested = 1;
-	cep_pcap_stop();
+	atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
+	if (stop_hook)
+		stop_hook();
+}
+
+static bool stopping(void)
+{
+	return atomic_load_explicit(&stop_requested, memory_order_relaxed);
 }
 
 /* ---- hosted collectors ---------------------------------------------- */
@@ -75,19 +87,8 @@ static void *input_thread(void *arg)
 	const struct cep_config_input *c = in->cfg;
 	struct cep_sink sink = { cep_ring_sink_fn, &in->sink };
 
-	for (size_t i = 0; i < c->nfiles && !stop_requested; i++) {
-		int rc;
-		if (c->kind == CEP_INPUT_PCAP) {
-			struct cep_pcap_stats st = { 0 };
-			rc = cep_pcap_read_file(c->files[i], c->bpf, &c->src, &sink, &st);
-			in->malformed += st.malformed;
-			in->failed_files += st.files_failed;
-		} else {
-			struct cep_feed_stats st = { 0 };
-			rc = cep_feed_read_jsonl(c->files[i], &c->src, &sink, &st, stderr);
-			in->malformed += st.malformed;
-			in->failed_files += st.files_failed;
-		}
+	for (size_t i = 0; i < c->nfiles && !stopping(); i++) {
+		int rc = in->hooks->read(c, c->files[i], &sink, &in->counts);
 		if (rc && !in->rc)
 			in->rc = rc;
 	}
@@ -101,21 +102,30 @@ static int input_open(struct cep_engine *e, struct input *in, size_t idx)
 	const struct cep_config_input *c = in->cfg;
 	int rc;
 
-	if (c->kind == CEP_INPUT_RING)
+	if (c->kind == CEP_INPUT_RING) {
+		/* A collector process's ring is opened, never replaced: what it
+		 * committed before this engine started is still there. */
+		int created = 0;
 		snprintf(in->ring_name, sizeof in->ring_name, "%s", c->ring);
-	else
-		snprintf(in->ring_name, sizeof in->ring_name, "/ceptord-%ld-%zu",
-			 (long)getpid(), idx);
+		rc = cep_ring_open(in->ring_name, e->cfg->ring_capacity, &in->cons,
+				   &created);
+		if (rc) {
+			cep_error("cannot open ring %s for input %s: %s", in->ring_name,
+				  c->src.name, *cep_ring_last_error() ?
+				  cep_ring_last_error() : cep_strerror(rc));
+			return rc;
+		}
+		cep_info("%s ring %s for collector %s", created ? "created" :
+			 "reopened", in->ring_name, c->src.name);
+		return 0;
+	}
+	snprintf(in->ring_name, sizeof in->ring_name, "/ceptord-%ld-%zu",
+		 (long)getpid(), idx);
 	rc = cep_ring_create(in->ring_name, e->cfg->ring_capacity, &in->cons);
 	if (rc) {
 		cep_error("cannot create ring %s for input %s: %s", in->ring_name,
 			  c->src.name, cep_strerror(rc));
 		return rc;
-	}
-	if (c->kind == CEP_INPUT_RING) {
-		cep_info("waiting for collector %s on ring %s", c->src.name,
-			 in->ring_name);
-		return 0;
 	}
 	if ((rc = cep_ring_attach(in->ring_name, &in->prod))) {
 		cep_error("cannot attach ring %s: %s", in->ring_name, cep_strerror(rc));
@@ -127,6 +137,7 @@ static int input_open(struct cep_engine *e, struct input *in, size_t idx)
 	in->ring_name[0] = '\0';
 	in->sink.ring = in->prod;
 	in->sink.overflow = c->src.overflow;
+	in->hooks = e->hooks;
 	if ((rc = pthread_create(&in->thread, NULL, input_thread, in))) {
 		cep_error("cannot start collector thread: %s", strerror(rc));
 		return -rc;
@@ -172,7 +183,9 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
-int cep_engine_create(const struct cep_config *cfg, struct cep_engine **out)
+int cep_engine_create(const struct cep_config *cfg,
+		      const struct cep_engine_hooks *hooks,
+		      struct cep_engine **out)
 {
 	struct cep_engine *e = calloc(1, sizeof *e);
 	int rc = -ENOMEM;
@@ -180,7 +193,9 @@ int cep_engine_create(const struct cep_config *cfg, struct cep_engine **out)
 	if (!e)
 		return -ENOMEM;
 	e->cfg = cfg;
-	stop_requested = 0;
+	e->hooks = hooks;
+	stop_hook = hooks->stop;
+	atomic_store_explicit(&stop_requested, 0, memory_order_relaxed);
 
 	if (cfg->nrule_dirs == 0) {
 		cep_error("no rule directories: give --rules DIR or rules: in the config");
@@ -260,6 +275,7 @@ void cep_engine_destroy(struct cep_engine *e)
 	free(e->inputs);
 	cep_publisher_destroy(e->pub);
 	cep_incidents_destroy(e->incidents);
+	stop_hook = NULL;
 	cep_detect_destroy(e->detect);
 	cep_ruleset_destroy(e->rules);
 	free(e);
@@ -289,6 +305,54 @@ static void take_signals(struct cep_engine *e, const struct cep_signal *sig,
 		e->st.incidents += cep_incidents_count(e->incidents) - before;
 	}
 	e->st.signals += n;
+}
+
+/* Records from another process are input like any other: terminate every
+ * text field and bring every token into range before anything reads them.
+ * An unknown TLP is taken as the strictest. */
+static void sanitize(struct cep_event *ev)
+{
+	ev->source[sizeof ev->source - 1] = '\0';
+	ev->reporter[sizeof ev->reporter - 1] = '\0';
+	ev->indicator[sizeof ev->indicator - 1] = '\0';
+	ev->name[sizeof ev->name - 1] = '\0';
+	ev->report_id[sizeof ev->report_id - 1] = '\0';
+	if (ev->kind >= CEP_KIND_COUNT)
+		ev->kind = CEP_KIND_NONE;
+	if (ev->type >= CEP_TYPE_COUNT)
+		ev->type = CEP_TYPE_NONE;
+	if (ev->sector >= CEP_SECTOR_COUNT)
+		ev->sector = CEP_SECTOR_UNKNOWN;
+	if (ev->reliability >= CEP_REL_COUNT)
+		ev->reliability = CEP_REL_F;
+	if (ev->credibility > CEP_CRED_MAX)
+		ev->credibility = CEP_CRED_MAX;
+	if (ev->tlp >= CEP_TLP_COUNT)
+		ev->tlp = CEP_TLP_RED;
+	if (ev->system >= CEP_SYSTEM_COUNT)
+		ev->system = CEP_SYSTEM_NONE;
+	if (ev->trigger >= CEP_TRIGGER_COUNT)
+		ev->trigger = CEP_TRIGGER_NONE;
+	if (ev->src_af != CEP_AF_INET && ev->src_af != CEP_AF_INET6)
+		ev->src_af = CEP_AF_NONE;
+	if (ev->dst_af != CEP_AF_INET && ev->dst_af != CEP_AF_INET6)
+		ev->dst_af = CEP_AF_NONE;
+}
+
+/* Grading a source is the engine operator's judgement, not the collector's:
+ * events from a collector process take the configured name, reliability
+ * and credibility.  Their marking is the stricter of theirs and the
+ * configured one (a larger value is stricter), and the configured sector
+ * applies where they name none. */
+static void stamp_ring_source(const struct cep_source *src, struct cep_event *ev)
+{
+	memcpy(ev->source, src->name, sizeof ev->source);
+	ev->reliability = src->reliability;
+	ev->credibility = src->credibility;
+	if (ev->tlp < src->tlp)
+		ev->tlp = src->tlp;
+	if (!ev->sector)
+		ev->sector = src->sector;
 }
 
 static void process(struct cep_engine *e, const struct cep_event *ev,
@@ -342,6 +406,10 @@ static void publish(struct cep_engine *e)
 			}
 			cep_incident_stream(inc[i], stream, sizeof stream);
 			emit(e, inc[i], stream, json);
+			/* TLP:RED goes to named recipients only, never to the
+			 * council's summary (DESIGN.md section 6). */
+			if (inc[i]->tlp == CEP_TLP_RED)
+				continue;
 			cep_incident_council_stream(inc[i], stream, sizeof stream);
 			emit(e, inc[i], stream, json);
 		}
@@ -383,15 +451,27 @@ int cep_engine_run(struct cep_engine *e)
 				continue;
 			n = cep_ring_dequeue_burst(in->cons, ev, CORE_BURST);
 			if (n) {
+				if (in->cfg->kind == CEP_INPUT_RING)
+					for (unsigned k = 0; k < n; k++) {
+						sanitize(&ev[k]);
+						stamp_ring_source(&in->cfg->src, &ev[k]);
+					}
 				process(e, ev, n);
 				progressed = 1;
 			} else if (cep_ring_wait(in->cons, 0) == -CEP_ECLOSED) {
-				in->finished = 1;
-				continue;
+				/* A collector process may be followed by another on
+				 * the same ring; only --once ends with the stream. */
+				if (e->cfg->once || in->cfg->kind != CEP_INPUT_RING) {
+					in->finished = 1;
+					continue;
+				}
+				in->idle_closed = 1;
+			} else {
+				in->idle_closed = 0;
 			}
 			open++;
 		}
-		if (stop_requested || (e->cfg->once && open == 0))
+		if (stopping() || (e->cfg->once && open == 0))
 			break;
 		if (!progressed) {
 			/* Nothing anywhere: sleep on one ring (rotating), so an idle
@@ -399,10 +479,11 @@ int cep_engine_run(struct cep_engine *e)
 			struct input *in = NULL;
 			for (size_t k = 0; k < e->ninputs && !in; k++) {
 				struct input *c = &e->inputs[(rotate + k) % e->ninputs];
-				if (!c->finished)
+				if (!c->finished && !c->idle_closed)
 					in = c;
 			}
 			rotate++;
+			/* A closed ring answers at once; sleep instead. */
 			if (in)
 				cep_ring_wait(in->cons, IDLE_WAIT_MS);
 			else
@@ -431,8 +512,16 @@ int cep_engine_run(struct cep_engine *e)
 		join_input(in);
 		cep_ring_stats(in->cons, &rs);
 		e->st.dropped += rs.dropped;
-		e->st.malformed += in->malformed;
-		e->st.input_errors += in->failed_files;
+		e->st.malformed += in->counts.malformed;
+		e->st.input_errors += in->counts.failed_files;
+		/* A reader that failed without a failed file (a bad filter, a
+		 * sink error) still failed. */
+		if (in->rc && !in->counts.failed_files)
+			e->st.input_errors++;
 	}
+	struct cep_detect_stats ds;
+	cep_detect_stats(e->detect, &ds);
+	e->st.keys_evicted = ds.keys_evicted;
+	e->st.signals_dropped = ds.signals_dropped;
 	return e->publish_failed ? -CEP_EREDIS : 0;
 }

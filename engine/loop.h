@@ -24,7 +24,15 @@
  * With `once`, the engine runs until every input has closed its ring and
  * every record has been dequeued, then closes all windows (final signals),
  * publishes, flushes and returns.  Without it, it runs until
- * cep_engine_stop() (SIGINT, SIGTERM) and then does the same.
+ * cep_engine_stop() (SIGINT, SIGTERM) and then does the same; a collector
+ * process that closes its ring may be followed by another on the same ring.
+ *
+ * Rings that collector processes feed are opened, not replaced: records a
+ * collector committed before an engine restart are still read.  Their
+ * events are checked (text fields terminated, tokens in range) and take the
+ * configured source's name, reliability and credibility (grading a source
+ * is the engine operator's call), the stricter of their own and the
+ * configured TLP, and the configured sector where they name none.
  *
  * Thread safety: create, run and destroy on one thread; cep_engine_stop()
  * from anywhere, including a signal handler.
@@ -34,9 +42,29 @@
 
 #include <stdint.h>
 
+#include "ceptor/collector.h"
 #include "lib/config.h"
 
 struct cep_engine;
+
+/* What reading one input file produced besides events. */
+struct cep_input_counts {
+	uint64_t malformed;     /* records reported and skipped */
+	uint64_t failed_files;  /* files that could not be opened or read */
+};
+
+/*
+ * The engine does not know the collectors: the composition root (main.c)
+ * hands it these.  read() reads one file of a hosted input into the sink,
+ * on that input's thread; it returns 0 or a negative error (the input then
+ * counts as failed).  stop() asks every running read() to return early; it
+ * must be async-signal-safe.
+ */
+struct cep_engine_hooks {
+	int (*read)(const struct cep_config_input *in, const char *path,
+		    const struct cep_sink *sink, struct cep_input_counts *c);
+	void (*stop)(void);
+};
 
 struct cep_engine_stats {
 	uint64_t events;        /* events dequeued from all rings */
@@ -46,16 +74,21 @@ struct cep_engine_stats {
 	uint64_t incidents;     /* incidents opened */
 	uint64_t messages;      /* messages published (or printed) */
 	uint64_t input_errors;  /* inputs that failed to open or read */
+	uint64_t keys_evicted;  /* correlation groups evicted at the ceiling */
+	uint64_t signals_dropped; /* signals lost to a full detect queue */
 };
 
 /*
  * cep_engine_create - compile the rules, open the publisher and the state,
- * create the rings and start the hosted collector threads.
+ * open the rings and start the hosted collector threads.
  * @cfg: borrowed; must outlive the engine.
+ * @hooks: how hosted inputs are read; borrowed, must outlive the engine.
  * Returns 0 and *out; -CEP_ERULE (errors printed as FILE:LINE), -CEP_ECONFIG
  * (printed), or another negative error, with everything undone.
  */
-int cep_engine_create(const struct cep_config *cfg, struct cep_engine **out);
+int cep_engine_create(const struct cep_config *cfg,
+		      const struct cep_engine_hooks *hooks,
+		      struct cep_engine **out);
 
 /*
  * cep_engine_run - the core loop (see above).  Returns 0, or a negative

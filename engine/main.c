@@ -1,7 +1,8 @@
 /*
  * ceptord - the engine.  This file is the composition root: it reads the
  * configuration and the command line, and hands them to the engine loop
- * (loop.c), which is the only code that knows which collectors exist.
+ * (loop.c) together with the readers of the hosted collectors; it is the
+ * only file of the engine that knows which collectors exist.
  *
  *   ceptord -c deploy/ceptor.yml
  *   ceptord --once --rules rules/default --pcap capture.pcap --redis none --stdout
@@ -19,6 +20,8 @@
 
 #include "ceptor/error.h"
 #include "ceptor/rule.h"
+#include "collectors/feed/feed.h"
+#include "collectors/pcap/pcap_reader.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "loop.h"
@@ -49,6 +52,32 @@ static void usage(FILE *out)
 		"  -h, --help            this text\n"
 		"      --version         print the version\n");
 }
+
+/* The hosted collectors: one file of an input into the engine's sink. */
+static int read_input(const struct cep_config_input *in, const char *path,
+		      const struct cep_sink *sink, struct cep_input_counts *c)
+{
+	struct cep_sink s = *sink;
+	int rc;
+
+	if (in->kind == CEP_INPUT_PCAP) {
+		struct cep_pcap_stats st = { 0 };
+		rc = cep_pcap_read_file(path, in->bpf, &in->src, &s, &st);
+		c->malformed += st.malformed;
+		c->failed_files += st.files_failed;
+		return rc;
+	}
+	struct cep_feed_stats st = { 0 };
+	rc = cep_feed_read_jsonl(path, &in->src, &s, &st, stderr);
+	c->malformed += st.malformed;
+	c->failed_files += st.files_failed;
+	return rc;
+}
+
+static const struct cep_engine_hooks hooks = {
+	.read = read_input,
+	.stop = cep_pcap_stop,
+};
 
 static void on_signal(int sig)
 {
@@ -159,7 +188,7 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	/* The command line's rules and inputs replace the file's. */
+	/* The command line's rules replace the file's. */
 	if (cli.nrule_dirs) {
 		for (size_t i = 0; i < cfg.nrule_dirs; i++)
 			free(cfg.rule_dirs[i]);
@@ -168,6 +197,14 @@ int main(int argc, char **argv)
 		cfg.nrule_dirs = cli.nrule_dirs;
 		cli.rule_dirs = NULL;
 		cli.nrule_dirs = 0;
+	}
+	/* Inputs on the command line replace the file's collectors. */
+	if (cli.ninputs) {
+		struct cep_config old = { .inputs = cfg.inputs,
+					  .ninputs = cfg.ninputs };
+		cfg.inputs = NULL;
+		cfg.ninputs = 0;
+		cep_config_fini(&old);
 	}
 	for (size_t i = 0; i < cli.ninputs; i++) {
 		struct cep_config_input *in = &cli.inputs[i];
@@ -216,7 +253,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct cep_engine *e;
-	if ((rc = cep_engine_create(&cfg, &e))) {
+	if ((rc = cep_engine_create(&cfg, &hooks, &e))) {
 		status = 1;
 		goto out;
 	}
@@ -224,14 +261,20 @@ int main(int argc, char **argv)
 	struct cep_engine_stats st;
 	cep_engine_stats(e, &st);
 	cep_engine_destroy(e);
-	cep_info("%llu events, %llu signals, %llu incidents, %llu messages%s%s",
+	cep_info("%llu events, %llu signals, %llu incidents, %llu messages, "
+		 "%llu malformed input records skipped",
 		 (unsigned long long)st.events, (unsigned long long)st.signals,
 		 (unsigned long long)st.incidents, (unsigned long long)st.messages,
-		 st.malformed ? ", malformed input records skipped: " : "",
-		 st.malformed ? "see above" : "");
+		 (unsigned long long)st.malformed);
 	if (st.dropped)
 		cep_warn("%llu events dropped by inputs with the drop policy",
 			 (unsigned long long)st.dropped);
+	if (st.keys_evicted)
+		cep_warn("%llu correlation groups evicted at the state ceiling "
+			 "(max_keys, state_max)", (unsigned long long)st.keys_evicted);
+	if (st.signals_dropped)
+		cep_warn("%llu signals dropped: the correlation queue was full",
+			 (unsigned long long)st.signals_dropped);
 	if (rc)
 		status = 1;
 	/* Inputs that could not be read at all make the run a failure only

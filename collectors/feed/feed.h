@@ -8,8 +8,9 @@
  * indicator lists, operator reports and upstream Redis streams join it with
  * the collectors issue; each will be one more reader with this signature.
  *
- * A bad line is reported once as "FILE:LINE: reason", counted as malformed,
- * and skipped; the rest of the file is read.  Events are handed to the sink
+ * A bad line is reported as "FILE:LINE: reason" (the first
+ * CEP_FEED_REPORT_MAX of a file; the others only counted), counted as
+ * malformed, and skipped; the rest of the file is read.  Events are handed to the sink
  * in batches of CEP_COLLECTOR_BATCH.
  *
  * Thread safety: a call owns its file and its sink for its duration; calls
@@ -31,6 +32,9 @@ struct cep_feed_stats {
 	uint64_t files;     /* files opened */
 	uint64_t files_failed;
 };
+
+/* Malformed lines reported per file; the rest are only counted. */
+#define CEP_FEED_REPORT_MAX 10
 
 /*
  * cep_feed_read_jsonl - read one JSON Lines file ("-" is standard input).

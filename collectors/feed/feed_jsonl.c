@@ -27,7 +27,7 @@ int cep_feed_read_jsonl(const char *path, const struct cep_source *src,
 	struct cep_event batch[CEP_COLLECTOR_BATCH];
 	unsigned n = 0;
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	size_t cap = 0, lineno = 0, bad = 0;
 	ssize_t len;
 	int rc = 0;
 	int is_stdin = strcmp(path, "-") == 0;
@@ -55,9 +55,15 @@ int cep_feed_read_jsonl(const char *path, const struct cep_source *src,
 		char err[160];
 		int prc = cep_event_from_json(line, (size_t)len, ev, err, sizeof err);
 		if (prc) {
+			/* Reported once per line up to a limit, then only counted:
+			 * a broken file must not flood the log. */
+			if (++bad <= CEP_FEED_REPORT_MAX)
+				fprintf(diag, "%s:%zu: %s\n", is_stdin ? "<stdin>" : path,
+					lineno, err);
+			if (bad == CEP_FEED_REPORT_MAX)
+				fprintf(diag, "%s: further malformed lines are counted, "
+					"not shown\n", is_stdin ? "<stdin>" : path);
 			st->malformed++;
-			fprintf(diag, "%s:%zu: %s\n", is_stdin ? "<stdin>" : path,
-				lineno, err);
 			continue;
 		}
 		char own[sizeof ev->source];

@@ -5,7 +5,12 @@
  *
  * "-" reads standard input.  Without --ring the events go to standard
  * output as JSON Lines (--dump, the default) or are only counted (--stats:
- * one JSON object with the counters at the end).
+ * one JSON object with the counters at the end).  With --ring they go into
+ * the ring ceptord made: the collector attaches, takes the ring over with
+ * cep_ring_reopen() (an earlier ceptor-feed may have closed it), and
+ * closes it when its input ends; --overflow says what happens when the
+ * ring is full (block, the default: wait for ceptord; drop: count and go
+ * on).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +42,7 @@ static void usage(FILE *out)
 		"  --credibility 1..6   default information credibility (default 6)\n"
 		"  --tlp MARK           default TLP (default AMBER)\n"
 		"  --sector SECTOR      default sector (default unknown)\n"
+		"  --overflow block|drop  when the ring is full (default block)\n"
 		"  -h, --help           this text\n"
 		"      --version        print the version\n");
 }
@@ -44,7 +50,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	enum { O_FORMAT = 256, O_DUMP, O_STATS, O_RING, O_SOURCE, O_REL, O_CRED,
-	       O_TLP, O_SECTOR, O_VERSION };
+	       O_TLP, O_SECTOR, O_OVERFLOW, O_VERSION };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "dump", no_argument, NULL, O_DUMP },
@@ -55,6 +61,7 @@ int main(int argc, char **argv)
 		{ "credibility", required_argument, NULL, O_CRED },
 		{ "tlp", required_argument, NULL, O_TLP },
 		{ "sector", required_argument, NULL, O_SECTOR },
+		{ "overflow", required_argument, NULL, O_OVERFLOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -63,6 +70,7 @@ int main(int argc, char **argv)
 		[O_SOURCE - O_SOURCE] = "name", [O_REL - O_SOURCE] = "reliability",
 		[O_CRED - O_SOURCE] = "credibility", [O_TLP - O_SOURCE] = "tlp",
 		[O_SECTOR - O_SOURCE] = "sector",
+		[O_OVERFLOW - O_SOURCE] = "overflow",
 	};
 	const char *format = NULL, *ring_name = NULL;
 	int stats_only = 0, c;
@@ -76,9 +84,11 @@ int main(int argc, char **argv)
 		case O_STATS: stats_only = 1; break;
 		case O_RING: ring_name = optarg; break;
 		case O_SOURCE: case O_REL: case O_CRED: case O_TLP: case O_SECTOR:
+		case O_OVERFLOW:
 			if (cep_source_set(&src, source_keys[c - O_SOURCE], optarg)) {
 				fprintf(stderr, "ceptor-feed: bad --%s value \"%s\"\n",
-					source_keys[c - O_SOURCE], optarg);
+					c == O_SOURCE ? "source"
+					: source_keys[c - O_SOURCE], optarg);
 				return 2;
 			}
 			break;
@@ -106,10 +116,16 @@ int main(int argc, char **argv)
 	if (stats_only) {
 		sink = (struct cep_sink){ cep_count_sink_fn, &count };
 	} else if (ring_name) {
+		/* Attach, then take the ring over from a producer that may
+		 * have closed it (an earlier ceptor-feed). */
 		int rc = cep_ring_attach(ring_name, &rs.ring);
+		if (rc == 0)
+			rc = cep_ring_reopen(rs.ring);
 		if (rc) {
 			fprintf(stderr, "ceptor-feed: cannot attach ring %s: %s\n",
-				ring_name, cep_strerror(rc));
+				ring_name, *cep_ring_last_error()
+				? cep_ring_last_error() : cep_strerror(rc));
+			cep_ring_destroy(rs.ring);
 			return 1;
 		}
 		sink = (struct cep_sink){ cep_ring_sink_fn, &rs };

@@ -11,10 +11,16 @@
  * default), are only counted (--stats: one JSON object with the counters at
  * the end), or go into a running ceptord's ring (--ring).
  *
- * Exit status: 0 when at least one packet was read or every input opened
- * (an empty file is fine); 1 when nothing could be read because inputs
- * failed to open, or when the ring or standard output failed; 2 on a usage
- * error (unknown option, bad value, bad filter).
+ * Exit status: 0 when at least one packet was read, or when nothing failed
+ * (an empty but valid capture is fine); 1 when no packet was read and an
+ * input failed to open or broke (a valid file header followed by a corrupt
+ * first record, for one: cep_pcap_read_failed()), or when the ring or
+ * standard output failed; 2 on a usage error (unknown option, bad value,
+ * bad filter).
+ *
+ * With --ring the collector attaches to the ring ceptord made and takes it
+ * over with cep_ring_reopen(), so it may follow an earlier ceptor-pcap
+ * that closed the same ring; it closes the ring when its input ends.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -179,11 +185,16 @@ int main(int argc, char **argv)
 	if (stats_only) {
 		sink = (struct cep_sink){ cep_count_sink_fn, &count };
 	} else if (ring_name) {
+		/* Attach, then take the ring over from a producer that may
+		 * have closed it (an earlier ceptor-pcap). */
 		rc = cep_ring_attach(ring_name, &rs.ring);
+		if (rc == 0)
+			rc = cep_ring_reopen(rs.ring);
 		if (rc) {
 			fprintf(stderr, "ceptor-pcap: cannot attach ring %s: "
 				"%s\n", ring_name, *cep_ring_last_error()
 				? cep_ring_last_error() : cep_strerror(rc));
+			cep_ring_destroy(rs.ring);
 			return 1;
 		}
 		sink = (struct cep_sink){ cep_ring_sink_fn, &rs };
@@ -223,7 +234,7 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		if (status == 0 && st.read == 0 && st.files_failed > 0)
+		if (status == 0 && cep_pcap_read_failed(&st))
 			status = 1;
 	}
 	if (rs.ring) {

@@ -126,8 +126,14 @@ static int decode_ipv4(const uint8_t *p, const uint8_t *end,
 	if (ihl < 20)
 		return -CEP_EMALFORMED;
 	if (have >= 4) {
+		/*
+		 * 0 is what Linux captures show for a TSO/GSO super-packet
+		 * whose length the NIC fills in later; like Wireshark, take the
+		 * captured bytes then.  Nothing below reads tot: the walk is
+		 * bounded by the capture, not by the header's claims.
+		 */
 		tot = be16(p + 2);
-		if (tot < ihl)
+		if (tot != 0 && tot < ihl)
 			return -CEP_EMALFORMED;
 	}
 	if (have >= 10)

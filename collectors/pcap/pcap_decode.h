@@ -64,7 +64,9 @@ int cep_pcap_linktype_supported(int linktype);
  * LLDP: only kind, type, bytes, packets and vlan are set);
  * -CEP_EMALFORMED when the IP layer is not decodable at all (an IP version
  * that disagrees with the link layer or is neither 4 nor 6, an IPv4 IHL
- * below 5, an IPv4 total length below its header length); *ev then holds
+ * below 5, an IPv4 total length above 0 but below its header length; a
+ * total length of 0, which Linux captures of TSO/GSO packets carry, means
+ * "as captured" and decodes); *ev then holds
  * whatever was parsed and should be counted, not emitted;
  * -EPROTONOSUPPORT when @linktype is not one of those listed above.
  */

@@ -199,6 +199,11 @@ out:
 	return rc;
 }
 
+int cep_pcap_read_failed(const struct cep_pcap_stats *st)
+{
+	return st->read == 0 && (st->files_failed > 0 || st->errors > 0);
+}
+
 int cep_pcap_read_live(const char *iface, const char *bpf,
 		       const struct cep_source *src, struct cep_sink *sink,
 		       struct cep_pcap_stats *st)

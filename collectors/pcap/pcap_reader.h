@@ -100,6 +100,16 @@ int cep_pcap_read_live(const char *iface, const char *bpf,
 		       struct cep_pcap_stats *st);
 
 /*
+ * cep_pcap_read_failed - whether a run that accumulated @st read nothing
+ * because of damage: no packet was read at all, and at least one input
+ * could not be opened (files_failed) or broke part-way (errors), for
+ * example a file whose valid header is followed by a corrupt first record.
+ * Returns 1 or 0; 0 for an empty but valid capture, and 0 as soon as one
+ * packet was read, whatever else failed.  ceptor-pcap exits 1 on 1.
+ */
+int cep_pcap_read_failed(const struct cep_pcap_stats *st);
+
+/*
  * cep_pcap_stop - ask the running cep_pcap_read_live() (and any file being
  * read by cep_pcap_read_file()) to stop after the current packet.
  * Async-signal-safe; callable from any thread.

@@ -81,6 +81,14 @@ const char *cep_incident_status_name(int status)
 
 #define CHUNK 1024 /* incidents per allocation; they never move */
 
+/* Ids are numbered per (year, class): the year is part of the id, so a
+ * late event from an earlier year continues that year's numbers and can
+ * never repeat an id. */
+struct year_counters {
+	int year;
+	uint32_t next[5];  /* next number per class */
+};
+
 struct cep_incidents {
 	struct cep_incident **chunks;
 	size_t nchunks;
@@ -90,8 +98,8 @@ struct cep_incidents {
 	size_t *dirty;    /* indices of dirty incidents, each once */
 	size_t ndirty, dirty_cap;
 	char *state_path;
-	int year;                 /* year the counters belong to */
-	uint32_t next[5];         /* next number per class, this year */
+	struct year_counters *years; /* one entry per year seen */
+	size_t nyears;
 	bool counters_dirty;
 };
 
@@ -112,23 +120,53 @@ static uint64_t hash_of(const char *rule_id, const char *key)
 	return h;
 }
 
+static struct year_counters *year_find(struct cep_incidents *t, int year,
+				       bool add)
+{
+	for (size_t i = 0; i < t->nyears; i++)
+		if (t->years[i].year == year)
+			return &t->years[i];
+	if (!add)
+		return NULL;
+	struct year_counters *y = realloc(t->years, (t->nyears + 1) * sizeof *y);
+	if (!y)
+		return NULL;
+	t->years = y;
+	y = &t->years[t->nyears++];
+	y->year = year;
+	for (int i = 0; i < 5; i++)
+		y->next[i] = 1;
+	return y;
+}
+
+/* The state file: a header line, then "YEAR N1 N2 N3 N4 N5" per year. */
 static int load_state(struct cep_incidents *t)
 {
 	FILE *f = fopen(t->state_path, "r");
+	int rc = 0, year;
+	uint32_t n[5];
+
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	int year, n = fscanf(f, "ceptor-incident-ids 1 %d %" SCNu32 " %" SCNu32
-			     " %" SCNu32 " %" SCNu32 " %" SCNu32, &year,
-			     &t->next[0], &t->next[1], &t->next[2], &t->next[3],
-			     &t->next[4]);
+	if (fscanf(f, "ceptor-incident-ids %d", &year) != 1 || year != 2)
+		rc = -CEP_EMALFORMED;
+	while (!rc) {
+		int got = fscanf(f, "%d %" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNu32
+				 " %" SCNu32, &year, &n[0], &n[1], &n[2], &n[3], &n[4]);
+		if (got == EOF)
+			break;
+		struct year_counters *y = got == 6 ? year_find(t, year, true) : NULL;
+		if (!y) {
+			rc = got == 6 ? -ENOMEM : -CEP_EMALFORMED;
+			break;
+		}
+		memcpy(y->next, n, sizeof n);
+	}
 	fclose(f);
-	if (n != 6) {
+	if (rc == -CEP_EMALFORMED)
 		cep_error("%s: not an incident id state file; move it away to "
 			  "start numbering afresh", t->state_path);
-		return -CEP_EMALFORMED;
-	}
-	t->year = year;
-	return 0;
+	return rc;
 }
 
 /* Write to a temporary file, fsync, rename: a crash leaves the old or the
@@ -144,14 +182,23 @@ static int save_state(struct cep_incidents *t)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	char line[128];
-	int n = snprintf(line, sizeof line,
-			 "ceptor-incident-ids 1 %d %" PRIu32 " %" PRIu32 " %" PRIu32
-			 " %" PRIu32 " %" PRIu32 "\n", t->year, t->next[0],
-			 t->next[1], t->next[2], t->next[3], t->next[4]);
-	if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
 		rc = -errno;
-	close(fd);
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	fprintf(f, "ceptor-incident-ids 2\n");
+	for (size_t i = 0; i < t->nyears; i++) {
+		const struct year_counters *y = &t->years[i];
+		fprintf(f, "%d %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
+			" %" PRIu32 "\n", y->year, y->next[0], y->next[1],
+			y->next[2], y->next[3], y->next[4]);
+	}
+	if (fflush(f) != 0 || fsync(fd) != 0)
+		rc = -errno;
+	fclose(f);
 	if (!rc && rename(tmp, t->state_path) != 0)
 		rc = -errno;
 	if (!rc)
@@ -170,8 +217,6 @@ int cep_incidents_create(const struct cep_incidents_config *cfg,
 	t->nslots = 1024;
 	if (!(t->slots = calloc(t->nslots, sizeof *t->slots)))
 		goto fail;
-	for (int i = 0; i < 5; i++)
-		t->next[i] = 1;
 	if (cfg && cfg->state_path) {
 		if (!(t->state_path = strdup(cfg->state_path)))
 			goto fail;
@@ -194,6 +239,7 @@ void cep_incidents_destroy(struct cep_incidents *t)
 	free(t->chunks);
 	free(t->slots);
 	free(t->dirty);
+	free(t->years);
 	free(t->state_path);
 	free(t);
 }
@@ -292,22 +338,17 @@ static int year_of(uint64_t ts)
 	return tm.tm_year + 1900;
 }
 
-static void assign_id(struct cep_incidents *t, struct cep_incident *inc)
+static int assign_id(struct cep_incidents *t, struct cep_incident *inc)
 {
 	int year = year_of(inc->first_seen);
-	if (year != t->year) {
-		/* Counters restart each year; an older year's late incident
-		 * continues the current counters rather than reusing numbers. */
-		if (year > t->year) {
-			t->year = year;
-			for (int i = 0; i < 5; i++)
-				t->next[i] = 1;
-		}
-	}
-	uint32_t n = t->next[inc->priority - 1]++;
+	struct year_counters *y = year_find(t, year, true);
+	if (!y)
+		return -ENOMEM;
+	uint32_t n = y->next[inc->priority - 1]++;
 	t->counters_dirty = true;
 	snprintf(inc->id, sizeof inc->id, "P%u-%04d-%06" PRIu32,
 		 (unsigned)inc->priority, year, n);
+	return 0;
 }
 
 /* A detection rule without group-by leaves the key empty; its entity is
@@ -389,8 +430,11 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		inc->severity = s->level;
 	if (s->ev.tlp > inc->tlp)
 		inc->tlp = s->ev.tlp; /* strictest marking wins */
-	inc->evidence++;
-	add_source(inc, &s->ev);
+	/* A window's final signal updates its count; it is not new evidence. */
+	if (!s->final) {
+		inc->evidence++;
+		add_source(inc, &s->ev);
+	}
 	rescore(inc);
 	return mark_dirty(t, idx);
 }
@@ -405,8 +449,8 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 	 * class in the id is the one the first reader sees. */
 	for (size_t i = 0; i < n; i++) {
 		struct cep_incident *inc = at(t, t->dirty[i]);
-		if (!inc->id[0])
-			assign_id(t, inc);
+		if (!inc->id[0] && (rc = assign_id(t, inc)))
+			return rc;
 	}
 	if ((rc = save_state(t)))
 		return rc;

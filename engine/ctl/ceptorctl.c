@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "ceptor/error.h"
 #include "ceptor/event.h"
@@ -202,50 +201,19 @@ static void push(struct incidents *all, const struct incident *in)
 static redisContext *connect_redis(const char *url)
 {
 	struct cep_redis_url u;
+	redisContext *c;
 	char err[160];
-	struct timeval tv = { 2, 0 };
 
 	if (cep_redis_url_parse(url, &u, err, sizeof err)) {
 		fprintf(stderr, "ceptorctl: bad Redis URL: %s\n", err);
 		exit(2);
 	}
-	redisContext *c = redisConnectWithTimeout(u.host, u.port, tv);
-	if (!c || c->err) {
-		fprintf(stderr, "ceptorctl: cannot reach Redis at %s:%d: %s\n",
-			u.host, u.port, c ? c->errstr : "out of memory");
-		redisFree(c);
+	if (cep_redis_connect(&u, 2000, 10000, &c, err, sizeof err)) {
+		fprintf(stderr, strchr(u.host, ':')
+					? "ceptorctl: cannot use Redis at [%s]:%d: %s\n"
+					: "ceptorctl: cannot use Redis at %s:%d: %s\n",
+			u.host, u.port, err);
 		return NULL;
-	}
-	redisSetTimeout(c, (struct timeval){ 10, 0 });
-	if (u.pass[0] || u.db) {
-		char db[16];
-		const char *av[3] = { "AUTH", u.user, u.pass };
-		int ac = u.user[0] ? 3 : 2;
-		if (!u.user[0])
-			av[1] = u.pass;
-		for (int step = 0; step < 2; step++) {
-			if (step == 0 && !u.pass[0])
-				continue;
-			if (step == 1) {
-				if (!u.db)
-					break;
-				snprintf(db, sizeof db, "%d", u.db);
-				av[0] = "SELECT";
-				av[1] = db;
-				ac = 2;
-			}
-			redisReply *r = redisCommandArgv(c, ac, av, NULL);
-			if (!r || r->type == REDIS_REPLY_ERROR) {
-				fprintf(stderr, "ceptorctl: Redis refused %s: "
-						"%s\n", av[0],
-					r ? r->str : c->errstr);
-				if (r)
-					freeReplyObject(r);
-				redisFree(c);
-				return NULL;
-			}
-			freeReplyObject(r);
-		}
 	}
 	return c;
 }

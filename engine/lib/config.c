@@ -7,7 +7,9 @@
  * ends up with the wrong TLP.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -155,11 +157,19 @@ static int get_u64(struct loader *l, yaml_node_t *n, const char *key,
 	unsigned long long v = strtoull(s, &end, 10);
 	/* Sizes may carry a binary suffix: 64k, 512M, 2G. */
 	if (end != s) {
+		int shift = 0;
 		switch (*end) {
-		case 'k': case 'K': v <<= 10; end++; break;
-		case 'm': case 'M': v <<= 20; end++; break;
-		case 'g': case 'G': v <<= 30; end++; break;
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
 		default: break;
+		}
+		if (shift) {
+			end++;
+			if (v > (ULLONG_MAX >> shift))
+				errno = ERANGE; /* reported below */
+			else
+				v <<= shift;
 		}
 	}
 	if (end == s || *end || errno || v < min || v > max) {
@@ -191,19 +201,29 @@ static void str_list(struct loader *l, yaml_node_t *n, const char *key,
 	}
 }
 
-typedef int (*token_fn)(const char *);
+/* The collector keys that describe its source (cep_source_set()), and what
+ * each expects, for the error message. */
+static const char *const source_keys[][2] = {
+	{ "name", "a name of at most 23 characters" },
+	{ "reliability", "one of A..F" },
+	{ "credibility", "one of 1..6" },
+	{ "tlp", "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED" },
+	{ "sector", "one of telecom, finance, aviation, rail, electricity, gas, "
+		    "government, medical, water, logistics, unknown" },
+	{ "overflow", "block or drop" },
+};
 
-static void get_token(struct loader *l, yaml_node_t *n, const char *key,
-		      token_fn parse, const char *expect, uint8_t *out)
+static const char *source_key_expect(const char *key)
 {
-	const char *s = scalar(l, n, key);
-	if (!s)
-		return;
-	int v = parse(s);
-	if (v < 0)
-		problem(l, n, "%s must be one of %s, not \"%s\"", key, expect, s);
-	else
-		*out = (uint8_t)v;
+	for (size_t i = 0; i < sizeof source_keys / sizeof source_keys[0]; i++)
+		if (strcmp(source_keys[i][0], key) == 0)
+			return source_keys[i][1];
+	return NULL;
+}
+
+static bool is_source_key(const char *key)
+{
+	return source_key_expect(key) != NULL;
 }
 
 #define MAP_FOR_EACH(l, map, k, v)                                             \
@@ -254,12 +274,7 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 		const char *s;
 		if (strcmp(key, "kind") == 0)
 			continue;
-		if (strcmp(key, "name") == 0) {
-			if ((s = scalar(l, v, key)) &&
-			    cep_event_set_text(in->src.name, sizeof in->src.name, s))
-				problem(l, v, "name is longer than %zu characters",
-					sizeof in->src.name - 1);
-		} else if (strcmp(key, "files") == 0) {
+		if (strcmp(key, "files") == 0) {
 			str_list(l, v, key, &in->files, &in->nfiles);
 		} else if (strcmp(key, "filter") == 0) {
 			if ((s = scalar(l, v, key)))
@@ -274,27 +289,10 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "ring") == 0) {
 			if ((s = scalar(l, v, key)))
 				cep_config_set_str(&in->ring, s);
-		} else if (strcmp(key, "reliability") == 0) {
-			get_token(l, v, key, cep_reliability_parse, "A..F",
-				  &in->src.reliability);
-		} else if (strcmp(key, "credibility") == 0) {
-			get_token(l, v, key, cep_credibility_parse, "1..6",
-				  &in->src.credibility);
-		} else if (strcmp(key, "tlp") == 0) {
-			get_token(l, v, key, cep_tlp_parse,
-				  "CLEAR, GREEN, AMBER, AMBER+STRICT, RED", &in->src.tlp);
-		} else if (strcmp(key, "sector") == 0) {
-			get_token(l, v, key, cep_sector_parse,
-				  "a sector token (telecom, finance, ...)", &in->src.sector);
-		} else if (strcmp(key, "overflow") == 0) {
-			if ((s = scalar(l, v, key))) {
-				if (strcmp(s, "block") == 0)
-					in->src.overflow = CEP_OVERFLOW_BLOCK;
-				else if (strcmp(s, "drop") == 0)
-					in->src.overflow = CEP_OVERFLOW_DROP;
-				else
-					problem(l, v, "overflow must be block or drop, not \"%s\"", s);
-			}
+		} else if (is_source_key(key)) {
+			if ((s = scalar(l, v, key)) && cep_source_set(&in->src, key, s))
+				problem(l, v, "%s must be %s, not \"%s\"", key,
+					source_key_expect(key), s);
 		} else {
 			problem(l, k, "unknown collector key \"%s\"", key);
 		}

@@ -21,7 +21,7 @@
 #include "lib/json.h"
 
 /* The ring's layout version depends on these offsets; change them only
- * together with CEP_RING_LAYOUT_VERSION. */
+ * together with CEP_RING_VERSION. */
 _Static_assert(offsetof(struct cep_event, src_ip) == 24, "layout");
 _Static_assert(offsetof(struct cep_event, kind) == 64, "layout");
 _Static_assert(offsetof(struct cep_event, src_af) == 72, "layout");
@@ -194,9 +194,8 @@ char *cep_time_format(uint64_t ts, char *buf)
 		struct tm tm;
 		char tmp[64];
 		gmtime_r(&sec, &tm);
-		/* Years past 9999 do not fit RFC 3339; clamp the text. */
-		if (strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
-			snprintf(tmp, sizeof tmp, "9999-12-31T23:59:59");
+		/* 64 bits of nanoseconds end in 2554: always 4 year digits. */
+		strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
 		memcpy(time_cache.text, tmp, 19);
 		time_cache.sec = sec;
 		time_cache.valid = true;
@@ -467,6 +466,8 @@ static int read_field(const struct field *f, const struct cep_json_value *v,
 	case F_TEXT:
 		if (v->type != CEP_JSON_STRING)
 			return *why = "must be a string", -CEP_EMALFORMED;
+		/* NUL-padded, as event.h promises, even when a member repeats. */
+		memset(base + f->off, 0, f->size);
 		rc = cep_json_unescape(v, (char *)base + f->off, f->size);
 		if (rc == -CEP_ETOOLONG)
 			return *why = "is longer than its field", rc;

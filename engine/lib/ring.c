@@ -15,6 +15,12 @@
  *   R3 / A3  The producer stores closed with release (R3) after its last
  *            tail; a consumer that loads closed == 1 with acquire (A3) and
  *            then loads tail sees the final tail.
+ *   R4 / A3  A new producer's cep_ring_reopen() stores closed = 0 with
+ *            release (R4) before its first tail (R1).  A consumer that
+ *            sees one of its records through A1 loads closed afterwards
+ *            and reads 0, so it does not report the old producer's close
+ *            after the new producer's records; the records of the old
+ *            producer all come first, since tail only grows.
  *   R0 / A0  cep_ring_create() stores the magic last, with release (R0);
  *            cep_ring_attach() loads it with acquire (A0) before trusting the
  *            other header fields.  (Across processes the shm_open() and
@@ -215,32 +221,31 @@ static int new_handle(struct cep_ring_shm *shm, size_t map_size,
 	return 0;
 }
 
-int cep_ring_create(const char *name, uint32_t capacity, struct cep_ring **out)
+/* 0, or -EINVAL with the reason when @capacity is not a valid capacity. */
+static int check_capacity(const char *path, uint32_t capacity)
 {
-	char path[RING_NAME_MAX + 1];
-	struct cep_ring_shm *shm = MAP_FAILED;
-	size_t size;
-	int fd = -1, err;
-
-	*out = NULL;
-	last_error[0] = '\0';
-	err = shm_path(name, path);
-	if (err)
-		return err;
 	if (capacity < 2 || capacity > CEP_RING_CAPACITY_MAX ||
 	    (capacity & (capacity - 1))) {
 		set_error("ring %s: capacity %u is not a power of two in 2..%u",
 			  path, capacity, CEP_RING_CAPACITY_MAX);
 		return -EINVAL;
 	}
-	size = segment_size(capacity);
+	return 0;
+}
 
-	if (shm_unlink(path) && errno != ENOENT) {
-		err = -errno;
-		set_error("ring %s: cannot replace the old segment: %s", path,
-			  strerror(errno));
-		return err;
-	}
+/*
+ * Create the segment @path, which must not exist (O_EXCL), and initialise
+ * an empty ring in it.  Returns 0, -EEXIST when the name is taken (nothing
+ * is touched then), or another negative errno; on a failure after the
+ * segment was made, the segment is removed again.
+ */
+static int make_segment(const char *path, uint32_t capacity,
+			struct cep_ring **out)
+{
+	struct cep_ring_shm *shm = MAP_FAILED;
+	size_t size = segment_size(capacity);
+	int fd, err;
+
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
 		err = -errno;
@@ -285,6 +290,78 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	shm_unlink(path);
+	return err;
+}
+
+int cep_ring_create(const char *name, uint32_t capacity, struct cep_ring **out)
+{
+	char path[RING_NAME_MAX + 1];
+	int err;
+
+	*out = NULL;
+	last_error[0] = '\0';
+	err = shm_path(name, path);
+	if (err)
+		return err;
+	err = check_capacity(path, capacity);
+	if (err)
+		return err;
+	if (shm_unlink(path) && errno != ENOENT) {
+		err = -errno;
+		set_error("ring %s: cannot replace the old segment: %s", path,
+			  strerror(errno));
+		return err;
+	}
+	return make_segment(path, capacity, out);
+}
+
+int cep_ring_open(const char *name, uint32_t capacity, struct cep_ring **out,
+		  int *created)
+{
+	char path[RING_NAME_MAX + 1];
+	int err;
+
+	*out = NULL;
+	if (created)
+		*created = 0;
+	last_error[0] = '\0';
+	err = shm_path(name, path);
+	if (err)
+		return err;
+	err = check_capacity(path, capacity);
+	if (err)
+		return err;
+	/*
+	 * Attach first, create when missing.  When another process creates
+	 * the name between our two attempts, O_EXCL makes us lose cleanly
+	 * and we attach to its ring; two rounds are enough unless the name
+	 * is being created and unlinked in a loop.
+	 */
+	for (int round = 0; round < 2; round++) {
+		err = cep_ring_attach(path, out);
+		if (err == 0) {
+			if ((*out)->capacity == capacity)
+				return 0;
+			set_error("ring %s exists with capacity %u, not %u; "
+				  "it is kept as it is (drain it and remove "
+				  "it to change the capacity)",
+				  path, (*out)->capacity, capacity);
+			cep_ring_destroy(*out);
+			*out = NULL;
+			return -CEP_EVERSION;
+		}
+		if (err != -ENOENT)
+			return err; /* attach said why; the segment is kept */
+		err = make_segment(path, capacity, out);
+		if (err == 0) {
+			last_error[0] = '\0'; /* forget attach's "does not exist" */
+			if (created)
+				*created = 1;
+			return 0;
+		}
+		if (err != -EEXIST)
+			return err;
+	}
 	return err;
 }
 
@@ -567,6 +644,33 @@ void cep_ring_close(struct cep_ring *r)
 	wake(&r->shm->cons_wait);
 }
 
+int cep_ring_reopen(struct cep_ring *r)
+{
+	/*
+	 * Relaxed: the pid is advice for humans and for a consumer probing
+	 * whether the producer lives (cep_ring_stats()); it orders nothing,
+	 * and the release below publishes it with closed.
+	 */
+	STORE_RELAXED(&r->shm->prod.pid, (uint32_t)getpid());
+	/*
+	 * R4: pairs with A3 in closed_and_empty() and cons_ready().  Stored
+	 * before this producer's first tail, so R1 in publish_tail() carries
+	 * it as well: a consumer whose A1 sees a record of the new producer
+	 * then loads closed (it does, in cep_ring_wait()) and reads 0, and
+	 * never reports the old producer's close after the new one's
+	 * records.  A consumer that still reads the old 1 has not seen those
+	 * records yet either, so its -CEP_ECLOSED is the state before the
+	 * reopen.
+	 */
+	STORE_RELEASE(&r->shm->prod.closed, 0u);
+	/*
+	 * No wake-up: a consumer sleeps only on an open, empty ring, and
+	 * reopening adds no record; the first enqueue wakes it (F2).  The
+	 * producer's own cached head is refreshed by A2 when it says full.
+	 */
+	return 0;
+}
+
 /* --- consumer --------------------------------------------------------------- */
 
 /* Records available, refreshing the copy of tail when it says fewer than
@@ -711,4 +815,5 @@ void cep_ring_stats(const struct cep_ring *r, struct cep_ring_stats *st)
 	else
 		st->used = (uint32_t)(tail - head);
 	st->closed = LOAD_RELAXED(&r->shm->prod.closed) != 0;
+	st->producer_pid = (int)LOAD_RELAXED(&r->shm->prod.pid);
 }

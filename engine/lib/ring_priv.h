@@ -5,6 +5,10 @@
  *
  * Any change to this structure, to struct cep_event or to the meaning of a
  * field changes the bytes another process sees: bump CEP_RING_VERSION.
+ * The one exception is a field placed in a group's padding whose value 0
+ * means "not known": cep_ring_create() zeroes the padding, so a segment of
+ * an older build reads as "not known" and an older build never reads the
+ * field (prod.pid is such a field).
  */
 #ifndef CEPTOR_LIB_RING_PRIV_H
 #define CEPTOR_LIB_RING_PRIV_H
@@ -43,7 +47,10 @@ struct cep_ring_shm {
 	_Alignas(CEP_RING_GROUP) struct {
 		uint64_t tail;    /* records committed since creation */
 		uint64_t dropped; /* records refused under CEP_OVERFLOW_DROP */
-		uint32_t closed;  /* 1 after cep_ring_close() */
+		uint32_t closed;  /* 1 after cep_ring_close(), 0 after
+				     cep_ring_reopen() */
+		uint32_t pid;     /* process of the last cep_ring_reopen(),
+				     0 when none was called */
 	} prod;
 	/* Written by the consumer only. */
 	_Alignas(CEP_RING_GROUP) struct {
@@ -67,6 +74,8 @@ _Static_assert(offsetof(struct cep_ring_shm, prod) == 128 &&
 		       offsetof(struct cep_ring_shm, cons_wait) == 384 &&
 		       offsetof(struct cep_ring_shm, prod_wait) == 512,
 	       "the groups sit where ring.h draws them");
+_Static_assert(offsetof(struct cep_ring_shm, prod.pid) == 128 + 20,
+	       "prod.pid sits in padding older builds left zero");
 _Static_assert(sizeof(struct cep_ring_shm) == 640,
 	       "records start at byte 640, as ring.h draws them");
 _Static_assert(sizeof(struct cep_ring_shm) % CEP_CACHE_LINE == 0,

@@ -21,10 +21,21 @@
  *
  * Outage path: conn_lost() moves every unacknowledged entry to the spool in
  * order, except entries that came from the spool itself (they are still in
- * the file, which is only truncated after a complete, acknowledged replay).
- * While disconnected, each pump first spools the queue and only then tries
- * to reconnect, so that after a reconnect the spool holds everything older
- * than the queue and replaying it first keeps the order.
+ * the file, past the spool's head).  From then on the order rests on one
+ * rule: while the spool holds an unconsumed record, it is the queue.  Each
+ * pump first appends what add() queued to the spool, behind the older
+ * records, and then (connected) replays the spool from its head; only when
+ * a replay has had every record acknowledged is the spool truncated and
+ * does direct sending resume.  A replay entry carries its record's spool
+ * mark, and read_replies() consumes the spool up to it as the reply arrives,
+ * so a replay cut short by an outage resumes at the first unacknowledged
+ * record: the only repeats are the at-least-once resends of the (at most
+ * two) batches in flight when the connection broke.
+ *
+ * Reconnects back off: after each failed attempt the wait doubles, from
+ * reconnect_ms up to BACKOFF_MAX_MS, and a success resets it.  This matters
+ * because the engine flushes on its core thread, and an attempt can block
+ * for connect_ms.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -42,15 +53,18 @@
 #include "publish/spool.h"
 
 #define DEFAULT_BATCH 128u
-#define DEFAULT_CONNECT_MS 1000
+#define DEFAULT_CONNECT_MS 200
 #define DEFAULT_COMMAND_MS 5000
 #define DEFAULT_RECONNECT_MS 1000
+#define BACKOFF_MAX_MS 30000
 #define DEFAULT_SPOOL_MAX (1ull << 30)
 
 struct ent {
-	size_t off;         /* start of the RESP command in the arena */
+	size_t off;          /* start of the RESP command in the arena */
 	size_t len;
-	int from_spool;     /* already in the spool file: never spool again */
+	uint64_t spool_mark; /* 0: a new message; else it came from the spool
+			      * (never spool it again) and its reply consumes
+			      * the spool up to this mark */
 };
 
 struct cep_publisher {
@@ -60,6 +74,7 @@ struct cep_publisher {
 	struct cep_spool *spool;  /* NULL without spool_dir */
 	unsigned batch;
 	int connect_ms, command_ms, reconnect_ms;
+	int backoff_ms;           /* wait before the next attempt */
 	int attempted;
 	uint64_t last_attempt_ns;
 
@@ -293,7 +308,7 @@ static int send_all(int fd, const char *b, size_t len)
  */
 static int enqueue(struct cep_publisher *p, size_t argc,
 		   const char *const *argv, const size_t *argvlen,
-		   int from_spool)
+		   uint64_t spool_mark)
 {
 	size_t need = 1 + 20 + 2 + (1 + 20 + 2 + 4 + 2) + (1 + 20 + 2 + 1 + 2);
 	for (size_t i = 0; i < argc; i++)
@@ -314,7 +329,7 @@ static int enqueue(struct cep_publisher *p, size_t argc,
 		w = put_bulk(w, argv[i], argvlen ? argvlen[i] : strlen(argv[i]));
 	p->ents[p->nent].off = p->alen;
 	p->ents[p->nent].len = (size_t)(w - start);
-	p->ents[p->nent].from_spool = from_spool;
+	p->ents[p->nent].spool_mark = spool_mark;
 	p->nent++;
 	p->alen += (size_t)(w - start);
 	return 0;
@@ -381,7 +396,7 @@ static void spool_queue(struct cep_publisher *p, size_t from)
 		size_t argc;
 		int rc;
 
-		if (e->from_spool)
+		if (e->spool_mark)
 			continue;
 		if (!p->spool) {
 			p->st.lost++;
@@ -455,9 +470,9 @@ static void conn_lost(struct cep_publisher *p, const char *why)
 	spool_queue(p, p->acked_i);
 }
 
-/* One command at connect time (AUTH, SELECT); 0 or -CEP_EREDIS. */
-static int command(redisContext *c, int argc,
-		   const char **argv, char *why, size_t whysize)
+/* One command at connect time (AUTH, SELECT); 0, -CEP_EREDIS or -ENOMEM. */
+static int connect_command(redisContext *c, int argc, const char **argv,
+			   char *why, size_t whysize)
 {
 	char *cmd = NULL;
 	redisReply *r = NULL;
@@ -468,6 +483,7 @@ static int command(redisContext *c, int argc,
 		snprintf(why, whysize, "out of memory");
 		return -ENOMEM;
 	}
+	/* send_all, not redisCommand: MSG_NOSIGNAL keeps SIGPIPE away. */
 	int w = send_all(c->fd, cmd, (size_t)len);
 	free(cmd);
 	if (w) {
@@ -486,58 +502,101 @@ static int command(redisContext *c, int argc,
 	return rc;
 }
 
-static int try_connect(struct cep_publisher *p)
+int cep_redis_connect(const struct cep_redis_url *u, int connect_timeout_ms,
+		      int command_timeout_ms, struct redisContext **out,
+		      char *err, size_t errsize)
 {
 	char why[160];
 	redisContext *c;
+	int rc;
 
-	p->attempted = 1;
-	p->last_attempt_ns = now_ns();
-	c = redisConnectWithTimeout(p->url.host, p->url.port,
-				    ms_tv(p->connect_ms));
-	if (!c) {
-		set_error(p, "cannot connect to Redis at %s: out of memory",
-			  p->where);
-		return -ENOMEM;
+	*out = NULL;
+	if (connect_timeout_ms <= 0 || command_timeout_ms <= 0) {
+		snprintf(why, sizeof why, "timeouts must be positive");
+		rc = -EINVAL;
+		goto out;
 	}
+	c = redisConnectWithTimeout(u->host, u->port, ms_tv(connect_timeout_ms));
+	if (!c) {
+		snprintf(why, sizeof why, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = -CEP_EREDIS;
 	if (c->err) {
 		snprintf(why, sizeof why, "%s", c->errstr);
 		goto fail;
 	}
 	/* hiredis 0.14 forgets the command timeout with every new socket
 	 * (redisReconnect included), so it is set after every connect. */
-	if (redisSetTimeout(c, ms_tv(p->command_ms)) != REDIS_OK) {
+	if (redisSetTimeout(c, ms_tv(command_timeout_ms)) != REDIS_OK) {
 		snprintf(why, sizeof why, "cannot set the timeout: %s",
 			 c->errstr);
 		goto fail;
 	}
 	redisEnableKeepAlive(c);
-	if (p->url.pass[0]) {
+	if (u->pass[0]) {
 		/* Redis 6 ACL form with a user, the classic form without. */
-		const char *av[3] = { "AUTH", p->url.user, p->url.pass };
+		const char *av[3] = { "AUTH", u->user, u->pass };
 		int ac = 3;
-		if (!p->url.user[0]) {
-			av[1] = p->url.pass;
+		if (!u->user[0]) {
+			av[1] = u->pass;
 			ac = 2;
 		}
-		if (command(c, ac, av, why, sizeof why))
+		rc = connect_command(c, ac, av, why, sizeof why);
+		if (rc)
 			goto fail;
 	}
-	if (p->url.db) {
+	if (u->db) {
 		char db[16];
-		snprintf(db, sizeof db, "%d", p->url.db);
+		snprintf(db, sizeof db, "%d", u->db);
 		const char *av[2] = { "SELECT", db };
-		if (command(c, 2, av, why, sizeof why))
+		rc = connect_command(c, 2, av, why, sizeof why);
+		if (rc)
 			goto fail;
 	}
-	p->c = c;
-	if (p->outage_reported)
-		cep_info("publisher: connected to Redis at %s again", p->where);
-	p->outage_reported = 0;
-	p->loss_reported = 0;
+	*out = c;
 	return 0;
 fail:
 	redisFree(c);
+out:
+	if (err && errsize)
+		snprintf(err, errsize, "%s", why);
+	return rc;
+}
+
+/* The wait after a failed attempt: double it, up to BACKOFF_MAX_MS (or
+ * reconnect_ms when that is longer: a long interval is never shortened). */
+static int next_backoff(const struct cep_publisher *p)
+{
+	int cap = p->reconnect_ms > BACKOFF_MAX_MS ? p->reconnect_ms
+						   : BACKOFF_MAX_MS;
+	if (p->reconnect_ms < 0)
+		return p->reconnect_ms;
+	return p->backoff_ms >= cap / 2 ? cap : p->backoff_ms * 2;
+}
+
+static int try_connect(struct cep_publisher *p)
+{
+	char why[160];
+	int rc;
+
+	p->attempted = 1;
+	rc = cep_redis_connect(&p->url, p->connect_ms, p->command_ms, &p->c,
+			       why, sizeof why);
+	/* From the end of the attempt: a slow failure must not eat the
+	 * wait that follows it. */
+	p->last_attempt_ns = now_ns();
+	if (rc == 0) {
+		p->backoff_ms = p->reconnect_ms;
+		if (p->outage_reported)
+			cep_info("publisher: connected to Redis at %s again",
+				 p->where);
+		p->outage_reported = 0;
+		p->loss_reported = 0;
+		return 0;
+	}
+	p->backoff_ms = next_backoff(p);
 	p->st.disconnects++;
 	set_error(p, "cannot connect to Redis at %s: %s", p->where, why);
 	if (!p->outage_reported) {
@@ -546,7 +605,7 @@ fail:
 			 p->spool ? "spooling until it is back"
 				  : "no spool: messages will be lost");
 	}
-	return -CEP_EREDIS;
+	return rc == -ENOMEM ? rc : -CEP_EREDIS;
 }
 
 static int reconnect_due(const struct cep_publisher *p)
@@ -554,7 +613,7 @@ static int reconnect_due(const struct cep_publisher *p)
 	if (!p->attempted || p->reconnect_ms < 0)
 		return 1;
 	return now_ns() - p->last_attempt_ns >=
-	       (uint64_t)p->reconnect_ms * 1000000ull;
+	       (uint64_t)p->backoff_ms * 1000000ull;
 }
 
 /* Write every unsent entry; on failure the connection is dropped. */
@@ -611,15 +670,21 @@ static int read_replies(struct cep_publisher *p, size_t upto)
 			conn_lost(p, why);
 			return -CEP_EREDIS;
 		}
+		uint64_t mark = p->ents[p->acked_i].spool_mark;
 		if (r->type == REDIS_REPLY_ERROR) {
 			refused(p, r);
 		} else {
 			p->st.acked++;
-			if (p->ents[p->acked_i].from_spool)
+			if (mark)
 				p->st.replayed++;
 		}
 		freeReplyObject(r);
 		p->acked_i++;
+		/* Delivered or refused, the record is done with: a later
+		 * replay starts after it.  Replies come in order, so the
+		 * marks only move forward. */
+		if (mark)
+			cep_spool_consume(p->spool, mark);
 	}
 	compact(p);
 	return 0;
@@ -640,8 +705,10 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 {
 	struct cep_publisher *p = arg;
 	if (argc < 3 || argc % 2 == 0)
-		return 0; /* not a message we wrote: skip it */
-	int rc = enqueue(p, argc, argv, argvlen, 1);
+		return 0; /* not a message we wrote: skip it (the next
+			   * record's mark consumes it, or the truncate) */
+	int rc = enqueue(p, argc, argv, argvlen,
+			 cep_spool_replay_mark(p->spool));
 	if (rc)
 		return rc;
 	if (p->nent - p->sent_i >= p->batch)
@@ -649,7 +716,12 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 	return 0;
 }
 
-/* Replay the whole spool; truncate it once every record is acknowledged. */
+/*
+ * Replay the spool from its head, in order, and truncate it once every
+ * record is acknowledged.  Returns 0 then; otherwise a negative code, and
+ * the spool still holds every record not acknowledged, in order (the
+ * connection may be gone).
+ */
 static int replay(struct cep_publisher *p)
 {
 	struct cep_spool_replay_result res;
@@ -657,25 +729,27 @@ static int replay(struct cep_publisher *p)
 	int rc;
 
 	if (p->nent != 0)
-		abort(); /* the queue must have been spooled before connect */
+		abort(); /* pump() spools the queue before a replay */
 	rc = cep_spool_replay(p->spool, replay_record, p, &res);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = transfer(p, 1);
-	if (rc) {
-		if (p->c) {
-			/* A spool read error with Redis up: drop what was
-			 * queued from the spool (it stays in the file) and
-			 * try the whole replay again at the next pump. */
-			if (!p->io_err)
-				p->io_err = rc;
-			set_error(p, "spool replay failed: %s",
-				  cep_strerror(rc));
-			transfer(p, 1);
-		}
-		return rc;
+	} else if (p->c) {
+		/* The spool could not be read (I/O error, no memory) with
+		 * Redis up.  The records queued before the error are still
+		 * delivered: their replies consume them, so the next pump's
+		 * replay starts after them instead of sending them twice. */
+		if (!p->io_err)
+			p->io_err = rc;
+		set_error(p, "spool replay failed: %s", cep_strerror(rc));
+		transfer(p, 1);
 	}
+	if (rc)
+		return rc;
 	rc = cep_spool_truncate(p->spool);
 	if (rc) {
+		/* Every record is consumed, so the spool is not pending and
+		 * direct sending may resume; the next outage appends behind
+		 * the consumed records and its replay starts at the head. */
 		set_error(p, "spool truncate failed: %s", cep_strerror(rc));
 		if (!p->io_err)
 			p->io_err = rc;
@@ -690,9 +764,9 @@ static int replay(struct cep_publisher *p)
 }
 
 /*
- * Move the queue along: reconnect (throttled) and replay when disconnected,
- * then send and read replies.  Never fails: problems end in the spool, the
- * counters and last_error.
+ * Move the queue along: reconnect (throttled) when disconnected, replay the
+ * spool while it holds anything, then send and read replies.  Never fails:
+ * problems end in the spool, the counters and last_error.
  */
 static void pump(struct cep_publisher *p, int final)
 {
@@ -705,7 +779,13 @@ static void pump(struct cep_publisher *p, int final)
 			return;
 		}
 	}
-	if (p->spool && cep_spool_pending(p->spool) && p->nent == 0) {
+	if (p->spool && cep_spool_pending(p->spool)) {
+		/* While the spool holds records, newer messages go behind
+		 * them rather than past them.  None of the queue was sent:
+		 * the spool only fills when the queue is moved into it. */
+		if (p->sent_i != p->acked_i)
+			abort();
+		spool_queue(p, p->acked_i);
 		if (replay(p))
 			return;
 	}
@@ -747,6 +827,7 @@ int cep_publisher_create(const struct cep_publish_config *cfg,
 						: DEFAULT_COMMAND_MS;
 	p->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms
 					    : DEFAULT_RECONNECT_MS;
+	p->backoff_ms = p->reconnect_ms;
 	if (cfg->spool_dir) {
 		rc = cep_spool_open(cfg->spool_dir,
 				    cfg->spool_max_bytes ? cfg->spool_max_bytes

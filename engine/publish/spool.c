@@ -32,6 +32,8 @@ struct cep_spool {
 	char *path;
 	uint64_t max_bytes;
 	uint64_t file_bytes;   /* bytes written to the file */
+	uint64_t head;         /* first record not yet consumed */
+	uint64_t mark;         /* end of the record being replayed */
 	char *wbuf;            /* records appended, not yet written */
 	size_t wlen, wcap;
 	uint64_t refused;
@@ -132,7 +134,7 @@ static int write_header(struct cep_spool *s)
 	put32(h + 12, 0);
 	int rc = write_all(s->fd, h, sizeof h, 0);
 	if (rc == 0)
-		s->file_bytes = CEP_SPOOL_HEADER;
+		s->file_bytes = s->head = CEP_SPOOL_HEADER;
 	return rc;
 }
 
@@ -232,11 +234,13 @@ static int split(struct cep_spool *s, const char *pl, uint32_t len,
 }
 
 /*
- * Walk the records.  fn may be NULL (a scan).  *good_end receives the end
- * of the last good record (0 when even the header is bad).
+ * Walk the records from byte offset `from` (a record boundary: the header's
+ * end or a consumed mark).  fn may be NULL (a scan).  *good_end receives
+ * the end of the last good record (0 when even the header is bad).
  */
-static int walk(struct cep_spool *s, cep_spool_replay_fn fn, void *arg,
-		struct cep_spool_replay_result *res, uint64_t *good_end)
+static int walk(struct cep_spool *s, uint64_t from, cep_spool_replay_fn fn,
+		void *arg, struct cep_spool_replay_result *res,
+		uint64_t *good_end)
 {
 	const char *p;
 	uint64_t end = s->file_bytes;
@@ -255,7 +259,7 @@ static int walk(struct cep_spool *s, cep_spool_replay_fn fn, void *arg,
 		res->bad_offset = 0;
 		return 0;
 	}
-	uint64_t off = CEP_SPOOL_HEADER;
+	uint64_t off = from > CEP_SPOOL_HEADER ? from : CEP_SPOOL_HEADER;
 	*good_end = off;
 	while (off < end) {
 		if (end - off < 8) {
@@ -298,6 +302,7 @@ static int walk(struct cep_spool *s, cep_spool_replay_fn fn, void *arg,
 			break;
 		}
 		if (fn) {
+			s->mark = off + 8 + (uint64_t)len;
 			rc = fn(arg, argc, s->argv, s->argvlen);
 			if (rc < 0)
 				return rc;
@@ -362,6 +367,8 @@ static int cut(struct cep_spool *s, uint64_t good_end)
 		if (ftruncate(s->fd, (off_t)good_end))
 			return -errno;
 		s->file_bytes = good_end;
+		if (s->head > good_end)
+			s->head = good_end;
 	}
 	s->blen = 0;
 	if (fdatasync(s->fd))
@@ -415,7 +422,8 @@ int cep_spool_open(const char *dir, uint64_t max_bytes, struct cep_spool **out)
 	} else {
 		struct cep_spool_replay_result res;
 		uint64_t good_end;
-		rc = walk(s, NULL, NULL, &res, &good_end);
+		s->head = CEP_SPOOL_HEADER;
+		rc = walk(s, CEP_SPOOL_HEADER, NULL, NULL, &res, &good_end);
 		if (rc)
 			goto fail;
 		if (res.damage) {
@@ -500,12 +508,30 @@ int cep_spool_replay(struct cep_spool *s, cep_spool_replay_fn fn, void *arg,
 	rc = flush_wbuf(s);
 	if (rc)
 		return rc;
-	rc = walk(s, fn, arg, res, &good_end);
+	rc = walk(s, s->head, fn, arg, res, &good_end);
+	s->mark = 0;
 	if (rc == 0 && res->damage) {
 		s->replay_damage = res->damage;
 		report_damage(s, res->damage, res->bad_offset);
 	}
 	return rc;
+}
+
+uint64_t cep_spool_replay_mark(const struct cep_spool *s)
+{
+	return s->mark;
+}
+
+void cep_spool_consume(struct cep_spool *s, uint64_t mark)
+{
+	if (mark < s->head || mark > s->file_bytes) {
+		cep_error("spool %s: consume to %llu outside [%llu, %llu]",
+			  s->path, (unsigned long long)mark,
+			  (unsigned long long)s->head,
+			  (unsigned long long)s->file_bytes);
+		abort(); /* a mark we never handed out: a bug */
+	}
+	s->head = mark;
 }
 
 int cep_spool_truncate(struct cep_spool *s)
@@ -528,7 +554,7 @@ uint64_t cep_spool_bytes(const struct cep_spool *s)
 
 int cep_spool_pending(const struct cep_spool *s)
 {
-	return cep_spool_bytes(s) > CEP_SPOOL_HEADER;
+	return cep_spool_bytes(s) > s->head;
 }
 
 uint64_t cep_spool_refused(const struct cep_spool *s)

@@ -40,6 +40,15 @@
  * an unbroken prefix of the outage, and the stderr line says when the gap
  * started.
  *
+ * Consumption.  The spool keeps a head: the offset of the first record not
+ * yet delivered.  A replay starts at the head, and the caller moves the
+ * head past each record once Redis has acknowledged it (cep_spool_consume()
+ * with the mark of that record), so a replay cut short by an outage resumes
+ * at the first unacknowledged record instead of sending the delivered ones
+ * again.  Consumed records keep their bytes (and count against the ceiling)
+ * until cep_spool_truncate() empties the file.  The head lives in memory
+ * only: a new process replays the file from its first record.
+ *
  * Locking.  The file is held with flock(LOCK_EX | LOCK_NB): two publishers
  * (two processes, or two in one process) never share a spool.
  *
@@ -97,8 +106,9 @@ struct cep_spool_replay_result {
 };
 
 /*
- * cep_spool_replay - hand every good record to fn, in order.
- * Buffered appends are written first.  @res may be NULL.
+ * cep_spool_replay - hand every good record from the head on to fn, in
+ * order.  Buffered appends are written first.  @res may be NULL.  The head
+ * does not move by itself: see cep_spool_consume().
  * Returns 0 when the replay reached the end of the good records (damage,
  * if any, is in *res and on stderr); fn's negative value when fn stopped
  * it; -ENOMEM or -errno.
@@ -107,7 +117,22 @@ int cep_spool_replay(struct cep_spool *s, cep_spool_replay_fn fn, void *arg,
 		     struct cep_spool_replay_result *res);
 
 /*
- * cep_spool_truncate - forget every record (they were all delivered).
+ * cep_spool_replay_mark - inside a replay callback, the offset just past the
+ * record being handed over (0 outside a replay).  Keep it with the record
+ * and give it to cep_spool_consume() once the record is delivered.
+ */
+uint64_t cep_spool_replay_mark(const struct cep_spool *s);
+
+/*
+ * cep_spool_consume - the records before @mark are delivered: the next
+ * replay starts at @mark.  Marks must be given in replay order; a mark
+ * behind the head or past the end of the file is a bug and aborts.
+ */
+void cep_spool_consume(struct cep_spool *s, uint64_t mark);
+
+/*
+ * cep_spool_truncate - forget every record (they were all delivered, or
+ * given up after damage), and put the head back at the first record.
  * If the last replay met damage, the file is first copied aside as for
  * open.  Returns 0 or -errno.
  */
@@ -116,7 +141,8 @@ int cep_spool_truncate(struct cep_spool *s);
 /* cep_spool_bytes - the file size including buffered records. */
 uint64_t cep_spool_bytes(const struct cep_spool *s);
 
-/* cep_spool_pending - 1 when the spool holds at least one record. */
+/* cep_spool_pending - 1 when the spool holds at least one record that is
+ * not consumed yet (buffered appends included). */
 int cep_spool_pending(const struct cep_spool *s);
 
 /* cep_spool_refused - records refused by the ceiling since open. */

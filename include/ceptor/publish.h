@@ -25,19 +25,30 @@
  * Outages.  When the connection fails (refused, reset, timed out) every
  * unacknowledged message, in order, is appended to the spool file
  * SPOOL_DIR/ceptor.spool (see the spool section below), and so is every
- * later message until a reconnect succeeds.  Reconnects are attempted at
- * most once per `reconnect_ms`, never per message.  After a reconnect, and
- * when a publisher is created over a spool left by an earlier run, the spool
- * is replayed first, in order, and is truncated only once Redis has
- * acknowledged every record of it; only then do newer messages flow again.
- * The order of the messages of one publisher is therefore kept across
- * outages.
+ * later message until a reconnect succeeds.  Reconnects are never tried per
+ * message: after a failed attempt the next one waits `reconnect_ms`, and
+ * each further failure doubles the wait, up to 30 s (or reconnect_ms when
+ * that is longer); a successful connect resets it to reconnect_ms.
+ *
+ * Order.  While the spool holds a record not yet delivered, it is the
+ * queue: newer messages are appended to it behind the older ones, never
+ * sent past them.  After a reconnect, and when a publisher is created over
+ * a spool left by an earlier run, the spool is replayed in order; each
+ * record is marked delivered as Redis acknowledges it, and the file is
+ * truncated once every record is.  Only then do messages go straight to
+ * Redis again.  A replay cut short by another outage leaves the records not
+ * yet acknowledged in the spool, in order, and the next replay resumes at
+ * the first of them.  The order of the messages of one publisher is
+ * therefore kept across outages: the first appearance of each message in
+ * the stream comes in add() order.
  *
  * Delivery is at least once.  A message whose reply was not read when the
- * connection broke may have reached Redis and is spooled and sent again; a
- * spool replay cut short by a second outage starts again from its first
- * record.  Redis 7.0 has no idempotent XADD, so consumers drop repeats by
- * the message's own identity (the incident's `id` and `version` fields).
+ * connection broke (at most two batches) may have reached Redis and is sent
+ * again; nothing else is sent twice.  The replay position lives in memory,
+ * so a publisher created over a spool left by a crashed process replays
+ * that file from its first record.  Redis 7.0 has no idempotent XADD, so
+ * consumers drop repeats by the message's own identity (the incident's `id`
+ * and `version` fields).
  *
  * Refusals.  An error reply to one XADD (WRONGTYPE, an ACL refusal, OOM) is
  * about that message: it is counted in stats.errors, the first one is
@@ -48,7 +59,13 @@
  *
  * Threads.  A publisher belongs to one thread at a time; no function here
  * may run concurrently with another on the same publisher.  Different
- * publishers are independent.  The module changes no process-wide state:
+ * publishers are independent.  add() and flush() block: for up to
+ * command_timeout_ms on a Redis that stops answering, and for up to
+ * connect_timeout_ms on each reconnect attempt.  ceptord calls them on its
+ * core thread until the publisher gets a thread of its own, which is why
+ * the connect timeout is short by default and the attempts back off: a
+ * dead local Redis, refusing connections, costs almost nothing, and an
+ * unreachable remote one at most 200 ms per attempt, ever more rarely.  The module changes no process-wide state:
  * it writes to the socket itself with send(MSG_NOSIGNAL), so a Redis that
  * dies cannot raise SIGPIPE, and hiredis only connects and parses replies.
  *
@@ -70,6 +87,9 @@
 #include <stdint.h>
 
 struct cep_publisher;
+/* hiredis's connection (typedef'd redisContext there); declared here, not
+ * included, so that users of the publisher do not need hiredis headers. */
+struct redisContext;
 
 struct cep_publish_config {
 	/* "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]" or "HOST:PORT"; the
@@ -79,10 +99,12 @@ struct cep_publish_config {
 	 * and messages that cannot be delivered are lost (counted). */
 	const char *spool_dir;
 	unsigned batch;           /* messages per pipelined batch; 0 = 128 */
-	int connect_timeout_ms;   /* 0 = 1000 */
+	int connect_timeout_ms;   /* 0 = 200; bounds each connect attempt */
 	int command_timeout_ms;   /* 0 = 5000; bounds every read and write */
-	int reconnect_ms;         /* least time between attempts; 0 = 1000,
-				   * negative = try on every add/flush pump */
+	int reconnect_ms;         /* the first wait between attempts, doubled
+				   * after each failure up to 30 s, reset on
+				   * success; 0 = 1000; negative = try on
+				   * every add/flush pump, no backoff */
 	uint64_t spool_max_bytes; /* spool file ceiling; 0 = 1 GiB */
 };
 
@@ -131,7 +153,7 @@ int cep_publisher_add(struct cep_publisher *p, const char *stream,
  * cep_publisher_flush - write every queued message and read every reply.
  * On a connection failure the unacknowledged messages go to the spool, which
  * is then fsync'd (once per flush, not per record).  If Redis is down a
- * reconnect is attempted first, subject to reconnect_ms.
+ * reconnect is attempted first when the backoff (see reconnect_ms) allows.
  * Returns 0 when every message added so far was acknowledged or is safely
  * in the spool (fsync'd); -CEP_EREDIS when, since the previous flush, some
  * messages were refused by Redis or lost (stats say which); -errno when the
@@ -171,5 +193,29 @@ struct cep_redis_url {
  */
 int cep_redis_url_parse(const char *url, struct cep_redis_url *out,
 			char *err, size_t errsize);
+
+/*
+ * cep_redis_connect - open a synchronous hiredis connection to *u, ready
+ * for commands: connected within connect_timeout_ms, command timeout set,
+ * TCP keepalive on, AUTH sent when u has a password (with the user name
+ * when it has one, the Redis 6 ACL form), SELECT sent when u->db != 0.
+ * The command timeout is set after connecting, and must be set again after
+ * any redisReconnect(), because hiredis 0.14 forgets it with every new
+ * socket; this is why callers should connect again through this function
+ * rather than reconnect the context.  AUTH and SELECT are written with
+ * send(MSG_NOSIGNAL), so a Redis that dies meanwhile raises no SIGPIPE.
+ * @u: borrowed for the call.
+ * @connect_timeout_ms, @command_timeout_ms: both > 0.
+ * @out: receives a new context; release with redisFree().  NULL on failure.
+ * @err, @errsize: on failure, a one-line reason without the address
+ * ("Connection refused", "AUTH WRONGPASS ..."); may be NULL.
+ * Blocks for up to connect_timeout_ms plus, with AUTH or SELECT, up to
+ * command_timeout_ms per command.  Any thread; nothing shared is touched.
+ * Returns 0; -CEP_EREDIS when Redis cannot be reached or refuses AUTH or
+ * SELECT; -EINVAL for a timeout <= 0; -ENOMEM.
+ */
+int cep_redis_connect(const struct cep_redis_url *u, int connect_timeout_ms,
+		      int command_timeout_ms, struct redisContext **out,
+		      char *err, size_t errsize);
 
 #endif /* CEPTOR_PUBLISH_H */

@@ -17,7 +17,7 @@
  *         | magic "CEPRING1" | version | record_size | capacity | off  |
  *         |   written once by cep_ring_create(), read-only afterwards  |
  *     128 +------------------------------------------------------------+
- *         | tail (records committed) | dropped | closed                |
+ *         | tail (records committed) | dropped | closed | producer pid   |
  *         |   written by the producer only                             |
  *     256 +------------------------------------------------------------+
  *         | head (records consumed)                                    |
@@ -57,16 +57,27 @@
  *
  * Who may call what.  One producer and one consumer, each a single thread at
  * a time, possibly in different processes, each with its own handle from
- * cep_ring_create() or cep_ring_attach() (one handle may also serve both
- * roles in one process).
- *   producer only:  cep_ring_enqueue_burst(), cep_ring_enqueue_bulk(),
- *                   cep_ring_enqueue_policy(), cep_ring_close()
+ * cep_ring_create(), cep_ring_open() or cep_ring_attach() (one handle may
+ * also serve both roles in one process).
+ *   producer only:  cep_ring_reopen(), cep_ring_enqueue_burst(),
+ *                   cep_ring_enqueue_bulk(), cep_ring_enqueue_policy(),
+ *                   cep_ring_close()
  *   consumer only:  cep_ring_dequeue_burst(), cep_ring_dequeue_bulk(),
  *                   cep_ring_wait()
  *   anyone, any time: cep_ring_stats() (a snapshot, not a synchronisation)
  * Two producers (or two consumers) at once corrupt the ring; nothing
- * detects it.  A new producer may attach after the previous one died: it
- * continues at the committed tail.
+ * detects it.
+ *
+ * Producer restarts.  The usual arrangement is a long-running consumer
+ * (ceptord, which makes the ring with cep_ring_open() so that records
+ * survive its own restart too) and collector processes that come and go:
+ * each attaches with cep_ring_attach(), calls cep_ring_reopen() before its
+ * first enqueue, and calls cep_ring_close() at the end of its input.  The
+ * next producer continues at the committed tail, so the consumer reads
+ * every record of the old producer before any of the new one, and sees
+ * the stream open again after the reopen.  A producer that attaches after
+ * the previous one died without closing may skip the reopen, but calling
+ * it costs nothing and records its pid.
  *
  * Ownership.  A handle belongs to the thread(s) that use it; release it with
  * cep_ring_destroy(), which unmaps but leaves the segment in place.  The
@@ -75,11 +86,13 @@
  * records refused by a full ring stay with the caller.
  *
  * How it fails.  Functions that return int return a negative errno or
- * -CEP_E* code (error.h).  create and attach also leave a one-line reason
- * for the calling thread in cep_ring_last_error().  Enqueue and dequeue do
- * not fail: they move fewer records.  A producer that dies without
+ * -CEP_E* code (error.h).  create, open and attach also leave a one-line
+ * reason for the calling thread in cep_ring_last_error().  Enqueue and
+ * dequeue do not fail: they move fewer records.  A producer that dies without
  * cep_ring_close() leaves the stream open; the consumer sees no more records
- * and should use a timeout in cep_ring_wait() to notice.  A consumer that
+ * and should use a timeout in cep_ring_wait() to notice (and may ask
+ * whether cep_ring_stats().producer_pid still lives: a hint, as pids are
+ * reused and differ between pid namespaces).  A consumer that
  * dies leaves a CEP_OVERFLOW_BLOCK producer waiting for room forever.
  */
 #ifndef CEPTOR_RING_H
@@ -116,6 +129,33 @@ int cep_ring_create(const char *name, uint32_t capacity,
 		    struct cep_ring **out);
 
 /*
+ * cep_ring_open - map the ring @name, creating it when it does not exist:
+ * the consumer's call, for a ring that outlives both of its ends.
+ * @name: as for cep_ring_create().
+ * @capacity: as for cep_ring_create(); an existing ring must have exactly
+ *            this capacity.
+ * @out: receives a new handle; release with cep_ring_destroy().
+ * @created: may be NULL; receives 1 when the segment was made by this
+ *           call, 0 when an existing ring was mapped.
+ * An existing compatible ring is used as it is: the records it holds, its
+ * counters and its closed flag are kept, so records committed before a
+ * consumer restart are read after it.  An existing segment is never
+ * replaced nor modified, even when it is refused.  A new one is made as by
+ * cep_ring_create() (mode 0600).
+ * Returns 0; -EINVAL (bad name or capacity); -CEP_EVERSION when the
+ * segment exists but is not a ring of this build (magic, layout version,
+ * record size, as for cep_ring_attach()) or has another capacity;
+ * -CEP_EMALFORMED when its header is inconsistent; or the negative errno of
+ * shm_open/fstat/ftruncate/mmap.  On every failure cep_ring_last_error()
+ * gives the reason, for example "ring /x exists with capacity 1024, not
+ * 4096; it is kept as it is (...)".  A segment still being initialised by
+ * another process's create reads as "not initialised yet" (-CEP_EVERSION):
+ * retry.
+ */
+int cep_ring_open(const char *name, uint32_t capacity, struct cep_ring **out,
+		  int *created);
+
+/*
  * cep_ring_attach - map the existing ring @name.
  * @out: receives a new handle; release with cep_ring_destroy().
  * Returns 0; -EINVAL (bad name); -ENOENT (no such segment); -CEP_EVERSION
@@ -141,11 +181,26 @@ void cep_ring_destroy(struct cep_ring *r);
 int cep_ring_unlink(const char *name);
 
 /*
- * cep_ring_last_error - why the last cep_ring_create() or cep_ring_attach()
- * of the calling thread failed.  Returns a thread-local string, "" when
- * nothing failed yet; valid until this thread's next create or attach.
+ * cep_ring_last_error - why the last cep_ring_create(), cep_ring_open() or
+ * cep_ring_attach() of the calling thread failed.  Returns a thread-local
+ * string, "" when nothing failed yet; valid until this thread's next
+ * create, open or attach.
  */
 const char *cep_ring_last_error(void);
+
+/*
+ * cep_ring_reopen - producer: take over the ring as its new producer, so
+ * that the stream is open again after a previous producer's
+ * cep_ring_close().  Call it right after cep_ring_attach() and before the
+ * first enqueue, and only when no other producer is running (one producer
+ * at a time: nothing detects two).  Clears the closed flag and records the
+ * calling process's pid (cep_ring_stats().producer_pid).  The new records
+ * continue at the committed tail: the consumer gets every record of the old
+ * producer before those of the new one, and cep_ring_wait() returns records
+ * again even if it had returned -CEP_ECLOSED.  Harmless on a ring that is
+ * not closed.  Returns 0.
+ */
+int cep_ring_reopen(struct cep_ring *r);
 
 /*
  * cep_ring_enqueue_burst - producer: copy up to @n records from @ev into the
@@ -197,15 +252,19 @@ int cep_ring_enqueue_policy(struct cep_ring *r, const struct cep_event *ev,
  *              that long (after a spin of a few microseconds).
  * Returns the number of records available (> 0); 0 when the timeout
  * passed with the ring still empty; -CEP_ECLOSED when the producer closed
- * the ring and every record has been dequeued.  Signals do not end the wait
- * early.
+ * the ring and every record has been dequeued (at once, without waiting).
+ * -CEP_ECLOSED is a state, not an end: after a new producer's
+ * cep_ring_reopen() the next calls wait and return records again, so a
+ * consumer that outlives its producers keeps calling, sleeping between
+ * calls while the ring is closed.  Signals do not end the wait early.
  */
 int cep_ring_wait(struct cep_ring *r, int timeout_ms);
 
 /*
  * cep_ring_close - producer: mark the end of the stream and wake the
- * consumer.  Records already enqueued are still delivered; nothing may be
- * enqueued afterwards.  Closing twice is harmless.
+ * consumer.  Records already enqueued are still delivered; this producer
+ * enqueues nothing afterwards (a later producer starts with
+ * cep_ring_reopen()).  Closing twice is harmless.
  */
 void cep_ring_close(struct cep_ring *r);
 
@@ -215,7 +274,8 @@ struct cep_ring_stats {
 	uint64_t dropped;  /* records refused under CEP_OVERFLOW_DROP */
 	uint32_t capacity; /* slots */
 	uint32_t used;     /* enqueued - dequeued at the time of the snapshot */
-	int closed;        /* 1 once cep_ring_close() was called */
+	int closed;        /* 1 after cep_ring_close(), 0 after a reopen */
+	int producer_pid;  /* process of the last cep_ring_reopen(), 0 if none */
 };
 
 /*

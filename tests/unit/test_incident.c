@@ -218,6 +218,8 @@ START_TEST(incident_exercise_goes_to_exercise_streams)
 	char stream[CEP_STREAM_KEY_MAX];
 	cep_incident_stream(out[0], stream, sizeof stream);
 	ck_assert_str_eq(stream, "ceptor-exercise:{telecom}:incidents");
+	cep_incident_council_stream(out[0], stream, sizeof stream);
+	ck_assert_str_eq(stream, "ceptor-exercise:{council}:incidents");
 	cep_incidents_destroy(t);
 }
 END_TEST
@@ -240,6 +242,70 @@ START_TEST(incident_table_grows_past_many_keys)
 }
 END_TEST
 
+START_TEST(incident_ids_never_repeat_when_years_interleave)
+{
+	char dir[] = "/tmp/ceptor-incident-XXXXXX", path[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/incident-ids", dir);
+	struct cep_incidents_config cfg = { path };
+	struct cep_incident *out[1];
+	/* Runs over 2023, 2024, then 2023 again: the third run continues
+	 * 2023's numbers instead of reusing them. */
+	const uint64_t year_2023 = 1672531200000000000ull, year_2024 = 1704067200000000000ull;
+	const uint64_t when[] = { year_2023, year_2023, year_2024, year_2023 };
+	const char *want[] = { "P1-2023-000001", "P1-2023-000002", "P1-2024-000001",
+			       "P1-2023-000003" };
+	for (int run = 0; run < 4; run++) {
+		struct cep_incidents *t;
+		ck_assert_int_eq(cep_incidents_create(&cfg, &t), 0);
+		struct cep_signal s = scan_signal("tap", CEP_REL_A, 1, when[run], 20);
+		s.level = CEP_LEVEL_CRITICAL;
+		cep_incidents_signal(t, &s);
+		ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+		ck_assert_str_eq(out[0]->id, want[run]);
+		cep_incidents_destroy(t);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(incident_final_signal_updates_count_without_new_evidence)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	struct cep_signal first = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+	struct cep_signal final = scan_signal("tap", CEP_REL_B, 2, TS_2026, 64);
+	final.final = 1;
+	cep_incidents_signal(t, &first);
+	cep_incidents_signal(t, &final);
+	cep_incidents_collect(t, out, 1);
+	ck_assert_uint_eq(out[0]->evidence, 1);
+	ck_assert_uint_eq(out[0]->count, 64);
+	ck_assert_uint_eq(out[0]->sources[0].signals, 1);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(incident_detection_hits_about_different_hosts_stay_apart)
+{
+	struct cep_incidents *t = table();
+	struct cep_signal a = scan_signal("tap", CEP_REL_B, 2, TS_2026, 1);
+	a.key[0] = '\0'; /* a detection rule without group-by */
+	struct cep_signal b = a;
+	cep_ip_parse("192.0.2.99", b.ev.src_ip);
+	cep_incidents_signal(t, &a);
+	cep_incidents_signal(t, &a);
+	cep_incidents_signal(t, &b);
+	ck_assert_uint_eq(cep_incidents_count(t), 2);
+	struct cep_incident *out[2];
+	ck_assert_int_eq(cep_incidents_collect(t, out, 2), 2);
+	ck_assert_str_eq(out[0]->key, "src_ip=198.51.100.23");
+	ck_assert_str_eq(out[1]->key, "src_ip=192.0.2.99");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 static Suite *incident_suite(void)
 {
 	Suite *s = suite_create("incident");
@@ -253,6 +319,9 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_message_has_the_design_fields);
 	tcase_add_test(tc, incident_exercise_goes_to_exercise_streams);
 	tcase_add_test(tc, incident_table_grows_past_many_keys);
+	tcase_add_test(tc, incident_ids_never_repeat_when_years_interleave);
+	tcase_add_test(tc, incident_final_signal_updates_count_without_new_evidence);
+	tcase_add_test(tc, incident_detection_hits_about_different_hosts_stay_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,8 @@
  *
  * main() generates the captures once with ceptor-gen (found in $CEPTOR_BIN,
  * else next to this binary's flavour: build/<flavour>/bin or build/bin)
- * into a temporary directory that is removed at the end.  The shared
+ * into a temporary directory that is removed at the end.  ceptor-pcap, run
+ * to check its exit status, is taken from the same directory.  The shared
  * reference data is found at $CEPTOR_SHARED_DATA or ../shared/data from the
  * repository root; without it the conformance test prints a notice and
  * passes.
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ceptor/error.h"
@@ -31,6 +33,7 @@
 #define DIRMAX 1024
 
 static char gen_bin[DIRMAX];
+static char pcap_bin[DIRMAX];
 static char tmpdir[DIRMAX];
 static char shared[DIRMAX];
 
@@ -332,6 +335,48 @@ START_TEST(fcs_bits_in_the_link_type_are_masked)
 }
 END_TEST
 
+/* An Ethernet + IPv4 + TCP SYN from 192.0.2.1:40000 to 198.51.100.2:443,
+ * with the IPv4 total length @tot; returns the frame length. */
+static uint32_t syn_frame(uint8_t pkt[64], unsigned tot)
+{
+	memset(pkt, 0, 64);
+	pkt[12] = 0x08; /* IPv4 */
+	pkt[14] = 0x45;
+	pkt[16] = (uint8_t)(tot >> 8);
+	pkt[17] = (uint8_t)tot;
+	pkt[22] = 64;   /* TTL */
+	pkt[23] = 6;    /* TCP */
+	pkt[26] = 192; pkt[27] = 0; pkt[28] = 2; pkt[29] = 1;
+	pkt[30] = 198; pkt[31] = 51; pkt[32] = 100; pkt[33] = 2;
+	pkt[34] = 0x9c; pkt[35] = 0x40; /* sport 40000 */
+	pkt[36] = 0x01; pkt[37] = 0xbb; /* dport 443 */
+	pkt[46] = 0x50; /* data offset 5 */
+	pkt[47] = 0x02; /* SYN */
+	return 54;
+}
+
+START_TEST(an_ipv4_total_length_of_zero_from_tso_means_the_captured_length)
+{
+	uint8_t pkt[64];
+	struct cep_event ev;
+	uint32_t n = syn_frame(pkt, 0);
+
+	ck_assert_int_eq(cep_pcap_decode(pkt, n, 9014, 1, &ev), 0);
+	ck_flow(&ev, 4, "192.0.2.1", "198.51.100.2", 6, 40000, 443);
+	ck_assert_uint_eq(ev.tcp_flags, 0x02);
+	ck_assert_uint_eq(ev.flags, 0);
+	ck_assert_uint_eq(ev.bytes, 9014);
+	/* A length above 0 but below the header is still malformed. */
+	syn_frame(pkt, 19);
+	ck_assert_int_eq(cep_pcap_decode(pkt, n, n, 1, &ev), -CEP_EMALFORMED);
+	syn_frame(pkt, 1);
+	ck_assert_int_eq(cep_pcap_decode(pkt, n, n, 1, &ev), -CEP_EMALFORMED);
+	syn_frame(pkt, 40);
+	ck_assert_int_eq(cep_pcap_decode(pkt, n, n, 1, &ev), 0);
+	ck_assert_uint_eq(ev.tcp_flags, 0x02);
+}
+END_TEST
+
 START_TEST(timestamps_and_sequence_numbers_are_stamped)
 {
 	struct collect c;
@@ -408,7 +453,9 @@ START_TEST(every_prefix_of_every_packet_decodes_within_caplen)
 
 		for (size_t i = 0; i < sizeof td / sizeof td[0]; i++) {
 			snprintf(p, sizeof p, "%s/pcap/%s", shared, td[i]);
-			decode_prefixes(p);
+			ck_assert_msg(decode_prefixes(p) > 0,
+				      "%s: no packet decoded (missing or "
+				      "unreadable?)", p);
 		}
 	}
 }
@@ -464,6 +511,96 @@ START_TEST(a_corrupt_record_is_reported_with_file_and_offset_and_earlier_packets
 		 (long long)sb.st_size - 16 - 50);
 	ck_assert_msg(strstr(err, want), "no \"%s\" in: %s", want, err);
 	ck_assert_ptr_eq(strchr(err, '\n'), strrchr(err, '\n')); /* one line */
+}
+END_TEST
+
+/* Write a pcap file header (microseconds, Ethernet) and, when @corrupt, a
+ * first record that claims 200 bytes of which 50 follow. */
+static const char *write_capture(const char *name, int corrupt)
+{
+	static const uint32_t hdr[6] = { 0xa1b2c3d4u, 0x00040002u, 0, 0,
+					 65535, 1 };
+	uint32_t rec[4] = { 1700000000u, 0, 200, 200 };
+	uint8_t body[50];
+	const char *path = gen_path(name);
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fwrite(hdr, sizeof hdr, 1, f), 1);
+	if (corrupt) {
+		memset(body, 0x77, sizeof body);
+		ck_assert_int_eq(fwrite(rec, sizeof rec, 1, f), 1);
+		ck_assert_int_eq(fwrite(body, sizeof body, 1, f), 1);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+START_TEST(a_corrupt_first_record_reads_nothing_and_counts_as_a_failed_read)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+	char err[2048];
+	const char *path = write_capture("corrupt-first.pcap", 1);
+
+	ck_assert_int_eq(read_capturing_stderr(path, NULL, &c, &st, err,
+					       sizeof err), 0);
+	ck_assert_uint_eq(st.read, 0);
+	ck_assert_uint_eq(st.errors, 1);
+	ck_assert_uint_eq(st.files_failed, 0);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_int_eq(cep_pcap_read_failed(&st), 1);
+
+	/* An empty but valid capture is no failure. */
+	path = write_capture("empty.pcap", 0);
+	ck_assert_int_eq(read_capturing_stderr(path, NULL, &c, &st, err,
+					       sizeof err), 0);
+	ck_assert_uint_eq(st.read, 0);
+	ck_assert_uint_eq(st.errors, 0);
+	ck_assert_int_eq(cep_pcap_read_failed(&st), 0);
+
+	/* Nor is a run that read packets, even if another file failed. */
+	memset(&st, 0, sizeof st);
+	st.read = 1;
+	st.errors = 1;
+	st.files_failed = 1;
+	ck_assert_int_eq(cep_pcap_read_failed(&st), 0);
+	st.read = 0;
+	st.errors = 0;
+	ck_assert_int_eq(cep_pcap_read_failed(&st), 1); /* open failed */
+}
+END_TEST
+
+/* Run ceptor-pcap --stats on the -r files of @args; its exit status. */
+static int run_ceptor_pcap(const char *args)
+{
+	char cmd[2 * PATH_MAX];
+	int rc;
+
+	ck_assert_msg(access(pcap_bin, X_OK) == 0,
+		      "%s not found (set CEPTOR_BIN to the directory holding "
+		      "ceptor-pcap)", pcap_bin);
+	snprintf(cmd, sizeof cmd, "'%s' --stats %s >/dev/null 2>&1", pcap_bin,
+		 args);
+	rc = system(cmd);
+	ck_assert(rc != -1 && WIFEXITED(rc));
+	return WEXITSTATUS(rc);
+}
+
+START_TEST(ceptor_pcap_exits_1_when_a_corrupt_first_record_leaves_nothing_read)
+{
+	char args[3 * PATH_MAX], bad[PATH_MAX];
+
+	snprintf(args, sizeof args, "-r '%s'",
+		 write_capture("corrupt-first.pcap", 1));
+	ck_assert_int_eq(run_ceptor_pcap(args), 1);
+	snprintf(args, sizeof args, "-r '%s'", write_capture("empty.pcap", 0));
+	ck_assert_int_eq(run_ceptor_pcap(args), 0);
+	/* One good file among broken ones: something was read. */
+	snprintf(bad, sizeof bad, "%s", gen_path("corrupt-first.pcap"));
+	snprintf(args, sizeof args, "-r '%s' -r '%s'", bad,
+		 gen_path("ether.pcap"));
+	ck_assert_int_eq(run_ceptor_pcap(args), 0);
 }
 END_TEST
 
@@ -716,15 +853,21 @@ static void find_paths(void)
 	exe[n > 0 ? n : 0] = '\0';
 	if (env && *env) {
 		snprintf(gen_bin, sizeof gen_bin, "%.900s/ceptor-gen", env);
+		snprintf(pcap_bin, sizeof pcap_bin, "%.900s/ceptor-pcap", env);
 	} else {
 		/* build/<flavour>/tests/test_pcap -> build/<flavour>/bin, or
 		 * build/bin for the release flavour. */
 		char *dir = dirname(exe);
 
 		snprintf(gen_bin, sizeof gen_bin, "%s/../bin/ceptor-gen", dir);
-		if (access(gen_bin, X_OK))
+		snprintf(pcap_bin, sizeof pcap_bin, "%s/../bin/ceptor-pcap",
+			 dir);
+		if (access(gen_bin, X_OK)) {
 			snprintf(gen_bin, sizeof gen_bin,
 				 "%s/../../bin/ceptor-gen", dir);
+			snprintf(pcap_bin, sizeof pcap_bin,
+				 "%s/../../bin/ceptor-pcap", dir);
+		}
 	}
 	env = getenv("CEPTOR_SHARED_DATA");
 	if (env && *env) {
@@ -787,12 +930,15 @@ int main(void)
 	tcase_add_test(dec, a_header_cut_by_snaplen_is_truncated_and_keeps_what_was_parsed);
 	tcase_add_test(dec, malformed_ip_is_counted_and_not_emitted);
 	tcase_add_test(dec, fcs_bits_in_the_link_type_are_masked);
+	tcase_add_test(dec, an_ipv4_total_length_of_zero_from_tso_means_the_captured_length);
 	tcase_add_test(dec, timestamps_and_sequence_numbers_are_stamped);
 	tcase_add_test(dec, every_prefix_of_every_packet_decodes_within_caplen);
 	tcase_set_timeout(dec, 60);
 	suite_add_tcase(s, dec);
 
 	tcase_add_test(rd, a_corrupt_record_is_reported_with_file_and_offset_and_earlier_packets_kept);
+	tcase_add_test(rd, a_corrupt_first_record_reads_nothing_and_counts_as_a_failed_read);
+	tcase_add_test(rd, ceptor_pcap_exits_1_when_a_corrupt_first_record_leaves_nothing_read);
 	tcase_add_test(rd, a_missing_file_fails_with_enoent_and_a_message_naming_it);
 	tcase_add_test(rd, a_file_that_is_not_a_capture_is_malformed);
 	tcase_add_test(rd, a_bpf_filter_selects_the_scan_packets_only);

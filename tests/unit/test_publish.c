@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +478,210 @@ START_TEST(publisher_times_out_on_a_frozen_redis_also_after_a_reconnect)
 }
 END_TEST
 
+/*
+ * The killer of a replay: watches the stream from its own connection and
+ * SIGKILLs the server (by the PID the fixture started) once `at` entries
+ * are in, which only a replay can have put there.
+ */
+struct replay_killer {
+	const char *url, *stream;
+	pid_t pid;
+	long at;
+	int killed;
+};
+
+static void *kill_when_stream_reaches(void *arg)
+{
+	struct replay_killer *k = arg;
+	struct cep_redis_url u;
+	if (cep_redis_url_parse(k->url, &u, NULL, 0))
+		return NULL;
+	redisContext *c = redisConnect(u.host, u.port);
+	if (!c || c->err) {
+		redisFree(c);
+		return NULL;
+	}
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		redisReply *r = redisCommand(c, "XLEN %s", k->stream);
+		long n = r && r->type == REDIS_REPLY_INTEGER ? (long)r->integer
+							       : -1;
+		if (r)
+			freeReplyObject(r);
+		if (n >= k->at) {
+			kill(k->pid, SIGKILL);
+			k->killed = 1;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (n < 0 || t.tv_sec - t0.tv_sec > 20)
+			break;
+	}
+	redisFree(c);
+	return NULL;
+}
+
+START_TEST(publisher_keeps_the_order_when_redis_dies_during_a_replay)
+{
+	struct cep_test_redis r = { .persist = 1 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char url[64], stream[96];
+	size_t n;
+	const int spooled = 5000, total = 6000;
+	const unsigned batch = 16;
+
+	/* 5000 messages spooled while Redis is down. */
+	r.port = cep_test_free_port();
+	ck_assert_int_gt(r.port, 0);
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", r.port);
+	unique_stream(stream, sizeof stream, "killed-in-replay");
+	struct cep_publish_config cfg = config(url, spool_dir);
+	cfg.batch = batch;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < spooled; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.spooled, (uint64_t)spooled);
+
+	/* Redis comes back and is killed while the flush replays. */
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	struct replay_killer k = { .url = r.url, .stream = stream,
+				   .pid = r.pid, .at = 1000 };
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, kill_when_stream_reaches,
+					&k), 0);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	pthread_join(th, NULL);
+	ck_assert_msg(k.killed, "the replay never reached 1000 entries");
+	cep_test_redis_kill(&r); /* reap it */
+	cep_publisher_stats(p, &st);
+	ck_assert_int_eq(st.connected, 0);
+	/* Cut short: some records acknowledged, the rest still spooled. */
+	ck_assert_uint_ge(st.replayed, 1000);
+	ck_assert_uint_lt(st.replayed, (uint64_t)spooled);
+	ck_assert_uint_gt(st.spool_bytes, 16);
+
+	/* Newer messages arrive while Redis is down again. */
+	for (int i = spooled; i < total - 500; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+
+	/* Redis is back: the rest of the replay, and messages added on the
+	 * way, before and after the flush that reconnects. */
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	for (int i = total - 500; i < total; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_int_eq(st.connected, 1);
+	ck_assert_uint_eq(st.spool_bytes, 16);
+	ck_assert_uint_eq(st.lost, 0);
+	/* Every message went through the spool once, and the resumed replay
+	 * sent no acknowledged record again: the only repeats are what was in
+	 * flight when Redis died, at most two batches. */
+	ck_assert_uint_le(st.replayed, (uint64_t)total + 2 * batch);
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_ge(n, (size_t)total);
+	ck_assert_uint_le(n, (size_t)total + 2 * batch);
+	char *seen = calloc((size_t)total, 1);
+	int expect = 0;
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_ge(ids[i], 0);
+		ck_assert_int_lt(ids[i], total);
+		if (seen[ids[i]])
+			continue;
+		seen[ids[i]] = 1;
+		/* First appearances come exactly in add() order. */
+		ck_assert_int_eq(ids[i], expect);
+		expect++;
+	}
+	ck_assert_int_eq(expect, total);
+	free(seen);
+	free(ids);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+/* Against a closed port, attempts back off: 50, 100, 200, 400, 800 ms... */
+START_TEST(publisher_backs_off_exponentially_between_reconnect_attempts)
+{
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	struct timespec t0, t;
+	char url[64];
+
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", cep_test_free_port());
+	struct cep_publish_config cfg = config(url, spool_dir);
+	cfg.reconnect_ms = 50;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int i = 0;
+	do {
+		add_msg(p, "ceptor-test:backoff", i++);
+		ck_assert_int_eq(cep_publisher_flush(p), 0);
+		struct timespec ms = { 0, 2000000 };
+		nanosleep(&ms, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 +
+			 (t.tv_nsec - t0.tv_nsec) / 1000000 < 1600);
+	cep_publisher_stats(p, &st);
+	/* Attempts at about 0, 50, 150, 350, 750 and 1550 ms: six.  A fixed
+	 * 50 ms interval would have made about 32. */
+	ck_assert_uint_ge(st.disconnects, 4);
+	ck_assert_uint_le(st.disconnects, 7);
+	ck_assert_uint_eq(st.lost, 0);
+	ck_assert_uint_eq(st.spooled, (uint64_t)i);
+	cep_publisher_destroy(p);
+}
+END_TEST
+
+/* The shared connection setup: AUTH and SELECT, and a refused AUTH. */
+START_TEST(redis_connect_authenticates_selects_and_reports_a_refusal)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_redis_url u;
+	redisContext *c = NULL;
+	char err[160], url[128];
+
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	redisContext *admin = connect_url(r.url);
+	redisReply *rep = redisCommand(admin, "CONFIG SET requirepass s3cret");
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_int_ne(rep->type, REDIS_REPLY_ERROR);
+	freeReplyObject(rep);
+	redisFree(admin);
+
+	snprintf(url, sizeof url, "redis://:s3cret@127.0.0.1:%d/3", r.port);
+	ck_assert_int_eq(cep_redis_url_parse(url, &u, NULL, 0), 0);
+	ck_assert_int_eq(cep_redis_connect(&u, 200, 1000, &c, err, sizeof err),
+			 0);
+	ck_assert_ptr_nonnull(c);
+	rep = redisCommand(c, "CLIENT INFO");
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_ptr_nonnull(strstr(rep->str, " db=3 "));
+	freeReplyObject(rep);
+	redisFree(c);
+
+	snprintf(url, sizeof url, "redis://:wrong@127.0.0.1:%d", r.port);
+	ck_assert_int_eq(cep_redis_url_parse(url, &u, NULL, 0), 0);
+	c = (redisContext *)&c;
+	ck_assert_int_eq(cep_redis_connect(&u, 200, 1000, &c, err, sizeof err),
+			 -CEP_EREDIS);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(err, "AUTH"));
+	cep_test_redis_stop(&r);
+
+	ck_assert_int_eq(cep_redis_connect(&u, 200, 1000, &c, err, sizeof err),
+			 -CEP_EREDIS);
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
 START_TEST(publisher_refuses_a_bad_url_with_econfig)
 {
 	static const char *const bad[] = {
@@ -541,6 +746,9 @@ static Suite *publish_suite(void)
 	tcase_add_test(tc, publisher_without_spool_counts_lost_messages);
 	tcase_add_test(tc, publisher_tries_to_reconnect_at_most_once_per_interval);
 	tcase_add_test(tc, publisher_times_out_on_a_frozen_redis_also_after_a_reconnect);
+	tcase_add_test(tc, publisher_keeps_the_order_when_redis_dies_during_a_replay);
+	tcase_add_test(tc, publisher_backs_off_exponentially_between_reconnect_attempts);
+	tcase_add_test(tc, redis_connect_authenticates_selects_and_reports_a_refusal);
 	tcase_add_test(tc, publisher_refuses_a_bad_url_with_econfig);
 	tcase_add_test(tc, redis_url_parse_reads_every_part);
 	tcase_add_test(tc, publisher_destroy_accepts_null);

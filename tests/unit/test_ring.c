@@ -1,8 +1,12 @@
 /*
  * test_ring.c - the shared-memory SPSC ring: layout checks on attach, burst
  * and bulk semantics, wrap-around, overflow policies, waiting and closing,
- * records surviving a SIGKILLed producer process, and a threaded stress
- * test that also runs under ThreadSanitizer (make tsan).
+ * opening a ring that outlives its consumer, producers that follow one
+ * another (reopen), the collectors ceptor-pcap and ceptor-feed as such
+ * producers (found in $CEPTOR_BIN, else in build/<flavour>/bin next to
+ * this binary, or build/bin), records surviving a SIGKILLed producer
+ * process, and a threaded stress test that also runs under
+ * ThreadSanitizer (make tsan).
  *
  * Every segment is named "/cep-test-ring-<runner pid>-<tag>"; the
  * unchecked teardown, which runs in the runner process, unlinks whatever a
@@ -12,8 +16,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,9 @@
 #include "lib/ring_priv.h"
 
 static pid_t runner_pid;
+static char bin_dir[PATH_MAX - 64];
+
+extern char **environ;
 
 static const char *ring_name(const char *tag)
 {
@@ -285,6 +295,119 @@ START_TEST(ring_attach_to_a_too_small_segment_fails_with_eversion)
 	ck_assert_int_eq(cep_ring_attach(name, &r), -CEP_EVERSION);
 	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "too small"));
 	shm_unlink(name);
+}
+END_TEST
+
+/* --- open: attach or create, never replace -------------------------------- */
+
+START_TEST(ring_open_creates_a_missing_ring_and_says_so)
+{
+	const char *name = ring_name("opennew");
+	struct cep_ring *r, *att;
+	struct cep_ring_stats st;
+	int created = -1;
+
+	ck_assert_int_eq(cep_ring_open(name, 32, &r, &created), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_str_eq(cep_ring_last_error(), "");
+	ck_assert_int_eq(cep_ring_attach(name, &att), 0);
+	cep_ring_stats(att, &st);
+	ck_assert_uint_eq(st.capacity, 32);
+	ck_assert_uint_eq(st.enqueued, 0);
+	cep_ring_destroy(att);
+	cep_ring_destroy(r);
+	/* created may be NULL */
+	ck_assert_int_eq(cep_ring_open(name, 32, &r, NULL), 0);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_open_keeps_the_records_of_an_existing_ring)
+{
+	const char *name = ring_name("openkeep");
+	struct cep_ring *first, *prod, *again;
+	struct cep_event in[5], out[8];
+	int created = -1;
+
+	/* A consumer makes the ring, a producer fills it, the consumer goes
+	 * away (an engine restart) and opens the ring again. */
+	ck_assert_int_eq(cep_ring_open(name, 16, &first, &created), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(cep_ring_attach(name, &prod), 0);
+	fill(in, 5, 70);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(prod, in, 5), 5);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(first, out, 2), 2);
+	cep_ring_destroy(first);
+
+	ck_assert_int_eq(cep_ring_open(name, 16, &again, &created), 0);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(cep_ring_wait(again, 0), 3);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(again, out, 8), 3);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert(is_event(&out[i], 72 + i));
+	cep_ring_destroy(again);
+	cep_ring_destroy(prod);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_open_refuses_another_capacity_and_keeps_the_ring)
+{
+	const char *name = ring_name("opencap");
+	struct cep_ring *r, *bad = (struct cep_ring *)1;
+	struct cep_event ev;
+	struct cep_ring_stats st;
+	int created = -1;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	make_event(&ev, 9);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, &ev, 1), 1);
+	ck_assert_int_eq(cep_ring_open(name, 64, &bad, &created),
+			 -CEP_EVERSION);
+	ck_assert_ptr_null(bad);
+	ck_assert_int_eq(created, 0);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "capacity 8, not 64"));
+	ck_assert_int_eq(cep_ring_open(name, 100, &bad, NULL), -EINVAL);
+	/* Still the same segment, record and all. */
+	ck_assert_int_eq(cep_ring_attach(name, &bad), 0);
+	cep_ring_stats(bad, &st);
+	ck_assert_uint_eq(st.capacity, 8);
+	ck_assert_uint_eq(st.enqueued, 1);
+	cep_ring_destroy(bad);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_open_refuses_an_incompatible_ring_without_replacing_it)
+{
+	const char *name = ring_name("openver");
+	struct cep_ring *r, *bad = (struct cep_ring *)1;
+	struct cep_ring_shm *shm;
+	uint32_t v;
+	int created = -1;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	shm = map_header(name);
+	v = 192;
+	memcpy(&shm->info.record_size, &v, sizeof v);
+	ck_assert_int_eq(cep_ring_open(name, 8, &bad, &created),
+			 -CEP_EVERSION);
+	ck_assert_ptr_null(bad);
+	ck_assert_int_eq(created, 0);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "record size 192"));
+	v = CEP_RING_VERSION + 7;
+	memcpy(&shm->info.version, &v, sizeof v);
+	ck_assert_int_eq(cep_ring_open(name, 8, &bad, NULL), -CEP_EVERSION);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "layout version"));
+	/* The segment was neither replaced nor touched. */
+	ck_assert_uint_eq(shm->info.version, CEP_RING_VERSION + 7);
+	ck_assert_uint_eq(shm->info.record_size, 192);
+	ck_assert_uint_eq(shm->info.magic, CEP_RING_MAGIC);
+	unmap_header(shm);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
 }
 END_TEST
 
@@ -613,6 +736,394 @@ START_TEST(ring_close_wakes_a_sleeping_consumer)
 }
 END_TEST
 
+/* --- producer restarts (reopen) ------------------------------------------- */
+
+START_TEST(ring_reopen_by_a_new_producer_delivers_after_the_old_one_closed)
+{
+	const char *name = ring_name("reopen");
+	struct cep_ring *cons, *old, *fresh;
+	struct cep_event in[8], out[8];
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_open(name, 8, &cons, NULL), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &old), 0);
+	ck_assert_int_eq(cep_ring_reopen(old), 0);
+	fill(in, 3, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(old, in, 3), 3);
+	cep_ring_close(old);
+	cep_ring_destroy(old);
+	ck_assert_int_eq(cep_ring_wait(cons, 0), 3);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(cons, out, 8), 3);
+	ck_assert_int_eq(cep_ring_wait(cons, 0), -CEP_ECLOSED);
+
+	/* A second producer takes over the same ring. */
+	ck_assert_int_eq(cep_ring_attach(name, &fresh), 0);
+	ck_assert_int_eq(cep_ring_reopen(fresh), 0);
+	cep_ring_stats(cons, &st);
+	ck_assert_int_eq(st.closed, 0);
+	ck_assert_int_eq(st.producer_pid, (int)getpid());
+	ck_assert_int_eq(cep_ring_wait(cons, 0), 0); /* open and empty */
+	fill(in, 4, 3);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(fresh, in, 4), 4);
+	ck_assert_int_eq(cep_ring_wait(cons, 0), 4);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(cons, out + 3, 5), 4);
+	for (unsigned i = 0; i < 7; i++)
+		ck_assert(is_event(&out[i], i));
+	cep_ring_close(fresh);
+	ck_assert_int_eq(cep_ring_wait(cons, 0), -CEP_ECLOSED);
+	cep_ring_stats(cons, &st);
+	ck_assert_uint_eq(st.enqueued, 7);
+	ck_assert_uint_eq(st.dequeued, 7);
+	cep_ring_destroy(fresh);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_wait_sleeps_again_after_a_reopen_until_records_arrive)
+{
+	const char *name = ring_name("reopenwake");
+	struct cep_ring *cons, *prod;
+	struct cep_ring_shm *shm;
+	struct waiter_arg a = { .rc = -1 };
+	struct cep_event ev[2];
+	pthread_t th;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &cons), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &prod), 0);
+	shm = map_header(name);
+	cep_ring_close(prod);
+	ck_assert_int_eq(cep_ring_wait(cons, -1), -CEP_ECLOSED);
+	ck_assert_int_eq(cep_ring_reopen(prod), 0);
+	a.r = cons;
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_forever, &a), 0);
+	/* The consumer does not answer "closed" any more: it goes to sleep. */
+	for (int i = 0; i < 2000 && !__atomic_load_n(&shm->cons_wait.sleeping,
+						       __ATOMIC_RELAXED);
+	     i++)
+		usleep(1000);
+	ck_assert_uint_eq(__atomic_load_n(&shm->cons_wait.sleeping,
+					  __ATOMIC_RELAXED),
+			  1);
+	fill(ev, 2, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(prod, ev, 2), 2);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(a.rc, 2);
+	unmap_header(shm);
+	cep_ring_destroy(prod);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+#define RESTART_RECORDS 20000u
+
+/*
+ * The child: a whole collector process.  Attach, reopen, tell the parent
+ * through @fd that the ring is ours, send @count records from @first under
+ * the block policy, close, exit.
+ */
+static void __attribute__((noreturn))
+produce_and_close(const char *name, int fd, uint32_t first, uint32_t count)
+{
+	struct cep_ring *r;
+	struct cep_event batch[50];
+	char ready = 'r';
+	uint32_t seq = first, k;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(5);
+	if (cep_ring_attach(name, &r) || cep_ring_reopen(r))
+		_exit(2);
+	if (write(fd, &ready, 1) != 1)
+		_exit(4);
+	while (seq < first + count) {
+		k = first + count - seq < 50 ? first + count - seq : 50;
+		fill(batch, k, seq);
+		if (cep_ring_enqueue_policy(r, batch, k, CEP_OVERFLOW_BLOCK) !=
+		    (int)k)
+			_exit(3);
+		seq += k;
+	}
+	cep_ring_close(r);
+	cep_ring_destroy(r);
+	_exit(0);
+}
+
+/* Start a producer process and return once it has reopened the ring. */
+static pid_t start_producer(const char *name, uint32_t first, uint32_t count)
+{
+	int fds[2];
+	char ready = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		produce_and_close(name, fds[1], first, count);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &ready, 1), 1);
+	ck_assert_int_eq(ready, 'r');
+	close(fds[0]);
+	return pid;
+}
+
+/* Consume, as a consumer that believes -CEP_ECLOSED, until the stream
+ * says closed; returns the next expected sequence number. */
+static uint32_t consume_until_closed(struct cep_ring *r, uint32_t expect)
+{
+	struct cep_event out[64];
+	unsigned k;
+	int n;
+
+	while ((n = cep_ring_wait(r, 10000)) != -CEP_ECLOSED) {
+		ck_assert_int_gt(n, 0);
+		k = cep_ring_dequeue_burst(r, out, 64);
+		for (unsigned i = 0; i < k; i++, expect++)
+			ck_assert_msg(is_event(&out[i], expect),
+				      "record %u damaged or out of order",
+				      expect);
+	}
+	return expect;
+}
+
+START_TEST(ring_sequential_producer_processes_each_deliver_everything)
+{
+	const char *name = ring_name("restart");
+	struct cep_ring *cons;
+	struct cep_ring_stats st;
+	uint32_t got;
+	int status;
+	pid_t pid;
+
+	/* A small ring: each producer blocks on it many times, so both run
+	 * while the consumer reads.  The counts are checked before waitpid():
+	 * a producer stuck on a full ring dies with this test process. */
+	ck_assert_int_eq(cep_ring_open(name, 64, &cons, NULL), 0);
+	pid = start_producer(name, 0, RESTART_RECORDS);
+	got = consume_until_closed(cons, 0);
+	ck_assert_uint_eq(got, RESTART_RECORDS);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	pid = start_producer(name, RESTART_RECORDS, RESTART_RECORDS);
+	got = consume_until_closed(cons, got);
+	ck_assert_uint_eq(got, 2 * RESTART_RECORDS);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	cep_ring_stats(cons, &st);
+	ck_assert_uint_eq(st.enqueued, 2 * RESTART_RECORDS);
+	ck_assert_uint_eq(st.dequeued, 2 * RESTART_RECORDS);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_int_eq(st.closed, 1);
+	ck_assert_int_eq(st.producer_pid, pid);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* --- collectors as producers --------------------------------------------------- */
+
+/* Put the path of the collector binary @name in @path; fail the test when
+ * it is missing. */
+static char *collector(const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, "%s/%s", bin_dir, name);
+	ck_assert_msg(access(path, X_OK) == 0,
+		      "%s not found (set CEPTOR_BIN to the directory holding "
+		      "the binaries)", path);
+	return path;
+}
+
+/* Run @argv with stdout and stderr into @out (NUL-terminated, may be
+ * NULL); give it 20 s.  Returns the exit status; *pid gets its pid. */
+static int run(char *const argv[], pid_t *pid, char *out, size_t outsize)
+{
+	char log[] = "/tmp/cep-test-ring-out.XXXXXX";
+	posix_spawn_file_actions_t fa;
+	int fd = mkstemp(log), status = 0;
+	ssize_t n;
+	pid_t p;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(log);
+	ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	ck_assert_int_eq(posix_spawn(&p, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < 2000 && waitpid(p, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(p, &status, WNOHANG) == 0) {
+		kill(p, SIGKILL);
+		waitpid(p, &status, 0);
+		ck_abort_msg("%s did not finish within 20 s", argv[0]);
+	}
+	if (out) {
+		n = pread(fd, out, outsize - 1, 0);
+		out[n > 0 ? n : 0] = '\0';
+	}
+	close(fd);
+	*pid = p;
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Make a unique file from the template @path (mkstemp()). */
+static void temp_file(char *path)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+/* A JSON Lines feed of @n events (ceptor-feed fills the defaults). */
+static const char *write_feed(const char *path, unsigned n)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "{\"indicator\":\"feed-%u\"}\n", i);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+/* A pcap file (Ethernet) of one UDP packet. */
+static const char *write_pcap(const char *path)
+{
+	static const uint32_t hdr[6] = { 0xa1b2c3d4u, 0x00040002u, 0, 0,
+					 65535, 1 };
+	uint32_t rec[4] = { 1700000000u, 0, 42, 42 };
+	uint8_t pkt[42] = { 0 };
+	FILE *f = fopen(path, "wb");
+
+	pkt[12] = 0x08;
+	pkt[14] = 0x45;
+	pkt[17] = 28;   /* total length */
+	pkt[23] = 17;   /* UDP */
+	pkt[26] = 192; pkt[29] = 1;
+	pkt[30] = 192; pkt[33] = 2;
+	pkt[35] = 53;   /* source port */
+	pkt[37] = 53;   /* destination port */
+	pkt[39] = 8;    /* UDP length */
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fwrite(hdr, sizeof hdr, 1, f), 1);
+	ck_assert_int_eq(fwrite(rec, sizeof rec, 1, f), 1);
+	ck_assert_int_eq(fwrite(pkt, sizeof pkt, 1, f), 1);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+/* Dequeue until the ring says closed; returns the number of records. */
+static unsigned drain_closed(struct cep_ring *r)
+{
+	struct cep_event out[64];
+	unsigned got = 0;
+	int n;
+
+	while ((n = cep_ring_wait(r, 5000)) != -CEP_ECLOSED) {
+		ck_assert_int_gt(n, 0);
+		got += cep_ring_dequeue_burst(r, out, 64);
+	}
+	return got;
+}
+
+START_TEST(collectors_one_after_another_reopen_the_ring_and_all_records_arrive)
+{
+	const char *name = ring_name("collectors");
+	char feed[] = "/tmp/cep-test-ring-feed.XXXXXX";
+	char pcap[] = "/tmp/cep-test-ring-pcap.XXXXXX";
+	char bin_feed[PATH_MAX], bin_pcap[PATH_MAX];
+	struct cep_ring *cons;
+	struct cep_ring_stats st;
+	pid_t pid;
+
+	temp_file(feed);
+	temp_file(pcap);
+	write_feed(feed, 5);
+	write_pcap(pcap);
+	collector("ceptor-feed", bin_feed);
+	collector("ceptor-pcap", bin_pcap);
+	ck_assert_int_eq(cep_ring_open(name, 64, &cons, NULL), 0);
+	char *const feed_argv[] = { bin_feed, "--format", "jsonl",
+				    "--ring", (char *)name, feed, NULL };
+	char *const pcap_argv[] = { bin_pcap, "-r", pcap, "--ring",
+				    (char *)name, NULL };
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(run(feed_argv, &pid, NULL, 0), 0);
+		cep_ring_stats(cons, &st);
+		ck_assert_int_eq(st.producer_pid, pid);
+		ck_assert_uint_eq(drain_closed(cons), 5);
+		ck_assert_int_eq(run(pcap_argv, &pid, NULL, 0), 0);
+		cep_ring_stats(cons, &st);
+		ck_assert_int_eq(st.producer_pid, pid);
+		ck_assert_uint_eq(drain_closed(cons), 1);
+	}
+	cep_ring_stats(cons, &st);
+	ck_assert_uint_eq(st.dequeued, 2 * (5 + 1));
+	unlink(feed);
+	unlink(pcap);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ceptor_feed_overflow_drop_counts_what_a_full_ring_refuses)
+{
+	const char *name = ring_name("feeddrop");
+	char feed[] = "/tmp/cep-test-ring-feed.XXXXXX";
+	char bin[PATH_MAX];
+	struct cep_ring *cons;
+	struct cep_ring_stats st;
+	char out[1024];
+	pid_t pid;
+
+	collector("ceptor-feed", bin);
+	temp_file(feed);
+	write_feed(feed, 7);
+	/* No one consumes: under block the collector would wait forever. */
+	ck_assert_int_eq(cep_ring_create(name, 4, &cons), 0);
+	char *const drop[] = { bin, "--format", "jsonl",
+			       "--overflow", "drop", "--ring", (char *)name,
+			       feed, NULL };
+	ck_assert_int_eq(run(drop, &pid, NULL, 0), 0);
+	cep_ring_stats(cons, &st);
+	ck_assert_uint_eq(st.enqueued, 4);
+	ck_assert_uint_eq(st.dropped, 3);
+
+	char *const bad[] = { bin, "--format", "jsonl", "--overflow",
+			      "sideways", feed, NULL };
+	ck_assert_int_eq(run(bad, &pid, out, sizeof out), 2);
+	ck_assert_ptr_nonnull(strstr(out, "--overflow"));
+	unlink(feed);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ceptor_feed_says_why_it_cannot_attach_a_ring)
+{
+	const char *name = ring_name("feedmissing");
+	char bin[PATH_MAX];
+	char out[1024];
+	pid_t pid;
+
+	collector("ceptor-feed", bin);
+	char *const argv[] = { bin, "--format", "jsonl", "--ring",
+			       (char *)name, "-", NULL };
+	ck_assert_int_eq(run(argv, &pid, out, sizeof out), 1);
+	ck_assert_msg(strstr(out, "does not exist"), "no reason in: %s", out);
+}
+END_TEST
+
 /* --- producer death ----------------------------------------------------------- */
 
 /* The child: attach by name, enqueue forever, report each commit. */
@@ -787,6 +1298,7 @@ static Suite *ring_suite(void)
 	Suite *s = suite_create("ring");
 	TCase *tc = tcase_create("core");
 	TCase *slow = tcase_create("concurrency");
+	TCase *bins = tcase_create("collectors");
 
 	tcase_add_unchecked_fixture(tc, NULL, unlink_leftovers);
 	tcase_add_test(tc, ring_create_then_attach_shares_records);
@@ -802,6 +1314,11 @@ static Suite *ring_suite(void)
 		tc, ring_attach_with_capacity_beyond_segment_fails_with_emalformed);
 	tcase_add_test(tc,
 		       ring_attach_to_a_too_small_segment_fails_with_eversion);
+	tcase_add_test(tc, ring_open_creates_a_missing_ring_and_says_so);
+	tcase_add_test(tc, ring_open_keeps_the_records_of_an_existing_ring);
+	tcase_add_test(tc, ring_open_refuses_another_capacity_and_keeps_the_ring);
+	tcase_add_test(tc,
+		       ring_open_refuses_an_incompatible_ring_without_replacing_it);
 	tcase_add_test(tc, ring_enqueue_burst_when_full_takes_none);
 	tcase_add_test(tc, ring_dequeue_burst_when_empty_takes_none);
 	tcase_add_test(tc, ring_bulk_moves_all_or_nothing);
@@ -812,6 +1329,8 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, ring_drop_policy_counts_what_does_not_fit);
 	tcase_add_test(tc, ring_wait_times_out_when_nothing_arrives);
 	tcase_add_test(tc, ring_wait_after_close_returns_eclosed_once_drained);
+	tcase_add_test(tc,
+		       ring_reopen_by_a_new_producer_delivers_after_the_old_one_closed);
 	suite_add_tcase(s, tc);
 
 	/* Generous limits: ThreadSanitizer makes these several times slower;
@@ -823,10 +1342,44 @@ static Suite *ring_suite(void)
 	tcase_add_test(slow, ring_wait_sleeps_until_the_producer_enqueues);
 	tcase_add_test(slow, ring_close_wakes_a_sleeping_consumer);
 	tcase_add_test(slow,
+		       ring_wait_sleeps_again_after_a_reopen_until_records_arrive);
+	tcase_add_test(slow,
+		       ring_sequential_producer_processes_each_deliver_everything);
+	tcase_add_test(slow,
 		       ring_keeps_committed_records_when_the_producer_is_killed);
 	tcase_add_test(slow, ring_stress_threads_move_two_million_records_in_order);
 	suite_add_tcase(s, slow);
+
+	tcase_set_timeout(bins, 60);
+	tcase_add_unchecked_fixture(bins, NULL, unlink_leftovers);
+	tcase_add_test(bins,
+		       collectors_one_after_another_reopen_the_ring_and_all_records_arrive);
+	tcase_add_test(bins,
+		       ceptor_feed_overflow_drop_counts_what_a_full_ring_refuses);
+	tcase_add_test(bins, ceptor_feed_says_why_it_cannot_attach_a_ring);
+	suite_add_tcase(s, bins);
 	return s;
+}
+
+/* $CEPTOR_BIN, else build/<flavour>/tests/test_ring -> build/<flavour>/bin
+ * (build/bin for the release flavour). */
+static void find_bin_dir(void)
+{
+	char exe[PATH_MAX - 128], probe[PATH_MAX];
+	const char *env = getenv("CEPTOR_BIN");
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(bin_dir, sizeof bin_dir, "%.*s",
+			 (int)sizeof bin_dir - 1, env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(bin_dir, sizeof bin_dir, "%s/../bin", dirname(exe));
+	snprintf(probe, sizeof probe, "%s/ceptor-feed", bin_dir);
+	if (access(probe, X_OK))
+		snprintf(bin_dir, sizeof bin_dir, "%s/../../bin", exe);
 }
 
 int main(void)
@@ -835,6 +1388,7 @@ int main(void)
 	int failed;
 
 	runner_pid = getpid();
+	find_bin_dir();
 	sr = srunner_create(ring_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

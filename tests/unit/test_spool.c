@@ -293,6 +293,68 @@ START_TEST(spool_is_locked_against_a_second_opener)
 }
 END_TEST
 
+/* Records the mark of each record as it is handed over. */
+struct marks {
+	struct cep_spool *s;
+	int n;
+	uint64_t mark[16];
+	struct seen sn;
+};
+
+static int collect_marks(void *arg, size_t argc, const char *const *argv,
+			 const size_t *argvlen)
+{
+	struct marks *m = arg;
+	if (m->n < 16)
+		m->mark[m->n] = cep_spool_replay_mark(m->s);
+	m->n++;
+	return collect(&m->sn, argc, argv, argvlen);
+}
+
+START_TEST(spool_replay_resumes_after_the_consumed_records)
+{
+	struct cep_spool *s;
+	struct marks m = { 0 };
+
+	ck_assert_int_eq(cep_spool_open(dir, 0, &s), 0);
+	for (int i = 0; i < 10; i++)
+		append_msg(s, i);
+	m.s = s;
+	ck_assert_int_eq(cep_spool_replay(s, collect_marks, &m, NULL), 0);
+	ck_assert_int_eq(m.n, 10);
+	ck_assert_uint_gt(m.mark[0], CEP_SPOOL_HEADER);
+	ck_assert_uint_eq(m.mark[9], cep_spool_bytes(s));
+
+	/* Four delivered: the next replay starts at the fifth record, and
+	 * records appended meanwhile follow the rest. */
+	cep_spool_consume(s, m.mark[3]);
+	ck_assert_int_eq(cep_spool_pending(s), 1);
+	append_msg(s, 10);
+	memset(&m, 0, sizeof m);
+	m.s = s;
+	ck_assert_int_eq(cep_spool_replay(s, collect_marks, &m, NULL), 0);
+	ck_assert_int_eq(m.sn.n, 7);
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(m.sn.ids[i], 4 + i);
+
+	/* All delivered: nothing pending, though the bytes stay until the
+	 * truncate, which also puts the head back. */
+	cep_spool_consume(s, m.mark[6]);
+	ck_assert_int_eq(cep_spool_pending(s), 0);
+	ck_assert_uint_gt(cep_spool_bytes(s), CEP_SPOOL_HEADER);
+	ck_assert_int_eq(cep_spool_truncate(s), 0);
+	ck_assert_int_eq(cep_spool_pending(s), 0);
+	append_msg(s, 11);
+	ck_assert_int_eq(cep_spool_pending(s), 1);
+	memset(&m, 0, sizeof m);
+	m.s = s;
+	ck_assert_int_eq(cep_spool_replay(s, collect_marks, &m, NULL), 0);
+	ck_assert_int_eq(m.sn.n, 1);
+	ck_assert_int_eq(m.sn.ids[0], 11);
+	cep_spool_close(s);
+}
+END_TEST
+
 START_TEST(crc32_matches_the_zlib_check_value)
 {
 	ck_assert_uint_eq(cep_crc32(0, "123456789", 9), 0xCBF43926u);
@@ -311,6 +373,7 @@ static Suite *spool_suite(void)
 	tcase_add_test(tc, spool_ceiling_refuses_further_records_and_counts_them);
 	tcase_add_test(tc, spool_truncate_leaves_only_the_header);
 	tcase_add_test(tc, spool_is_locked_against_a_second_opener);
+	tcase_add_test(tc, spool_replay_resumes_after_the_consumed_records);
 	tcase_add_test(tc, crc32_matches_the_zlib_check_value);
 	suite_add_tcase(s, tc);
 	return s;

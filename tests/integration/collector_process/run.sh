@@ -43,5 +43,5 @@ expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="cep
 expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="ceptor-portscan-tcp") | .count' "$WORK/out.jsonl")" \
 	30 "distinct ports"
 expect_eq "$(jq -r 'select(.stream=="ceptor:{unknown}:incidents" and .rule=="ceptor-portscan-tcp") | .sources[0].name' "$WORK/out.jsonl")" \
-	tap-proc "the collector's source name"
+	ring0 "the engine names the instance, not the collector"
 echo "collector_process: all checks passed"
