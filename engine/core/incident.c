@@ -20,6 +20,7 @@
 #include "ceptor/error.h"
 #include "ceptor/event.h"
 #include "ceptor/incident.h"
+#include "core/match.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -108,16 +109,12 @@ static struct cep_incident *at(const struct cep_incidents *t, size_t i)
 	return &t->chunks[i / CHUNK][i % CHUNK];
 }
 
-/* FNV-1a over rule id and key; signals of one incident share both. */
+/* Signals of one incident share rule id and key; the key's hash is seeded
+ * with the rule id's, the same hash the windows use. */
 static uint64_t hash_of(const char *rule_id, const char *key)
 {
-	uint64_t h = 14695981039346656037ull;
-	for (const char *p = rule_id; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return h;
+	return cep__hash_bytes(key, strlen(key),
+			       cep__hash_bytes(rule_id, strlen(rule_id), 0));
 }
 
 static struct year_counters *year_find(struct cep_incidents *t, int year,

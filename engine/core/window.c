@@ -65,7 +65,18 @@ struct cep__window {
 	struct group *ghead, *gtail;
 	struct rstate *rules; /* by correlation slot */
 	struct cep__window_stats st;
+	/* No group closes before this event time: a lower bound on the
+	 * earliest head->last_ts + timespan, so that an event that advances
+	 * time costs a sweep over the correlation rules only when something
+	 * is due, not on every event. */
+	uint64_t next_due;
 };
+
+/* t + span, saturating: a timespan may be as long as the caller likes. */
+static uint64_t due_at(uint64_t t, uint64_t span)
+{
+	return t > UINT64_MAX - span ? UINT64_MAX : t + span;
+}
 
 /* --- value sets ------------------------------------------------------------ */
 
@@ -507,6 +518,8 @@ void cep__window_update(struct cep__window *w, const struct cep__rule *corr,
 			return;
 		}
 		g->first_ts = g->last_ts = now;
+		if (due_at(now, k->timespan) < w->next_due)
+			w->next_due = due_at(now, k->timespan);
 	}
 	before = group_bytes(g);
 	val = corr->corr_type == CEP__CORR_EVENT_COUNT ?
@@ -544,6 +557,10 @@ void cep__window_update(struct cep__window *w, const struct cep__rule *corr,
 void cep__window_expire(struct cep__window *w, uint64_t now,
 			struct cep__sigq *q)
 {
+	uint64_t next = UINT64_MAX;
+
+	if (now <= w->next_due)
+		return;
 	for (uint32_t slot = 0; slot < w->rs->ncorr; slot++) {
 		uint64_t span = slot_rule(w, slot)->corr.timespan;
 		struct group *g;
@@ -556,7 +573,10 @@ void cep__window_expire(struct cep__window *w, uint64_t now,
 			group_close(w, g, q);
 			w->st.keys_expired++;
 		}
+		if (g && due_at(g->last_ts, span) < next)
+			next = due_at(g->last_ts, span);
 	}
+	w->next_due = next;
 }
 
 bool cep__window_close_all(struct cep__window *w, struct cep__sigq *q)

@@ -329,47 +329,30 @@ static void cell(const char *s, size_t width, int last)
 }
 
 /* Write s as a JSON string. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)(s ? s : "");
-	     *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct incident *in)
 {
 	if (in->json) {
 		puts(in->json);
 		return;
 	}
-	/* No document in the message: rebuild one from the flat fields. */
-	printf("{\"id\":");
-	json_str(in->id);
-	printf(",\"version\":%lld,\"status\":", in->version);
-	json_str(in->status);
-	printf(",\"priority\":");
-	json_str(in->priority);
-	printf(",\"confidence\":%g,\"severity\":", in->conf);
-	json_str(in->severity);
-	printf(",\"sector\":");
-	json_str(in->sector);
-	printf(",\"title\":");
-	json_str(in->title);
-	printf(",\"tlp\":");
-	json_str(in->tlp);
-	printf(",\"first_seen\":");
-	json_str(in->first_seen);
-	printf(",\"last_seen\":");
-	json_str(in->last_seen);
-	printf("}\n");
+	/* No document in the message: rebuild one from the flat fields with
+	 * the project's JSON writer. */
+	static const char *const names[] = { "id", "status", "priority",
+		"severity", "sector", "title", "tlp", "first_seen", "last_seen" };
+	const char *const values[] = { in->id, in->status, in->priority,
+		in->severity, in->sector, in->title, in->tlp, in->first_seen,
+		in->last_seen };
+	char buf[8192];
+	struct cep_jw w;
+
+	cep_jw_init(&w, buf, sizeof buf);
+	cep_jw_begin(&w);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		cep_jw_str(&w, names[i], values[i] ? values[i] : "");
+	cep_jw_u64(&w, "version", in->version > 0 ? (uint64_t)in->version : 0);
+	cep_jw_double(&w, "confidence", in->conf, 3);
+	if (cep_jw_end(&w) > 0)
+		puts(buf);
 }
 
 enum { C_ID, C_PRI, C_SECTOR, C_CONF, C_SEV, C_TITLE, C_ENTITY, C_SOURCES,

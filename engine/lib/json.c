@@ -347,22 +347,6 @@ int cep_json_to_u64(const struct cep_json_value *v, uint64_t *out)
 	return 0;
 }
 
-int cep_json_to_double(const struct cep_json_value *v, double *out)
-{
-	char tmp[64];
-	if (v->type != CEP_JSON_NUMBER || v->len == 0 || v->len >= sizeof tmp)
-		return -CEP_EMALFORMED;
-	memcpy(tmp, v->p, v->len);
-	tmp[v->len] = '\0';
-	char *endp;
-	errno = 0;
-	double d = strtod(tmp, &endp);
-	if (*endp != '\0' || errno == ERANGE)
-		return -CEP_EMALFORMED;
-	*out = d;
-	return 0;
-}
-
 /* ---- writer ---------------------------------------------------------- */
 
 static inline void put(struct cep_jw *w, const char *s, size_t n)
@@ -477,13 +461,8 @@ void cep_jw_key(struct cep_jw *w, const char *key)
 
 void cep_jw_str(struct cep_jw *w, const char *key, const char *s)
 {
-	cep_jw_strn(w, key, s, strlen(s));
-}
-
-void cep_jw_strn(struct cep_jw *w, const char *key, const char *s, size_t n)
-{
 	cep_jw_key(w, key);
-	cep_jw_quote(w, s, n);
+	cep_jw_quote(w, s, strlen(s));
 }
 
 /* Decimal digits of v, written backwards from end; returns the start.
@@ -505,14 +484,6 @@ void cep_jw_u64(struct cep_jw *w, const char *key, uint64_t v)
 	put(w, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-void cep_jw_i64(struct cep_jw *w, const char *key, int64_t v)
-{
-	char tmp[24];
-	int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-	cep_jw_key(w, key);
-	put(w, tmp, (size_t)n);
-}
-
 void cep_jw_double(struct cep_jw *w, const char *key, double v, int prec)
 {
 	char tmp[64];
@@ -529,12 +500,6 @@ void cep_jw_bool(struct cep_jw *w, const char *key, bool v)
 	put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-void cep_jw_raw(struct cep_jw *w, const char *key, const char *json)
-{
-	cep_jw_key(w, key);
-	put(w, json, strlen(json));
-}
-
 void cep_jw_open(struct cep_jw *w, const char *key, char bracket)
 {
 	cep_jw_key(w, key);
@@ -546,12 +511,6 @@ void cep_jw_close(struct cep_jw *w, char bracket)
 {
 	putc_(w, bracket);
 	w->need_comma = true;
-}
-
-void cep_jw_elem_str(struct cep_jw *w, const char *s)
-{
-	cep_jw_key(w, NULL);
-	cep_jw_quote(w, s, strlen(s));
 }
 
 int cep_jw_end(struct cep_jw *w)

@@ -72,11 +72,10 @@ int cep_json_unescape(const struct cep_json_value *v, char *buf,
 bool cep_json_key_is(const struct cep_json_value *key, const char *s);
 
 /*
- * cep_json_to_u64 / cep_json_to_double - a number value (no sign, no
- * fraction for u64).  Returns 0 or -CEP_EMALFORMED.
+ * cep_json_to_u64 - a number value without sign, fraction or exponent.
+ * Returns 0 or -CEP_EMALFORMED (also on overflow).
  */
 int cep_json_to_u64(const struct cep_json_value *v, uint64_t *out);
-int cep_json_to_double(const struct cep_json_value *v, double *out);
 
 /*
  * Writer.  Appends into buf[0..size); on overflow keeps going without
@@ -96,20 +95,13 @@ void cep_jw_begin(struct cep_jw *w);                 /* "{" */
  * need no escaping.  Values are always escaped. */
 void cep_jw_key(struct cep_jw *w, const char *key);  /* "key": */
 void cep_jw_str(struct cep_jw *w, const char *key, const char *s);
-void cep_jw_strn(struct cep_jw *w, const char *key, const char *s,
-		 size_t n);
 void cep_jw_u64(struct cep_jw *w, const char *key, uint64_t v);
-void cep_jw_i64(struct cep_jw *w, const char *key, int64_t v);
 void cep_jw_double(struct cep_jw *w, const char *key, double v, int prec);
 void cep_jw_bool(struct cep_jw *w, const char *key, bool v);
-/* cep_jw_raw - a value that is already JSON text (an object, an array). */
-void cep_jw_raw(struct cep_jw *w, const char *key, const char *json);
 /* cep_jw_open/close - a nested object ('{') or array ('[') under key
  * (key NULL inside an array). */
 void cep_jw_open(struct cep_jw *w, const char *key, char bracket);
 void cep_jw_close(struct cep_jw *w, char bracket);
-/* In an array, values without keys: */
-void cep_jw_elem_str(struct cep_jw *w, const char *s);
 /*
  * cep_jw_end - close the top-level object.  Returns the length written
  * (NUL-terminated), or -ENOSPC when the buffer was too small.

@@ -4,7 +4,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,28 +17,18 @@
 #include "ceptor/error.h"
 #include "ceptor/publish.h"
 #include "tests/lib/redis_fixture.h"
+#include "tests/lib/tmpdir.h"
 
 static char spool_dir[64];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void setup(void)
 {
-	snprintf(spool_dir, sizeof spool_dir, "/tmp/ceptor-pubspool-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(spool_dir));
+	cep_test_tmpdir(spool_dir, sizeof spool_dir, "ceptor-pubspool");
 }
 
 static void teardown(void)
 {
-	nftw(spool_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	cep_test_rmtree(spool_dir);
 }
 
 static redisContext *connect_url(const char *url)
@@ -559,8 +548,10 @@ START_TEST(publisher_keeps_the_order_when_redis_dies_during_a_replay)
 	cep_test_redis_kill(&r); /* reap it */
 	cep_publisher_stats(p, &st);
 	ck_assert_int_eq(st.connected, 0);
-	/* Cut short: some records acknowledged, the rest still spooled. */
-	ck_assert_uint_ge(st.replayed, 1000);
+	/* Cut short: some records acknowledged, the rest still spooled.  Redis
+	 * held 1000 entries when it died, but the replies of up to two
+	 * pipelined batches were still unread then. */
+	ck_assert_uint_ge(st.replayed, 1000 - 2 * batch);
 	ck_assert_uint_lt(st.replayed, (uint64_t)spooled);
 	ck_assert_uint_gt(st.spool_bytes, 16);
 

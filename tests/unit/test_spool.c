@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +13,18 @@
 
 #include "ceptor/error.h"
 #include "publish/spool.h"
+#include "tests/lib/tmpdir.h"
 
 static char dir[64];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/ceptor-spool-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	cep_test_tmpdir(dir, sizeof dir, "ceptor-spool");
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	cep_test_rmtree(dir);
 }
 
 static char *spool_file(void)
