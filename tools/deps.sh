@@ -15,6 +15,8 @@ PACKAGES=(
 	check
 	redis-server redis-tools
 	tcpdump jq
+	softflowd nfdump tcpreplay iproute2 sec
+	clang libclang-rt-14-dev
 )
 
 missing=()

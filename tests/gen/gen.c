@@ -32,6 +32,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tests/gen/gen.h"
+
 #define BASE_SEC 1700000000
 #define MAXPKT 2048
 
@@ -734,6 +736,18 @@ static int num(const char *s, unsigned long long max, unsigned long long *out)
 	return 0;
 }
 
+/*
+ * Commands that live in their own file (tests/gen/gen_*.c): each takes the
+ * whole argv (argv[1] is its name) and returns the exit status.
+ */
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} ext_cmds[] = {
+	/* one line per command: { "name", gen_name_main }, */
+	{ NULL, NULL },
+};
+
 int main(int argc, char **argv)
 {
 	const char *src = "192.0.2.66", *dst = "198.51.100.10";
@@ -746,6 +760,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	for (size_t i = 0; argc >= 2 && ext_cmds[i].name; i++)
+		if (!strcmp(argv[1], ext_cmds[i].name))
+			return ext_cmds[i].fn(argc, argv);
 	if (argc < 3) {
 		usage(stderr);
 		return 2;
