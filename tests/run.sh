@@ -2,6 +2,7 @@
 # tests/run.sh - the whole test suite, as `make test` runs it.
 #
 #   tests/run.sh [all|unit|integration|tsan]
+#   CEPTOR_TEST_ONLY=REGEX tests/run.sh   only the tests whose name matches
 #
 # Starts one private redis-server on a free loopback port for the suite
 # (CEPTOR_TEST_REDIS_URL), runs every libcheck binary in $O/tests and every
@@ -39,6 +40,9 @@ LOG=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-test.XXXXXX")
 
 run_one() { # name, command...
 	local name=$1; shift
+	if [ -n "${CEPTOR_TEST_ONLY:-}" ] && ! [[ $name =~ $CEPTOR_TEST_ONLY ]]; then
+		return 0
+	fi
 	local log="$LOG/$(echo "$name" | tr '/ ' '__').log"
 	local start=$SECONDS
 	if "$@" >"$log" 2>&1; then
