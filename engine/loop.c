@@ -5,8 +5,17 @@
  * neither needs a lock.  Everything that crosses threads goes through the
  * rings, in bursts: one dequeue takes up to CORE_BURST records, and the
  * consumer only sleeps after a round in which no ring had anything.
+ *
+ * Status.  About once a second the core thread writes the status document
+ * (loop.h) from what it owns and from ring snapshots; it never reads a
+ * hosted thread's private counters while the thread runs.  A hosted
+ * thread publishes them instead as its ring's producer counters
+ * (cep_ring_producer_report()), as a collector process does, and its
+ * final counts become readable once the core has seen its ring closed
+ * (the ring's A3/R3 pair orders them).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,13 +33,21 @@
 #include "ceptor/ring.h"
 #include "ceptor/rule.h"
 #include "ceptor/sink.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "loop.h"
+
+#ifndef CEPTOR_VERSION
+#define CEPTOR_VERSION "0.1.0"
+#endif
 
 #define CORE_BURST 256     /* records per dequeue */
 #define SIGNAL_ROOM 64     /* signals taken per detect call */
 #define COLLECT_ROOM 256   /* incidents taken per collect call */
 #define IDLE_WAIT_MS 10    /* sleep on one ring when all were empty */
+#define REPORT_MS 1000     /* hosted threads' producer reports */
+#define STATUS_BASE 4096   /* status document bytes, besides the inputs */
+#define STATUS_INPUT 1536  /* status document bytes per input */
 
 struct input {
 	const struct cep_config_input *cfg;
@@ -45,6 +62,23 @@ struct input {
 	struct cep_input_counts counts;
 	struct cep_ring_sink sink;
 	const struct cep_engine_hooks *hooks;
+	uint64_t reported_ms;    /* hosted thread: its last producer report */
+};
+
+/* The status document's writer; the core thread's. */
+struct status {
+	char *path;              /* SPOOL/status.json, or NULL: none */
+	char *tmp;               /* SPOOL/.status.json.PID.tmp */
+	char *buf;
+	size_t size;
+	int64_t started_ns;      /* wall clock at create */
+	uint64_t started_ms;     /* monotonic clock at create */
+	uint64_t last_ms;        /* monotonic time of the last write */
+	uint64_t last_events;    /* events and acked messages at that write, */
+	uint64_t last_acked;     /* for the rates */
+	double events_rate;
+	double publish_rate;
+	int failing;             /* the last write failed (reported once) */
 };
 
 struct cep_engine {
@@ -58,7 +92,10 @@ struct cep_engine {
 	size_t ninputs;
 	struct cep_engine_stats st;
 	int publish_failed;
+	struct status status;
 };
+
+static int status_init(struct cep_engine *e);
 
 /* Set by a signal handler or any thread, read by the core and the input
  * threads.  Relaxed is enough: it only needs to be seen eventually, and
@@ -79,20 +116,71 @@ static bool stopping(void)
 	return atomic_load_explicit(&stop_requested, memory_order_relaxed);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---- hosted collectors ---------------------------------------------- */
+
+/* A hosted thread's counters as producer counters of its ring: events it
+ * made plus records it skipped count as captured. */
+static void report_hosted(struct input *in)
+{
+	struct cep_ring_producer_counters c = {
+		.captured = in->sink.accepted + in->sink.dropped +
+			    in->counts.malformed,
+		.malformed = in->counts.malformed,
+	};
+	cep_ring_producer_report(in->prod, &c);
+	in->reported_ms = now_ms();
+}
+
+/* The hosted thread's sink: the ring sink, and a producer report about
+ * once a second (a clock read per batch, not per event). */
+static int hosted_sink_fn(void *arg, const struct cep_event *ev, unsigned n)
+{
+	struct input *in = arg;
+	int rc = cep_ring_sink_fn(&in->sink, ev, n);
+
+	if (now_ms() - in->reported_ms >= REPORT_MS)
+		report_hosted(in);
+	return rc;
+}
 
 static void *input_thread(void *arg)
 {
 	struct input *in = arg;
 	const struct cep_config_input *c = in->cfg;
-	struct cep_sink sink = { cep_ring_sink_fn, &in->sink };
+	struct cep_sink sink = { hosted_sink_fn, in };
 
+	report_hosted(in);
 	for (size_t i = 0; i < c->nfiles && !stopping(); i++) {
 		int rc = in->hooks->read(c, c->files[i], &sink, &in->counts);
 		if (rc && !in->rc)
 			in->rc = rc;
+		report_hosted(in); /* the file's malformed records are in */
 	}
-	/* The end of this input's stream; the core drains what is left. */
+	/* A live input (an interface, a UDP listener) runs after the files
+	 * until the engine stops; the hook gets c->live itself as its path. */
+	if (c->live && !stopping()) {
+		int rc = in->hooks->read(c, c->live, &sink, &in->counts);
+		if (rc && !in->rc)
+			in->rc = rc;
+		report_hosted(in);
+	}
+	/* The end of this input's stream; the core drains what is left.  The
+	 * last report above comes before the close, so whoever sees the ring
+	 * closed sees the final counts. */
 	cep_ring_close(in->prod);
 	return NULL;
 }
@@ -210,6 +298,8 @@ int cep_engine_create(const struct cep_config *cfg,
 	struct cep_detect_config dc = {
 		.max_keys = cfg->max_keys,
 		.mem_ceiling = cfg->state_max_bytes,
+		.lateness = cfg->lateness_ns,
+		.max_held = cfg->reorder_max,
 	};
 	if ((rc = cep_detect_create(e->rules, &dc, &e->detect)))
 		goto fail;
@@ -225,6 +315,8 @@ int cep_engine_create(const struct cep_config *cfg,
 		snprintf(state, sizeof state, "%s/incident-ids", cfg->spool_dir);
 		ic.state_path = state;
 	}
+	if ((rc = status_init(e)))
+		goto fail;
 	if ((rc = cep_incidents_create(&ic, &e->incidents)))
 		goto fail;
 
@@ -269,10 +361,14 @@ void cep_engine_destroy(struct cep_engine *e)
 		join_input(in);
 		cep_ring_destroy(in->prod);
 		cep_ring_destroy(in->cons);
-		if (in->ring_name[0])
-			cep_ring_unlink(in->ring_name);
+		/* A collector process's ring keeps its name: the collector may
+		 * still be writing (its records wait for the next ceptord, see
+		 * loop.h), or may start before the next ceptord does. */
 	}
 	free(e->inputs);
+	free(e->status.path);
+	free(e->status.tmp);
+	free(e->status.buf);
 	cep_publisher_destroy(e->pub);
 	cep_incidents_destroy(e->incidents);
 	stop_hook = NULL;
@@ -287,13 +383,6 @@ void cep_engine_stats(const struct cep_engine *e, struct cep_engine_stats *st)
 }
 
 /* ---- the core ---------------------------------------------------------- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void take_signals(struct cep_engine *e, const struct cep_signal *sig,
 			 unsigned n)
@@ -433,6 +522,300 @@ static void publish(struct cep_engine *e)
 	}
 }
 
+/* ---- status ---------------------------------------------------------- */
+
+static int status_init(struct cep_engine *e)
+{
+	struct status *w = &e->status;
+	const char *dir = e->cfg->spool_dir;
+	size_t n;
+
+	w->started_ns = wall_ns();
+	w->started_ms = now_ms();
+	if (!dir)
+		return 0; /* no state directory: no status document */
+	n = strlen(dir) + sizeof "/." CEP_STATUS_FILE ".4294967295.tmp";
+	w->path = malloc(n);
+	w->tmp = malloc(n);
+	w->size = STATUS_BASE + STATUS_INPUT * e->cfg->ninputs;
+	w->buf = malloc(w->size);
+	if (!w->path || !w->tmp || !w->buf)
+		return -ENOMEM;
+	snprintf(w->path, n, "%s/%s", dir, CEP_STATUS_FILE);
+	snprintf(w->tmp, n, "%s/.%s.%ld.tmp", dir, CEP_STATUS_FILE,
+		 (long)getpid());
+	return 0;
+}
+
+/*
+ * The engine's counters as they stand: the core's own, plus what the
+ * inputs report.  While the engine runs, the counters that cep_engine_run()
+ * adds up at the end are taken from the rings (drops, hosted inputs'
+ * malformed records) and from hosted inputs that have finished (errors:
+ * their thread's state is ours to read once the core saw the ring closed).
+ */
+static void live_stats(const struct cep_engine *e, struct cep_engine_stats *st)
+{
+	struct cep_detect_stats ds;
+
+	*st = e->st;
+	st->dropped = st->malformed = st->input_errors = 0;
+	for (size_t i = 0; i < e->ninputs; i++) {
+		const struct input *in = &e->inputs[i];
+		struct cep_ring_stats rs;
+
+		cep_ring_stats(in->cons, &rs);
+		st->dropped += rs.dropped;
+		if (in->cfg->kind == CEP_INPUT_RING || !in->finished) {
+			if (in->cfg->kind != CEP_INPUT_RING)
+				st->malformed += rs.producer.malformed;
+			continue;
+		}
+		st->malformed += in->counts.malformed;
+		st->input_errors += in->counts.failed_files;
+		if (in->rc && !in->counts.failed_files)
+			st->input_errors++;
+	}
+	cep_detect_stats(e->detect, &ds);
+	st->keys_evicted = ds.keys_evicted;
+	st->signals_dropped = ds.signals_dropped;
+	st->events_late = ds.events_late;
+}
+
+static void jw_counters(struct cep_jw *w,
+			const struct cep_ring_producer_counters *c)
+{
+	cep_jw_u64(w, "captured", c->captured);
+	cep_jw_u64(w, "kernel_drops", c->kernel_drops);
+	cep_jw_u64(w, "if_drops", c->if_drops);
+	cep_jw_u64(w, "malformed", c->malformed);
+}
+
+static void jw_time(struct cep_jw *w, const char *key, int64_t ns)
+{
+	char t[CEP_TIME_STRLEN];
+
+	cep_jw_str(w, key, ns > 0 ? cep_time_format((uint64_t)ns, t) : "");
+}
+
+static void jw_input(struct cep_jw *w, const struct input *in, int64_t now)
+{
+	const struct cep_config_input *c = in->cfg;
+	struct cep_ring_stats rs;
+	int ps;
+
+	cep_ring_stats(in->cons, &rs);
+	ps = cep_ring_producer_state(&rs, now);
+	/* A hosted thread lives as long as we do; its heartbeat only says
+	 * when it last read something (standard input may be quiet). */
+	if (c->kind != CEP_INPUT_RING)
+		ps = rs.closed ? CEP_RING_PRODUCER_CLOSED
+			       : CEP_RING_PRODUCER_ALIVE;
+	cep_jw_open(w, NULL, '{');
+	cep_jw_str(w, "name", c->src.name);
+	cep_jw_str(w, "kind", cep_config_input_kind_name(c->kind));
+	if (c->kind == CEP_INPUT_RING) {
+		cep_jw_str(w, "ring", in->ring_name);
+	} else {
+		cep_jw_str(w, "ring", "");
+		cep_jw_str(w, "overflow", c->src.overflow == CEP_OVERFLOW_DROP
+						  ? "drop" : "block");
+	}
+	cep_jw_str(w, "state", in->finished      ? "finished"
+			       : in->idle_closed ? "waiting"
+						 : "open");
+	cep_jw_u64(w, "ring_capacity", rs.capacity);
+	cep_jw_u64(w, "ring_used", rs.used);
+	cep_jw_double(w, "fill_pct", 100.0 * rs.used / rs.capacity, 1);
+	cep_jw_u64(w, "enqueued", rs.enqueued);
+	cep_jw_u64(w, "dequeued", rs.dequeued);
+	cep_jw_u64(w, "ring_drops", rs.dropped);
+	cep_jw_open(w, "producer", '{');
+	cep_jw_u64(w, "pid", rs.producer_pid > 0 ? (uint64_t)rs.producer_pid
+						 : 0);
+	cep_jw_str(w, "state", cep_ring_producer_state_name(ps));
+	cep_jw_bool(w, "alive", ps == CEP_RING_PRODUCER_ALIVE);
+	cep_jw_bool(w, "reports", rs.producer_reports);
+	jw_time(w, "heartbeat", rs.heartbeat_ns);
+	cep_jw_u64(w, "heartbeat_age_ms",
+		   rs.heartbeat_ns > 0 && now > rs.heartbeat_ns
+			   ? (uint64_t)(now - rs.heartbeat_ns) / 1000000
+			   : 0);
+	jw_counters(w, &rs.producer);
+	cep_jw_open(w, "run", '{');
+	jw_counters(w, &rs.producer_run);
+	cep_jw_close(w, '}');
+	cep_jw_close(w, '}');
+	cep_jw_close(w, '}');
+}
+
+static void jw_document(struct cep_engine *e, struct cep_jw *w,
+			const char *state, int64_t now, uint64_t mono)
+{
+	const struct status *sw = &e->status;
+	struct cep_engine_stats st;
+	struct cep_detect_stats ds;
+
+	if (!strcmp(state, "stopped"))
+		st = e->st; /* cep_engine_run() has added everything up */
+	else
+		live_stats(e, &st);
+	cep_detect_stats(e->detect, &ds);
+
+	cep_jw_begin(w);
+	cep_jw_u64(w, "schema", CEP_STATUS_SCHEMA);
+	cep_jw_str(w, "program", "ceptord");
+	cep_jw_str(w, "version", CEPTOR_VERSION);
+	cep_jw_u64(w, "pid", (uint64_t)getpid());
+	cep_jw_str(w, "state", state);
+	cep_jw_str(w, "site", e->cfg->site);
+	cep_jw_str(w, "config", e->cfg->path ? e->cfg->path : "");
+	cep_jw_str(w, "spool", e->cfg->spool_dir ? e->cfg->spool_dir : "");
+	jw_time(w, "started", sw->started_ns);
+	jw_time(w, "now", now);
+	cep_jw_u64(w, "now_ms", (uint64_t)(now / 1000000));
+	cep_jw_double(w, "uptime_s", (mono - sw->started_ms) / 1000.0, 3);
+	cep_jw_u64(w, "interval_ms", CEP_STATUS_INTERVAL_MS);
+
+	cep_jw_open(w, "engine", '{');
+	cep_jw_u64(w, "events", st.events);
+	cep_jw_double(w, "events_per_s", sw->events_rate, 1);
+	cep_jw_u64(w, "dropped", st.dropped);
+	cep_jw_u64(w, "malformed", st.malformed);
+	cep_jw_u64(w, "signals", st.signals);
+	cep_jw_u64(w, "incidents", st.incidents);
+	cep_jw_u64(w, "incidents_open", cep_incidents_count(e->incidents));
+	cep_jw_u64(w, "messages", st.messages);
+	cep_jw_u64(w, "input_errors", st.input_errors);
+	cep_jw_u64(w, "keys_evicted", st.keys_evicted);
+	cep_jw_u64(w, "signals_dropped", st.signals_dropped);
+	cep_jw_u64(w, "events_late", st.events_late);
+	cep_jw_close(w, '}');
+
+	cep_jw_open(w, "inputs", '[');
+	for (size_t i = 0; i < e->ninputs; i++)
+		jw_input(w, &e->inputs[i], now);
+	cep_jw_close(w, ']');
+
+	cep_jw_open(w, "detect", '{');
+	cep_jw_u64(w, "events", ds.events);
+	cep_jw_u64(w, "matches", ds.matches);
+	cep_jw_u64(w, "signals", ds.signals);
+	cep_jw_u64(w, "signals_dropped", ds.signals_dropped);
+	cep_jw_u64(w, "keys_live", ds.keys_live);
+	cep_jw_u64(w, "keys_evicted", ds.keys_evicted);
+	cep_jw_u64(w, "keys_expired", ds.keys_expired);
+	cep_jw_u64(w, "values_overflow", ds.values_overflow);
+	cep_jw_u64(w, "mem_bytes", ds.mem_bytes);
+	cep_jw_close(w, '}');
+
+	cep_jw_open(w, "publisher", '{');
+	cep_jw_bool(w, "enabled", e->pub != NULL);
+	if (e->pub) {
+		struct cep_publish_stats ps;
+
+		cep_publisher_stats(e->pub, &ps);
+		cep_jw_bool(w, "connected", ps.connected);
+		cep_jw_u64(w, "published", ps.acked);
+		cep_jw_double(w, "published_per_s", sw->publish_rate, 1);
+		cep_jw_u64(w, "sent", ps.sent);
+		cep_jw_u64(w, "spooled", ps.spooled);
+		cep_jw_u64(w, "replayed", ps.replayed);
+		cep_jw_u64(w, "spool_bytes", ps.spool_bytes);
+		cep_jw_u64(w, "errors", ps.errors);
+		cep_jw_u64(w, "lost", ps.lost);
+		cep_jw_u64(w, "disconnects", ps.disconnects);
+		cep_jw_str(w, "last_error", ps.last_error);
+	}
+	cep_jw_close(w, '}');
+}
+
+/* Write the whole document to a temporary file, then rename it over the
+ * old one: a reader sees the old document or the new one, never a mix.
+ * Not fsync'd: the status is a view, the next write replaces it. */
+static int status_put(const struct status *w, const char *doc, size_t len)
+{
+	int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t off = 0;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t k = write(fd, doc + off, len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rc = k < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(w->tmp, w->path))
+		rc = -errno;
+	if (rc)
+		unlink(w->tmp);
+	return rc;
+}
+
+/* Write the status document (state "running" or "stopped"); the core
+ * thread's, once a second and at the end. */
+static void status_write(struct cep_engine *e, const char *state)
+{
+	struct status *w = &e->status;
+	uint64_t mono = now_ms(), acked = 0;
+	int64_t now = wall_ns();
+	struct cep_jw jw;
+	int len, rc;
+
+	if (!w->path)
+		return;
+	if (e->pub) {
+		struct cep_publish_stats ps;
+		cep_publisher_stats(e->pub, &ps);
+		acked = ps.acked;
+	}
+	if (w->last_ms && mono > w->last_ms) {
+		double dt = (mono - w->last_ms) / 1000.0;
+		w->events_rate = (e->st.events - w->last_events) / dt;
+		w->publish_rate = (acked - w->last_acked) / dt;
+	}
+	w->last_ms = mono;
+	w->last_events = e->st.events;
+	w->last_acked = acked;
+
+	for (;;) {
+		cep_jw_init(&jw, w->buf, w->size);
+		jw_document(e, &jw, state, now, mono);
+		len = cep_jw_end(&jw);
+		if (len >= 0)
+			break;
+		/* Long names or errors: grow (rarely, never per event). */
+		char *grown = realloc(w->buf, w->size * 2);
+		if (!grown) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		w->buf = grown;
+		w->size *= 2;
+	}
+	w->buf[len] = '\n';
+	rc = status_put(w, w->buf, (size_t)len + 1);
+	if (rc)
+		goto fail;
+	if (w->failing)
+		cep_info("status: writing %s again", w->path);
+	w->failing = 0;
+	return;
+fail:
+	if (!w->failing)
+		cep_warn("status: cannot write %s: %s (ceptorctl status will "
+			 "call it stale)", w->path, cep_strerror(rc));
+	w->failing = 1;
+}
+
 int cep_engine_run(struct cep_engine *e)
 {
 	struct cep_event ev[CORE_BURST];
@@ -441,6 +824,7 @@ int cep_engine_run(struct cep_engine *e)
 	size_t rotate = 0;
 	unsigned n;
 
+	status_write(e, "running");
 	for (;;) {
 		size_t open = 0;
 		int progressed = 0;
@@ -494,6 +878,10 @@ int cep_engine_run(struct cep_engine *e)
 			publish(e);
 			last_publish = now;
 		}
+		/* On the same tick, at its own pace: never per event. */
+		if (e->status.path &&
+		    now - e->status.last_ms >= CEP_STATUS_INTERVAL_MS)
+			status_write(e, "running");
 	}
 
 	/* Stopped early: what is already in the rings is still processed. */
@@ -523,5 +911,7 @@ int cep_engine_run(struct cep_engine *e)
 	cep_detect_stats(e->detect, &ds);
 	e->st.keys_evicted = ds.keys_evicted;
 	e->st.signals_dropped = ds.signals_dropped;
+	e->st.events_late = ds.events_late;
+	status_write(e, "stopped");
 	return e->publish_failed ? -CEP_EREDIS : 0;
 }

@@ -34,6 +34,44 @@
  * is the engine operator's call), the stricter of their own and the
  * configured TLP, and the configured sector where they name none.
  *
+ * Status.  The engine writes a status document, one JSON object, to
+ * SPOOL/status.json (CEP_STATUS_FILE in the spool directory, the engine's
+ * state directory; none without one) when cep_engine_run() starts, about
+ * once a second while it runs (CEP_STATUS_INTERVAL_MS, on the core
+ * thread's publish tick, never per event), and when it returns, with
+ * "state": "stopped".  Each write goes to a temporary file in the same
+ * directory that is then renamed over the old one, so a reader never sees
+ * half a document.  `ceptorctl status` reads it; a write that fails is
+ * logged once and retried on the next tick.  Schema (CEP_STATUS_SCHEMA;
+ * fields are only ever added):
+ *
+ *   schema, program ("ceptord"), version, pid, state ("running" |
+ *   "stopped"), site, config (file or ""), spool, started, now (RFC 3339
+ *   UTC), now_ms (Unix ms of this write), uptime_s, interval_ms,
+ *   engine:    events, events_per_s, dropped, malformed, signals,
+ *              incidents, incidents_open, messages, input_errors,
+ *              keys_evicted, signals_dropped (struct cep_engine_stats, live)
+ *   inputs[]:  name, kind (pcap | feed | ring), ring (shm name; "" for a
+ *              hosted input), overflow (hosted inputs: drop | block; a
+ *              collector process chooses its own), state (open | waiting:
+ *              closed, a new producer may come | finished), ring_capacity,
+ *              ring_used, fill_pct, enqueued, dequeued, ring_drops (refused
+ *              under the drop policy),
+ *              producer: pid, state (none | alive | stale | closed | dead,
+ *              cep_ring_producer_state()), alive, reports, heartbeat (RFC
+ *              3339 or ""), heartbeat_age_ms, captured, kernel_drops,
+ *              if_drops, malformed (since the ring's creation), and run:
+ *              the same four for the current producer only
+ *   detect:    events, matches, signals, signals_dropped, keys_live,
+ *              keys_evicted, keys_expired, values_overflow, mem_bytes
+ *   publisher: enabled, and with Redis: connected, published (acked),
+ *              published_per_s, sent, spooled, replayed, spool_bytes,
+ *              errors, lost, disconnects, last_error
+ *
+ * Counts since the ring's creation outlive the engine when a ring input's
+ * ring does (cep_ring_open()); the engine and publisher counts are this
+ * run's.
+ *
  * Thread safety: create, run and destroy on one thread; cep_engine_stop()
  * from anywhere, including a signal handler.
  */
@@ -46,6 +84,10 @@
 #include "lib/config.h"
 
 struct cep_engine;
+
+#define CEP_STATUS_FILE "status.json"  /* in the spool directory */
+#define CEP_STATUS_SCHEMA 1
+#define CEP_STATUS_INTERVAL_MS 1000
 
 /* What reading one input file produced besides events. */
 struct cep_input_counts {
@@ -76,6 +118,7 @@ struct cep_engine_stats {
 	uint64_t input_errors;  /* inputs that failed to open or read */
 	uint64_t keys_evicted;  /* correlation groups evicted at the ceiling */
 	uint64_t signals_dropped; /* signals lost to a full detect queue */
+	uint64_t events_late;   /* events too late for correlation windows */
 };
 
 /*
@@ -102,7 +145,9 @@ void cep_engine_stop(void);
 /* cep_engine_stats - copy the counters. */
 void cep_engine_stats(const struct cep_engine *e, struct cep_engine_stats *st);
 
-/* cep_engine_destroy - join threads, unlink rings, free; accepts NULL. */
+/* cep_engine_destroy - join threads, free; the engine's own rings are
+ * already unlinked, collector processes' rings keep their names; accepts
+ * NULL. */
 void cep_engine_destroy(struct cep_engine *e);
 
 #endif /* CEPTOR_ENGINE_LOOP_H */

@@ -21,6 +21,7 @@
 #include "ceptor/error.h"
 #include "ceptor/rule.h"
 #include "collectors/feed/feed.h"
+#include "collectors/flow/flow.h"
 #include "collectors/pcap/pcap_reader.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -40,7 +41,9 @@ static void usage(FILE *out)
 		"      --rules DIR       rule directory or file (repeatable)\n"
 		"      --pcap FILE       a pcap or pcapng capture (repeatable)\n"
 		"      --flow-pcap FILE  a capture of NetFlow/IPFIX exports (repeatable)\n"
-		"      --feed FMT:FILE   a feed file; FMT is jsonl (repeatable; - is stdin)\n"
+		"      --feed FMT:FILE   a feed input (repeatable; FILE - is stdin): FMT is\n"
+		"                        jsonl, csv-shadowserver, iplist, report (a file or\n"
+		"                        a directory) or redis (redis://HOST:PORT/STREAM)\n"
 		"      --ring NAME       a ring that a collector process feeds (repeatable)\n"
 		"      --redis URL       redis://HOST:PORT, or none (default from config,\n"
 		"                        else redis://127.0.0.1:6379)\n"
@@ -53,6 +56,11 @@ static void usage(FILE *out)
 		"      --version         print the version\n");
 }
 
+/* Set when the engine stops: readers that follow their input return. */
+static volatile int stopping;
+/* --once: inputs are read to their end and not followed. */
+static int once_mode;
+
 /* The hosted collectors: one file of an input into the engine's sink. */
 static int read_input(const struct cep_config_input *in, const char *path,
 		      const struct cep_sink *sink, struct cep_input_counts *c)
@@ -62,21 +70,51 @@ static int read_input(const struct cep_config_input *in, const char *path,
 
 	if (in->kind == CEP_INPUT_PCAP) {
 		struct cep_pcap_stats st = { 0 };
-		rc = cep_pcap_read_file(path, in->bpf, &in->src, &s, &st);
+		if (path == in->live) {
+			struct cep_pcap_live lv;
+
+			cep_pcap_live_init(&lv, path);
+			lv.bpf = in->bpf;
+			rc = cep_pcap_read_live(&lv, &in->src, &s, &st);
+		} else {
+			rc = cep_pcap_read_file(path, in->bpf, &in->src, &s, &st);
+		}
+		c->malformed += st.malformed;
+		c->failed_files += st.files_failed;
+		return rc;
+	}
+	if (in->kind == CEP_INPUT_FLOW) {
+		struct cep_flow_stats st = { 0 };
+		if (path == in->live)
+			rc = cep_flow_listen(path, &in->src, &s, &st, stderr, NULL);
+		else
+			rc = cep_flow_read_pcap(path, &in->src, &s, &st, stderr);
 		c->malformed += st.malformed;
 		c->failed_files += st.files_failed;
 		return rc;
 	}
 	struct cep_feed_stats st = { 0 };
-	rc = cep_feed_read_jsonl(path, &in->src, &s, &st, stderr);
+	struct cep_feed_opts fo = { .stop = &stopping };
+	/* Offline runs read what is there; a daemon follows watched
+	 * directories and upstream streams until it stops. */
+	fo.follow = !once_mode;
+	rc = cep_feed_read(cep_feed_format_parse(in->format), path, &fo,
+			   &in->src, &s, &st, stderr);
 	c->malformed += st.malformed;
 	c->failed_files += st.files_failed;
 	return rc;
 }
 
+static void stop_inputs(void)
+{
+	stopping = 1;
+	cep_pcap_stop();
+	cep_flow_stop();
+}
+
 static const struct cep_engine_hooks hooks = {
 	.read = read_input,
-	.stop = cep_pcap_stop,
+	.stop = stop_inputs,
 };
 
 static void on_signal(int sig)
@@ -139,13 +177,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
-		case O_ONCE: once = 1; break;
+		case O_ONCE: once = once_mode = 1; break;
 		case O_RULES: cep_config_add_rule_dir(&cli, optarg); break;
 		case O_PCAP: cep_config_add_input(&cli, CEP_INPUT_PCAP, NULL, optarg); break;
-		case O_FLOWPCAP:
-			fprintf(stderr, "ceptord: --flow-pcap: the NetFlow/IPFIX collector "
-				"is not in this build yet (it comes with the collectors issue)\n");
-			return 2;
+		case O_FLOWPCAP: cep_config_add_input(&cli, CEP_INPUT_FLOW, NULL, optarg); break;
 		case O_FEED: {
 			const char *colon = strchr(optarg, ':');
 			if (!colon || colon == optarg || !colon[1]) {
@@ -154,9 +189,9 @@ int main(int argc, char **argv)
 			}
 			char fmt[24];
 			snprintf(fmt, sizeof fmt, "%.*s", (int)(colon - optarg), optarg);
-			if (strcmp(fmt, "jsonl") != 0) {
-				fprintf(stderr, "ceptord: --feed format \"%s\" is not supported "
-					"yet; this build reads jsonl\n", fmt);
+			if (cep_feed_format_parse(fmt) <= 0) {
+				fprintf(stderr, "ceptord: --feed format \"%s\" is not "
+					"one of %s\n", fmt, CEP_CONFIG_FEED_FORMATS);
 				return 2;
 			}
 			cep_config_add_input(&cli, CEP_INPUT_FEED, fmt, colon + 1);
@@ -275,6 +310,10 @@ int main(int argc, char **argv)
 	if (st.signals_dropped)
 		cep_warn("%llu signals dropped: the correlation queue was full",
 			 (unsigned long long)st.signals_dropped);
+	if (st.events_late)
+		cep_warn("%llu events arrived later than the allowed lateness and "
+			 "fed no correlation window (lateness in the config)",
+			 (unsigned long long)st.events_late);
 	if (rc)
 		status = 1;
 	/* Inputs that could not be read at all make the run a failure only

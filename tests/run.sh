@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # tests/run.sh - the whole test suite, as `make test` runs it.
 #
-#   tests/run.sh [all|unit|integration|tsan]
+#   tests/run.sh [all|unit|integration|tsan|fuzz]
 #   CEPTOR_TEST_ONLY=REGEX tests/run.sh   only the tests whose name matches
 #
 # Starts one private redis-server on a free loopback port for the suite
 # (CEPTOR_TEST_REDIS_URL), runs every libcheck binary in $O/tests and every
-# tests/integration/*/run.sh, stops the server (also on failure), and ends
+# tests/integration/*/run.sh, then every fuzz target briefly (built in
+# build/fuzz with clang; skipped with a notice without it), stops the
+# server (also on failure), and ends
 # with one line: "N passed, N failed".
 set -uo pipefail
 
@@ -88,6 +90,39 @@ if [ "$mode" = all ] || [ "$mode" = integration ] || [ "$mode" = tsan ]; then
 		[ -f "$s" ] || continue
 		run_one "integration/$(basename "$(dirname "$s")")" bash "$s"
 	done
+fi
+
+# Fuzz targets, briefly: each one's seeds plus CEPTOR_FUZZ_RUNS mutations,
+# at most CEPTOR_FUZZ_SECONDS each (make fuzz runs them for long).  They
+# build in the fuzz flavour (clang, libFuzzer, ASan + UBSan), one target
+# at a time, so that a target that does not build fails alone.
+if [ "$mode" = all ] || [ "$mode" = fuzz ]; then
+	fuzz_names=()
+	for f in tests/fuzz/fuzz_*.c; do
+		[ -f "$f" ] || continue
+		f=$(basename "$f" .c)
+		if [ -n "${CEPTOR_TEST_ONLY:-}" ] && ! [[ fuzz/${f#fuzz_} =~ $CEPTOR_TEST_ONLY ]]; then
+			continue
+		fi
+		fuzz_names+=("${f#fuzz_}")
+	done
+	if [ ${#fuzz_names[@]} -gt 0 ]; then
+		echo "fuzz targets (seeds + ${CEPTOR_FUZZ_RUNS:-20000} runs, at most ${CEPTOR_FUZZ_SECONDS:-8} s each)"
+		if bash tests/fuzz/run.sh --check; then
+			fuzz_one() { # name
+				# Not this run's make: its jobserver is not ours.
+				MAKEFLAGS= make --no-print-directory -j"$(nproc)" FLAVOUR=fuzz \
+					"build/fuzz/fuzz/fuzz_$1" &&
+				O=build/fuzz bash tests/fuzz/run.sh --runs "${CEPTOR_FUZZ_RUNS:-20000}" \
+					--seconds "${CEPTOR_FUZZ_SECONDS:-8}" "$1"
+			}
+			for n in "${fuzz_names[@]}"; do
+				run_one "fuzz/$n" fuzz_one "$n"
+			done
+		else
+			echo "notice: fuzz targets skipped (no clang with libFuzzer)"
+		fi
+	fi
 fi
 
 rm -rf "$LOG"

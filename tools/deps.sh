@@ -12,6 +12,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config
 	libpcap-dev libhiredis-dev libjemalloc-dev liburcu-dev libyaml-dev
+	libpcre2-dev
 	check
 	redis-server redis-tools
 	tcpdump jq

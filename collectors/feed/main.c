@@ -1,158 +1,199 @@
 /*
- * ceptor-feed - read observation feeds and reports into events.
+ * ceptor-feed - read observation feeds, indicator lists, operator reports
+ * and upstream ceptors' streams into events.
  *
- *   ceptor-feed --format jsonl FILE... [--dump | --stats | --ring NAME]
+ *   ceptor-feed --format FORMAT [options] INPUT... [--dump|--stats|--ring NAME]
  *
- * "-" reads standard input.  Without --ring the events go to standard
- * output as JSON Lines (--dump, the default) or are only counted (--stats:
- * one JSON object with the counters at the end).  With --ring they go into
- * the ring ceptord made: the collector attaches, takes the ring over with
- * cep_ring_reopen() (an earlier ceptor-feed may have closed it), and
- * closes it when its input ends; --overflow says what happens when the
- * ring is full (block, the default: wait for ceptord; drop: count and go
- * on).
+ * An INPUT is a file, "-" for standard input, a directory (its files in
+ * name order; with --watch also the ones that arrive later, each once), or
+ * for --format redis a redis://HOST:PORT/STREAMKEY URL.  Without --ring the
+ * events go to standard output as JSON Lines (--dump, the default) or are
+ * only counted (--stats: one JSON object with the counters at the end).
+ * The common collector options come from cli.h.  SIGINT and SIGTERM end
+ * --watch and --follow cleanly (what was read is handed over first).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "ceptor/cli.h"
 #include "ceptor/error.h"
-#include "ceptor/ring.h"
-#include "ceptor/sink.h"
 #include "collectors/feed/feed.h"
 
-#ifndef CEPTOR_VERSION
-#define CEPTOR_VERSION "0.1.0"
-#endif
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: ceptor-feed --format FORMAT [options] FILE... (- for stdin)\n"
+		"usage: ceptor-feed --format FORMAT [options] INPUT...\n"
 		"\n"
-		"  --format jsonl       JSON Lines events (the --dump format); more\n"
-		"                       formats arrive with the feed collector\n"
-		"  --dump               print events as JSON Lines (default)\n"
-		"  --stats              decode only; print counters as JSON at the end\n"
-		"  --ring NAME          feed a running ceptord through its ring\n"
-		"  --source NAME        instance name stamped on events (default feed)\n"
-		"  --reliability A..F   default source reliability (default F)\n"
-		"  --credibility 1..6   default information credibility (default 6)\n"
-		"  --tlp MARK           default TLP (default AMBER)\n"
-		"  --sector SECTOR      default sector (default unknown)\n"
-		"  --overflow block|drop  when the ring is full (default block)\n"
-		"  -h, --help           this text\n"
-		"      --version        print the version\n");
+		"INPUT is a file, - (standard input), a directory, or for redis\n"
+		"redis://HOST:PORT/STREAMKEY.  Formats (collectors/feed/FORMATS.md):\n"
+		"  jsonl             JSON Lines events (the --dump format)\n"
+		"  csv-shadowserver  Shadowserver-style CSV reports\n"
+		"  iplist            one IP, CIDR or domain per line\n"
+		"  report            operator IT-failure reports (JSON)\n"
+		"  redis             an upstream ceptor's incident stream\n"
+		"\n"
+		"  --format FORMAT      the input format (required)\n"
+		"  --report TYPE        csv: the report type of every input\n"
+		"                       (default: from the file name, else the header)\n"
+		"  --watch, --follow    directories: keep watching for new files;\n"
+		"                       redis: keep reading new entries\n"
+		"  --state PATH         what was read already (directories: default\n"
+		"                       DIR/.ceptor-feed.state with --watch; redis: the\n"
+		"                       last id)\n"
+		"  --start ID           redis: read after this id (default 0; $ = new)\n");
+	cep_cli_usage(out, "feed");
+}
+
+/* A progress line for large files, only on a terminal. */
+struct progress {
+	int shown;
+	struct timespec last;
+};
+
+static void progress(void *arg, const char *name, uint64_t done,
+		     uint64_t total)
+{
+	struct progress *p = arg;
+	struct timespec now;
+
+	if (total < 8u << 20)
+		return;
+	if (done >= total) {
+		if (p->shown)
+			fprintf(stderr, "\r\033[K");
+		p->shown = 0;
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000 +
+			(now.tv_nsec - p->last.tv_nsec) / 1000000 < 250)
+		return;
+	p->last = now;
+	p->shown = 1;
+	fprintf(stderr, "\rceptor-feed: %s %3u%% (%.1f of %.1f MB)\033[K", name,
+		(unsigned)(done * 100 / total), done / 1e6, total / 1e6);
 }
 
 int main(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_DUMP, O_STATS, O_RING, O_SOURCE, O_REL, O_CRED,
-	       O_TLP, O_SECTOR, O_OVERFLOW, O_VERSION };
+	enum { O_FORMAT = 256, O_REPORT, O_WATCH, O_STATE, O_START };
 	static const struct option opts[] = {
+		CEP_CLI_OPTIONS,
 		{ "format", required_argument, NULL, O_FORMAT },
-		{ "dump", no_argument, NULL, O_DUMP },
-		{ "stats", no_argument, NULL, O_STATS },
-		{ "ring", required_argument, NULL, O_RING },
-		{ "source", required_argument, NULL, O_SOURCE },
-		{ "reliability", required_argument, NULL, O_REL },
-		{ "credibility", required_argument, NULL, O_CRED },
-		{ "tlp", required_argument, NULL, O_TLP },
-		{ "sector", required_argument, NULL, O_SECTOR },
-		{ "overflow", required_argument, NULL, O_OVERFLOW },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
+		{ "report", required_argument, NULL, O_REPORT },
+		{ "watch", no_argument, NULL, O_WATCH },
+		{ "follow", no_argument, NULL, O_WATCH },
+		{ "state", required_argument, NULL, O_STATE },
+		{ "start", required_argument, NULL, O_START },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const source_keys[] = {
-		[O_SOURCE - O_SOURCE] = "name", [O_REL - O_SOURCE] = "reliability",
-		[O_CRED - O_SOURCE] = "credibility", [O_TLP - O_SOURCE] = "tlp",
-		[O_SECTOR - O_SOURCE] = "sector",
-		[O_OVERFLOW - O_SOURCE] = "overflow",
-	};
-	const char *format = NULL, *ring_name = NULL;
-	int stats_only = 0, c;
-	struct cep_source src;
+	struct cep_feed_opts fo = { .stop = &stop };
+	struct progress prog = { 0 };
+	struct cep_cli cli;
+	int format = 0, c, rc;
 
-	cep_source_init(&src, "feed");
+	cep_cli_init(&cli, "ceptor-feed", "feed");
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_FORMAT: format = optarg; break;
-		case O_DUMP: stats_only = 0; break;
-		case O_STATS: stats_only = 1; break;
-		case O_RING: ring_name = optarg; break;
-		case O_SOURCE: case O_REL: case O_CRED: case O_TLP: case O_SECTOR:
-		case O_OVERFLOW:
-			if (cep_source_set(&src, source_keys[c - O_SOURCE], optarg)) {
-				fprintf(stderr, "ceptor-feed: bad --%s value \"%s\"\n",
-					c == O_SOURCE ? "source"
-					: source_keys[c - O_SOURCE], optarg);
+		case O_FORMAT:
+			format = cep_feed_format_parse(optarg);
+			if (format < 0) {
+				fprintf(stderr, "ceptor-feed: unknown format \"%s\" "
+					"(jsonl, csv-shadowserver, iplist, report, "
+					"redis)\n", optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		case O_VERSION: printf("ceptor-feed %s\n", CEPTOR_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case O_REPORT:
+			if (!cep_feed_csv_report_known(optarg)) {
+				fprintf(stderr, "ceptor-feed: unknown report type "
+					"\"%s\" (see FORMATS.md)\n", optarg);
+				return 2;
+			}
+			fo.csv_report = optarg;
+			break;
+		case O_WATCH: fo.follow = 1; break;
+		case O_STATE: fo.state_path = optarg; break;
+		case O_START: fo.start_id = optarg; break;
+		default:
+			rc = cep_cli_option(&cli, c, optarg, usage);
+			if (rc <= 0)
+				return rc < 0 ? 2 : 0;
 		}
 	}
-	if (!format || optind >= argc) {
-		fprintf(stderr, "ceptor-feed: %s\n",
-			!format ? "--format is required" : "no input file (use - for stdin)");
+	if (format <= 0 || optind >= argc) {
+		fprintf(stderr, "ceptor-feed: %s\n", format <= 0
+			? "--format is required"
+			: "no input (use - for standard input)");
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(format, "jsonl") != 0) {
-		fprintf(stderr, "ceptor-feed: format \"%s\" is not supported yet; "
-			"this build reads jsonl\n", format);
-		return 2;
+	/* A watcher's events should show as they come, not when a stdio
+	 * buffer fills. */
+	if (fo.follow && cli.mode == CEP_CLI_DUMP)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (isatty(STDERR_FILENO)) {
+		fo.progress = progress;
+		fo.progress_arg = &prog;
 	}
-
-	struct cep_dump_sink dump = { .out = stdout };
-	struct cep_count_sink count = { 0 };
-	struct cep_ring_sink rs = { .overflow = src.overflow };
-	struct cep_sink sink = { cep_dump_sink_fn, &dump };
-	if (stats_only) {
-		sink = (struct cep_sink){ cep_count_sink_fn, &count };
-	} else if (ring_name) {
-		/* Attach, then take the ring over from a producer that may
-		 * have closed it (an earlier ceptor-feed). */
-		int rc = cep_ring_attach(ring_name, &rs.ring);
-		if (rc == 0)
-			rc = cep_ring_reopen(rs.ring);
-		if (rc) {
-			fprintf(stderr, "ceptor-feed: cannot attach ring %s: %s\n",
-				ring_name, *cep_ring_last_error()
-				? cep_ring_last_error() : cep_strerror(rc));
-			cep_ring_destroy(rs.ring);
-			return 1;
-		}
-		sink = (struct cep_sink){ cep_ring_sink_fn, &rs };
+	fo.reports = format == CEP_FEED_REPORT ? cep_feed_reports_create() : NULL;
+	if (format == CEP_FEED_REPORT && !fo.reports) {
+		fprintf(stderr, "ceptor-feed: out of memory\n");
+		return 1;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (cep_cli_open(&cli)) {
+		cep_feed_reports_destroy(fo.reports);
+		return 1;
 	}
 
 	struct cep_feed_stats st = { 0 };
 	int failed = 0;
-	for (int i = optind; i < argc; i++) {
-		int rc = cep_feed_read_jsonl(argv[i], &src, &sink, &st, stderr);
-		if (rc && rc != -ENOENT && rc != -EACCES && rc != -EISDIR)
-			fprintf(stderr, "ceptor-feed: %s: %s\n", argv[i], cep_strerror(rc));
+	for (int i = optind; i < argc && !stop; i++) {
+		rc = cep_feed_read(format, argv[i], &fo, &cli.src, &cli.sink, &st,
+				   stderr);
+		/* Open failures and unusable files were named by the reader. */
+		if (rc && rc != -ENOENT && rc != -EACCES && rc != -EISDIR &&
+		    rc != -CEP_EMALFORMED && rc != -CEP_EREDIS && rc != -EINVAL)
+			fprintf(stderr, "ceptor-feed: %s: %s\n", argv[i],
+				cep_strerror(rc));
 		failed += rc != 0;
 	}
-	if (rs.ring) {
-		cep_ring_close(rs.ring);
-		cep_ring_destroy(rs.ring);
-	}
-	fflush(stdout);
-	if (stats_only)
-		printf("{\"read\":%llu,\"decoded\":%llu,\"malformed\":%llu,\"bytes\":%llu,"
-		       "\"files\":%llu,\"files_failed\":%llu}\n",
+	cep_cli_close(&cli);
+	cep_feed_reports_destroy(fo.reports);
+	if (cli.mode == CEP_CLI_STATS)
+		printf("{\"read\":%llu,\"decoded\":%llu,\"malformed\":%llu,"
+		       "\"bytes\":%llu,\"files\":%llu,\"files_failed\":%llu,"
+		       "\"cut\":%llu,\"skipped\":%llu}\n",
 		       (unsigned long long)st.read, (unsigned long long)st.decoded,
-		       (unsigned long long)st.malformed, (unsigned long long)st.bytes,
-		       (unsigned long long)st.files, (unsigned long long)st.files_failed);
+		       (unsigned long long)st.malformed,
+		       (unsigned long long)st.bytes, (unsigned long long)st.files,
+		       (unsigned long long)st.files_failed,
+		       (unsigned long long)st.cut, (unsigned long long)st.skipped);
+	if (cli.mode == CEP_CLI_RING && cep_cli_dropped(&cli))
+		fprintf(stderr, "ceptor-feed: %llu events dropped (ring full)\n",
+			cep_cli_dropped(&cli));
 	if (st.malformed)
 		fprintf(stderr, "ceptor-feed: %llu malformed rows skipped\n",
 			(unsigned long long)st.malformed);
+	fflush(stdout);
 	/* Non-zero only when nothing at all could be read. */
 	return failed == argc - optind ? 1 : 0;
 }

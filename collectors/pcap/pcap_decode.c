@@ -33,20 +33,37 @@
 #define ETH_8021AD 0x88A8
 #define ETH_QINQ_OLD1 0x9100
 #define ETH_QINQ_OLD2 0x9200
+#define ETH_TEB 0x6558 /* transparent Ethernet bridging: GRE carries a frame */
 
 /* IP protocol and IPv6 next-header numbers. */
 #define P_HOPOPTS 0
 #define P_ICMP 1
+#define P_IPIP 4
 #define P_TCP 6
 #define P_UDP 17
 #define P_DCCP 33
+#define P_IPV6 41
 #define P_ROUTING 43
 #define P_FRAGMENT 44
+#define P_GRE 47
 #define P_AH 51
 #define P_ICMPV6 58
 #define P_DSTOPTS 60
+#define P_MOBILITY 135
 #define P_SCTP 132
 #define P_UDPLITE 136
+#define P_HIP 139
+#define P_SHIM6 140
+
+/* Tunnels inside tunnels are decoded this deep; deeper ones keep the view
+ * of the last level reached.  Each level consumes at least 20 bytes, so
+ * the bound is about time on hostile input, not memory. */
+#define TUNNEL_DEPTH_MAX 4
+
+static int decode_ipv4(const uint8_t *p, const uint8_t *end,
+		       struct cep_event *ev, int depth);
+static int decode_ipv6(const uint8_t *p, const uint8_t *end,
+		       struct cep_event *ev, int depth);
 
 static inline uint16_t be16(const uint8_t *p)
 {
@@ -110,8 +127,136 @@ static void decode_l4(const uint8_t *p, const uint8_t *end,
 		ev->flags |= CEP_EV_TRUNCATED;
 }
 
+/*
+ * The IP packet at p, carried by a tunnel (IP-in-IP, IPv6-in-IPv4/IPv6,
+ * GRE).  The event takes the inner addresses, protocol and ports, which are
+ * what rules ask about, and CEP_PCAP_EV_TUNNEL.  When the inner header is
+ * not all there, or is not the IP version the outer header announced, the
+ * event keeps the outer view (truncated in the first case).
+ */
+static int decode_inner(const uint8_t *p, const uint8_t *end,
+			struct cep_event *ev, int version, int depth)
+{
+	struct cep_event outer;
+	size_t need = version == 4 ? 20 : 40;
+	int rc;
+
+	if (depth >= TUNNEL_DEPTH_MAX)
+		return 0;
+	if ((size_t)(end - p) < need) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	outer = *ev;
+	memset(ev->src_ip, 0, sizeof ev->src_ip);
+	memset(ev->dst_ip, 0, sizeof ev->dst_ip);
+	ev->src_af = ev->dst_af = CEP_AF_NONE;
+	ev->src_port = ev->dst_port = 0;
+	ev->tcp_flags = ev->icmp_type = ev->icmp_code = 0;
+	rc = version == 4 ? decode_ipv4(p, end, ev, depth + 1)
+			  : decode_ipv6(p, end, ev, depth + 1);
+	if (rc < 0) {
+		*ev = outer;
+		return 0;
+	}
+	ev->flags |= CEP_PCAP_EV_TUNNEL;
+	return 0;
+}
+
+/*
+ * GRE (RFC 2784, with RFC 2890's key and sequence number, and RFC 1701's
+ * routing field): find the payload after the optional fields and decode it
+ * when it is IPv4, IPv6 or an Ethernet frame (transparent bridging).
+ * Other payloads (PPTP's enhanced GRE, ERSPAN, MPLS...) keep the outer view.
+ */
+static int decode_gre(const uint8_t *p, const uint8_t *end,
+		      struct cep_event *ev, int depth)
+{
+	size_t have = (size_t)(end - p), len = 4;
+	unsigned fl, type;
+
+	if (have < 4) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	fl = be16(p);
+	type = be16(p + 2);
+	if ((fl & 0x0007) != 0)
+		return 0; /* version 1 is PPTP: PPP inside, not decoded */
+	if (fl & 0xC000) /* checksum or routing present: checksum + offset */
+		len += 4;
+	if (fl & 0x2000) /* key */
+		len += 4;
+	if (fl & 0x1000) /* sequence number */
+		len += 4;
+	if (fl & 0x4000) {
+		/* Source route entries: af (2), offset (1), length (1), then
+		 * length bytes; the list ends with an entry of length 0. */
+		for (;;) {
+			if (have < len + 4) {
+				ev->flags |= CEP_EV_TRUNCATED;
+				return 0;
+			}
+			unsigned srelen = p[len + 3];
+
+			len += 4 + srelen;
+			if (srelen == 0)
+				break;
+		}
+	}
+	if (have < len) {
+		ev->flags |= CEP_EV_TRUNCATED;
+		return 0;
+	}
+	p += len;
+	if (type == ETH_IPV4)
+		return decode_inner(p, end, ev, 4, depth);
+	if (type == ETH_IPV6)
+		return decode_inner(p, end, ev, 6, depth);
+	if (type == ETH_TEB) {
+		if (end - p < 14) {
+			ev->flags |= CEP_EV_TRUNCATED;
+			return 0;
+		}
+		type = be16(p + 12);
+		p += 14;
+		/* Inner VLAN tags: the event keeps the outermost id. */
+		while (type == ETH_8021Q || type == ETH_8021AD ||
+		       type == ETH_QINQ_OLD1 || type == ETH_QINQ_OLD2) {
+			if (end - p < 4) {
+				ev->flags |= CEP_EV_TRUNCATED;
+				return 0;
+			}
+			type = be16(p + 2);
+			p += 4;
+		}
+		if (type == ETH_IPV4)
+			return decode_inner(p, end, ev, 4, depth);
+		if (type == ETH_IPV6)
+			return decode_inner(p, end, ev, 6, depth);
+	}
+	return 0;
+}
+
+/* What follows the IP header(s): a tunnel, or a transport header. */
+static int decode_next(const uint8_t *p, const uint8_t *end,
+		       struct cep_event *ev, int depth)
+{
+	switch (ev->proto) {
+	case P_IPIP:
+		return decode_inner(p, end, ev, 4, depth);
+	case P_IPV6:
+		return decode_inner(p, end, ev, 6, depth);
+	case P_GRE:
+		return decode_gre(p, end, ev, depth);
+	default:
+		decode_l4(p, end, ev);
+		return 0;
+	}
+}
+
 static int decode_ipv4(const uint8_t *p, const uint8_t *end,
-		       struct cep_event *ev)
+		       struct cep_event *ev, int depth)
 {
 	size_t have = (size_t)(end - p);
 	unsigned ihl, tot, frag;
@@ -159,12 +304,29 @@ static int decode_ipv4(const uint8_t *p, const uint8_t *end,
 		if (frag & 0x1fff)
 			return 0; /* not the first fragment: no transport header */
 	}
-	decode_l4(p + ihl, end, ev);
-	return 0;
+	p += ihl;
+	/* IPsec AH (RFC 4302) before the transport: its length is counted in
+	 * 32-bit words minus 2, so each one is at least 8 bytes. */
+	while (ev->proto == P_AH) {
+		size_t len;
+
+		if (end - p < 2) {
+			ev->flags |= CEP_EV_TRUNCATED;
+			return 0;
+		}
+		len = ((size_t)p[1] + 2) * 4;
+		ev->proto = p[0];
+		if ((size_t)(end - p) < len) {
+			ev->flags |= CEP_EV_TRUNCATED;
+			return 0;
+		}
+		p += len;
+	}
+	return decode_next(p, end, ev, depth);
 }
 
 static int decode_ipv6(const uint8_t *p, const uint8_t *end,
-		       struct cep_event *ev)
+		       struct cep_event *ev, int depth)
 {
 	size_t have = (size_t)(end - p);
 	unsigned nh;
@@ -197,7 +359,8 @@ static int decode_ipv6(const uint8_t *p, const uint8_t *end,
 
 		ev->proto = (uint8_t)nh;
 		if (nh != P_HOPOPTS && nh != P_ROUTING && nh != P_DSTOPTS &&
-		    nh != P_FRAGMENT && nh != P_AH)
+		    nh != P_FRAGMENT && nh != P_AH && nh != P_MOBILITY &&
+		    nh != P_HIP && nh != P_SHIM6)
 			break; /* upper layer, ESP, no-next-header or unknown */
 		have = (size_t)(end - p);
 		if (have < 2) {
@@ -232,8 +395,7 @@ static int decode_ipv6(const uint8_t *p, const uint8_t *end,
 		}
 		p += len;
 	}
-	decode_l4(p, end, ev);
-	return 0;
+	return decode_next(p, end, ev, depth);
 }
 
 /* Dispatch on an ethertype after any VLAN tags; non-IP decodes to nothing. */
@@ -256,9 +418,9 @@ static int decode_ethertype(unsigned type, const uint8_t *p,
 		p += 4;
 	}
 	if (type == ETH_IPV4)
-		return decode_ipv4(p, end, ev);
+		return decode_ipv4(p, end, ev, 0);
 	if (type == ETH_IPV6)
-		return decode_ipv6(p, end, ev);
+		return decode_ipv6(p, end, ev, 0);
 	return 0;
 }
 
@@ -276,9 +438,9 @@ static int decode_raw(const uint8_t *p, const uint8_t *end,
 	if (want && v != want)
 		return -CEP_EMALFORMED;
 	if (v == 4)
-		return decode_ipv4(p, end, ev);
+		return decode_ipv4(p, end, ev, 0);
 	if (v == 6)
-		return decode_ipv6(p, end, ev);
+		return decode_ipv6(p, end, ev, 0);
 	return -CEP_EMALFORMED;
 }
 
@@ -288,9 +450,9 @@ static int decode_null(uint32_t af, const uint8_t *p, const uint8_t *end,
 {
 	switch (af) {
 	case 2:
-		return decode_ipv4(p, end, ev);
+		return decode_ipv4(p, end, ev, 0);
 	case 10: case 24: case 28: case 30:
-		return decode_ipv6(p, end, ev);
+		return decode_ipv6(p, end, ev, 0);
 	default:
 		return 0;
 	}

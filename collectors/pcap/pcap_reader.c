@@ -1,8 +1,9 @@
 /*
- * pcap_reader.c - the pcap_next_ex() loop, batching and damage reports.
+ * pcap_reader.c - the read loops (classic pcap, pcapng, live), batching,
+ * FCS removal and damage reports.
  *
  * One struct batch lives on the stack of each read call; events are decoded
- * into it in place and the sink sees it whole.  The file is opened with our
+ * into it in place and the sink sees it whole.  Files are opened with our
  * own fopen() so that a failure to open has a precise errno, so that the
  * stdio buffer can be made larger than libpcap's default (fewer read(2)s),
  * and so that ftell() gives the offset of a damaged record.
@@ -15,20 +16,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ceptor/error.h"
 #include "collectors/pcap/pcap_decode.h"
+#include "collectors/pcap/pcapng.h"
 #include "lib/log.h"
 
 #define READ_BUFSIZE (1u << 18)
-#define LIVE_TIMEOUT_MS 100
-#define LIVE_SNAPLEN 262144
+/* Distinct link types per pcapng file that get a compiled filter. */
+#define MAX_FILTERS 16
 
 static volatile sig_atomic_t stop_requested;
+/* The live handle, for pcap_breakloop() from a signal handler. */
+static pcap_t *volatile live_handle;
 
 void cep_pcap_stop(void)
 {
+	pcap_t *p = live_handle;
+
 	stop_requested = 1;
+	if (p)
+		pcap_breakloop(p); /* a flag and an eventfd write(2) */
 }
 
 struct batch {
@@ -52,21 +62,38 @@ static int flush(struct batch *b, struct cep_sink *sink,
 	return 0;
 }
 
+/* One packet as the read loops see it, before decoding. */
+struct frame {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint64_t ts;      /* ns */
+	int linktype;
+	uint32_t fcslen;  /* bytes of FCS at the end of the frame, or 0 */
+};
+
 /*
  * Decode one packet into the next slot of the batch and count it; the slot
- * is kept only when the packet decoded.  @nano says whether hdr->ts.tv_usec
- * holds nanoseconds.
+ * is kept only when the packet decoded.
  */
-static inline void take(struct batch *b, const struct pcap_pkthdr *hdr,
-			const uint8_t *data, int linktype, int nano,
+static inline void take(struct batch *b, const struct frame *f,
 			const struct cep_source *src, struct cep_pcap_stats *st)
 {
 	struct cep_event *ev = &b->ev[b->n];
+	uint32_t caplen = f->caplen, wirelen = f->wirelen;
 	int rc;
 
 	st->read++;
-	st->bytes += hdr->len;
-	rc = cep_pcap_decode(data, hdr->caplen, hdr->len, linktype, ev);
+	if (f->fcslen) {
+		/* The FCS is the last fcslen bytes on the wire; it was
+		 * captured when the capture reaches that far. */
+		wirelen = wirelen > f->fcslen ? wirelen - f->fcslen : 0;
+		if (caplen > wirelen)
+			caplen = wirelen;
+		st->fcs_stripped++;
+	}
+	st->bytes += wirelen;
+	rc = cep_pcap_decode(f->data, caplen, wirelen, f->linktype, ev);
 	if (rc < 0) {
 		if (rc == -EPROTONOSUPPORT)
 			st->unsupported++;
@@ -74,8 +101,7 @@ static inline void take(struct batch *b, const struct pcap_pkthdr *hdr,
 			st->malformed++;
 		return;
 	}
-	ev->ts = (uint64_t)hdr->ts.tv_sec * 1000000000u +
-		 (uint64_t)hdr->ts.tv_usec * (nano ? 1u : 1000u);
+	ev->ts = f->ts;
 	ev->seq = (uint32_t)st->read;
 	if (src)
 		cep_source_stamp(src, ev);
@@ -108,42 +134,30 @@ static int set_filter(pcap_t *p, const char *bpf, const char *what)
 	return 0;
 }
 
-int cep_pcap_read_file(const char *path, const char *bpf,
-		       const struct cep_source *src, struct cep_sink *sink,
-		       struct cep_pcap_stats *st)
+static const char *linktype_name(int linktype)
+{
+	const char *n = pcap_datalink_val_to_name(linktype);
+
+	return n ? n : "?";
+}
+
+/* --- classic pcap, through libpcap ---------------------------------------- */
+
+static int read_classic(FILE *fp, int seekable, const char *path,
+			const char *bpf, const struct cep_source *src,
+			struct cep_sink *sink, struct cep_pcap_stats *st)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct batch b;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t first = st->read;
+	struct frame f;
 	pcap_t *p;
-	FILE *fp;
-	char *iobuf = NULL;
 	long off;
-	int linktype, rc, seekable = 0;
+	int rc, nano;
 
 	b.n = 0;
-	if (strcmp(path, "-") == 0) {
-		fp = stdin;
-	} else {
-		fp = fopen(path, "rb");
-		if (!fp) {
-			rc = -errno;
-			cep_error("%s: cannot open: %s", path, strerror(errno));
-			st->files_failed++;
-			return rc;
-		}
-		/* glibc ignores the size when it allocates the buffer itself
-		 * (it takes st_blksize, 4 KiB), so give it ours: one read(2)
-		 * per 256 KiB instead of per 4 KiB.  Freed after pcap_close(). */
-		iobuf = malloc(READ_BUFSIZE);
-		if (iobuf)
-			setvbuf(fp, iobuf, _IOFBF, READ_BUFSIZE);
-		/* A seek makes stdio cache the file offset; without it every
-		 * ftell() below would cost an lseek(2), a third of the time. */
-		seekable = fseek(fp, 0, SEEK_SET) == 0;
-	}
 	errbuf[0] = '\0';
 	p = pcap_fopen_offline_with_tstamp_precision(
 		fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -152,7 +166,6 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 			  errbuf);
 		if (fp != stdin)
 			fclose(fp);
-		free(iobuf);
 		st->files_failed++;
 		return -CEP_EMALFORMED;
 	}
@@ -160,12 +173,13 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 	rc = set_filter(p, bpf, path);
 	if (rc < 0)
 		goto out;
-	linktype = pcap_datalink(p) & CEP_PCAP_LINKTYPE_MASK;
-	if (!cep_pcap_linktype_supported(linktype))
+	nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+	f.linktype = pcap_datalink(p) & CEP_PCAP_LINKTYPE_MASK;
+	f.fcslen = CEP_PCAP_FCS_BYTES(pcap_datalink_ext(p));
+	if (!cep_pcap_linktype_supported(f.linktype))
 		cep_warn("%s: link type %d (%s) is not decoded; its packets "
-			 "are counted as unsupported", path, linktype,
-			 pcap_datalink_val_to_name(linktype)
-				 ? pcap_datalink_val_to_name(linktype) : "?");
+			 "are counted as unsupported", path, f.linktype,
+			 linktype_name(f.linktype));
 
 	/* The offset of the next record is where the previous one ended. */
 	off = seekable ? ftell(fp) : -1;
@@ -173,7 +187,12 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 		rc = pcap_next_ex(p, &hdr, &data);
 		if (rc != 1)
 			break;
-		take(&b, hdr, data, linktype, 1, src, st);
+		f.data = data;
+		f.caplen = hdr->caplen;
+		f.wirelen = hdr->len;
+		f.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u +
+		       (uint64_t)hdr->ts.tv_usec * (nano ? 1u : 1000u);
+		take(&b, &f, src, st);
 		if (b.n == CEP_COLLECTOR_BATCH) {
 			rc = flush(&b, sink, st);
 			if (rc < 0)
@@ -195,7 +214,231 @@ int cep_pcap_read_file(const char *path, const char *bpf,
 	rc = flush(&b, sink, st);
 out:
 	pcap_close(p); /* closes fp too */
-	free(iobuf);
+	return rc;
+}
+
+/* --- pcapng, through our walker -------------------------------------------- */
+
+/* BPF programs of one pcapng file, one per link type met. */
+struct filters {
+	const char *bpf;
+	const char *path;
+	unsigned n;
+	struct {
+		int linktype;
+		int ok;
+		struct bpf_program prog;
+	} f[MAX_FILTERS];
+};
+
+/*
+ * The program for @linktype, compiled on first use.  Returns it, or NULL
+ * when it does not compile for this link type (reported once; its packets
+ * then match nothing).  *bad is set to -EINVAL when the very first link
+ * type of the file already fails: the filter itself is wrong.
+ */
+static const struct bpf_program *filter_for(struct filters *fs, int linktype,
+					    int *bad)
+{
+	pcap_t *dead;
+	unsigned i;
+
+	for (i = 0; i < fs->n; i++)
+		if (fs->f[i].linktype == linktype)
+			return fs->f[i].ok ? &fs->f[i].prog : NULL;
+	if (fs->n == MAX_FILTERS)
+		return NULL;
+	i = fs->n++;
+	fs->f[i].linktype = linktype;
+	fs->f[i].ok = 0;
+	/* pcapng stores LINKTYPE_ values; libpcap compiles for DLT_ ones,
+	 * which differ for raw IP (101 against 12 on Linux) and ATM. */
+	dead = pcap_open_dead(linktype == 101 ? DLT_RAW
+			      : linktype == 100 ? DLT_ATM_RFC1483 : linktype,
+			      CEP_PCAP_SNAPLEN_DEFAULT);
+	if (!dead)
+		return NULL;
+	if (pcap_compile(dead, &fs->f[i].prog, fs->bpf, 1,
+			 PCAP_NETMASK_UNKNOWN) == 0) {
+		fs->f[i].ok = 1;
+	} else {
+		cep_error("%s: bad filter \"%s\" for link type %d (%s): %s",
+			  fs->path, fs->bpf, linktype, linktype_name(linktype),
+			  pcap_geterr(dead));
+		if (i == 0)
+			*bad = -EINVAL;
+	}
+	pcap_close(dead);
+	return fs->f[i].ok ? &fs->f[i].prog : NULL;
+}
+
+static void filters_free(struct filters *fs)
+{
+	for (unsigned i = 0; i < fs->n; i++)
+		if (fs->f[i].ok)
+			pcap_freecode(&fs->f[i].prog);
+	fs->n = 0;
+}
+
+static int read_pcapng(FILE *fp, const char *path, const char *bpf,
+		       const struct cep_source *src, struct cep_sink *sink,
+		       struct cep_pcap_stats *st)
+{
+	struct cep_pcapng r;
+	struct cep_pcapng_pkt pkt;
+	struct filters fs = { .bpf = bpf, .path = path };
+	struct batch b;
+	struct frame f;
+	uint64_t first = st->read, bad = 0;
+	int rc, warned_lt = -1;
+
+	b.n = 0;
+	st->files++;
+	cep_pcapng_init_file(&r, fp);
+	for (;;) {
+		rc = cep_pcapng_next(&r, &pkt);
+		if (rc == CEP_PCAPNG_BAD) {
+			if (bad++ == 0)
+				cep_error("%s: unusable packet block at byte "
+					  "offset %llu: %s; counted as "
+					  "malformed", path,
+					  (unsigned long long)r.block_off,
+					  cep_pcapng_error(&r));
+			st->read++;
+			st->malformed++;
+			continue;
+		}
+		if (rc != 1)
+			break;
+		if (bpf && *bpf) {
+			const struct bpf_program *prog;
+			struct pcap_pkthdr h;
+
+			prog = filter_for(&fs, pkt.linktype, &rc);
+			if (rc < 0)
+				break;
+			h.ts.tv_sec = (time_t)(pkt.ts / 1000000000u);
+			h.ts.tv_usec = (suseconds_t)(pkt.ts % 1000000000u / 1000);
+			h.caplen = pkt.caplen;
+			h.len = pkt.wirelen;
+			if (!prog || !pcap_offline_filter(prog, &h, pkt.data))
+				continue;
+		}
+		if (pkt.linktype != warned_lt &&
+		    !cep_pcap_linktype_supported(pkt.linktype)) {
+			cep_warn("%s: interface %u has link type %d (%s), which "
+				 "is not decoded; its packets are counted as "
+				 "unsupported", path, pkt.ifid, pkt.linktype,
+				 linktype_name(pkt.linktype));
+			warned_lt = pkt.linktype;
+		}
+		f.data = pkt.data;
+		f.caplen = pkt.caplen;
+		f.wirelen = pkt.wirelen;
+		f.ts = pkt.ts;
+		f.linktype = pkt.linktype;
+		f.fcslen = pkt.fcslen;
+		take(&b, &f, src, st);
+		if (b.n == CEP_COLLECTOR_BATCH) {
+			rc = flush(&b, sink, st);
+			if (rc < 0)
+				goto out;
+		}
+		if (stop_requested) {
+			rc = 0;
+			break;
+		}
+	}
+	if (rc == -EINVAL) /* the filter does not compile */
+		goto out;
+	if (bad > 1)
+		cep_error("%s: %llu unusable packet blocks in all", path,
+			  (unsigned long long)bad);
+	if (rc < 0) {
+		st->errors++;
+		cep_error("%s: cannot read past byte offset %llu (packet %llu): "
+			  "%s; keeping the %llu packets before it", path,
+			  (unsigned long long)r.block_off,
+			  (unsigned long long)(st->read - first + 1),
+			  cep_pcapng_error(&r),
+			  (unsigned long long)(st->read - first));
+	}
+	rc = flush(&b, sink, st);
+out:
+	filters_free(&fs);
+	cep_pcapng_fini(&r);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+/* --- files ---------------------------------------------------------------- */
+
+/*
+ * Look at the first four bytes and put them back: a seek for a file, the
+ * stdio push-back for standard input (glibc keeps all four).  Returns 1 for
+ * pcapng, 0 for anything else (libpcap decides), or -errno.
+ */
+static int sniff_pcapng(FILE *fp, int seekable)
+{
+	uint8_t m[4];
+	size_t got = fread(m, 1, sizeof m, fp);
+
+	if (ferror(fp))
+		return -EIO;
+	if (seekable) {
+		if (fseek(fp, 0, SEEK_SET) != 0)
+			return -errno;
+	} else {
+		for (size_t i = got; i > 0; i--)
+			if (ungetc(m[i - 1], fp) == EOF)
+				return -EIO;
+	}
+	return got == 4 && memcmp(m, "\x0A\x0D\x0D\x0A", 4) == 0;
+}
+
+int cep_pcap_read_file(const char *path, const char *bpf,
+		       const struct cep_source *src, struct cep_sink *sink,
+		       struct cep_pcap_stats *st)
+{
+	FILE *fp;
+	char *iobuf = NULL;
+	int rc, seekable = 0;
+
+	if (strcmp(path, "-") == 0) {
+		fp = stdin;
+	} else {
+		fp = fopen(path, "rb");
+		if (!fp) {
+			rc = -errno;
+			cep_error("%s: cannot open: %s", path, strerror(errno));
+			st->files_failed++;
+			return rc;
+		}
+		/* glibc ignores the size when it allocates the buffer itself
+		 * (it takes st_blksize, 4 KiB), so give it ours: one read(2)
+		 * per 256 KiB instead of per 4 KiB.  Freed after the close. */
+		iobuf = malloc(READ_BUFSIZE);
+		if (iobuf)
+			setvbuf(fp, iobuf, _IOFBF, READ_BUFSIZE);
+		/* A seek makes stdio cache the file offset; without it every
+		 * ftell() would cost an lseek(2), a third of the time. */
+		seekable = fseek(fp, 0, SEEK_SET) == 0;
+	}
+	rc = sniff_pcapng(fp, seekable);
+	if (rc < 0) {
+		cep_error("%s: cannot read: %s", path, strerror(-rc));
+		if (fp != stdin)
+			fclose(fp);
+		free(iobuf);
+		st->files_failed++;
+		return rc;
+	}
+	if (rc == 1)
+		rc = read_pcapng(fp, path, bpf, src, sink, st);
+	else
+		rc = read_classic(fp, seekable, path, bpf, src, sink, st);
+	free(iobuf); /* both closed fp */
 	return rc;
 }
 
@@ -204,84 +447,174 @@ int cep_pcap_read_failed(const struct cep_pcap_stats *st)
 	return st->read == 0 && (st->files_failed > 0 || st->errors > 0);
 }
 
-int cep_pcap_read_live(const char *iface, const char *bpf,
+/* --- live ----------------------------------------------------------------- */
+
+void cep_pcap_live_init(struct cep_pcap_live *lv, const char *iface)
+{
+	memset(lv, 0, sizeof *lv);
+	lv->iface = iface;
+	lv->snaplen = CEP_PCAP_SNAPLEN_DEFAULT;
+	lv->promisc = 1;
+	lv->buffer_size = CEP_PCAP_BUFFER_DEFAULT;
+	lv->timeout_ms = CEP_PCAP_TIMEOUT_DEFAULT;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* The counters pcap_stats() keeps for the handle, on top of @base. */
+static void live_stats(pcap_t *p, const struct cep_pcap_stats *base,
+		       struct cep_pcap_stats *st)
+{
+	struct pcap_stat ps;
+
+	if (pcap_stats(p, &ps) != 0)
+		return;
+	st->captured = base->captured + ps.ps_recv;
+	st->kernel_drops = base->kernel_drops + ps.ps_drop;
+	st->if_drops = base->if_drops + ps.ps_ifdrop;
+}
+
+static int activate(const struct cep_pcap_live *lv, pcap_t *p)
+{
+	int rc;
+
+	/* These only fail on a handle that is already active; nanosecond
+	 * precision may be unsupported, and then microseconds are scaled. */
+	pcap_set_snaplen(p, lv->snaplen);
+	pcap_set_promisc(p, lv->promisc);
+	pcap_set_timeout(p, lv->timeout_ms);
+	pcap_set_immediate_mode(p, lv->immediate);
+	pcap_set_buffer_size(p, lv->buffer_size);
+	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+	rc = pcap_activate(p);
+	if (rc < 0) {
+		cep_error("%s: cannot capture: %s%s%s%s", lv->iface,
+			  pcap_statustostr(rc),
+			  rc == PCAP_ERROR || rc == PCAP_ERROR_PERM_DENIED ||
+				  rc == PCAP_ERROR_NO_SUCH_DEVICE ? ": " : "",
+			  rc == PCAP_ERROR || rc == PCAP_ERROR_PERM_DENIED ||
+				  rc == PCAP_ERROR_NO_SUCH_DEVICE
+				  ? pcap_geterr(p) : "",
+			  rc == PCAP_ERROR_PERM_DENIED
+				  ? " (needs root or CAP_NET_RAW)" : "");
+		return rc == PCAP_ERROR_PERM_DENIED ? -EPERM
+		       : rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV : -EIO;
+	}
+	if (rc > 0)
+		cep_warn("%s: %s", lv->iface, pcap_statustostr(rc));
+	return 0;
+}
+
+int cep_pcap_read_live(const struct cep_pcap_live *lv,
 		       const struct cep_source *src, struct cep_sink *sink,
 		       struct cep_pcap_stats *st)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	const struct cep_pcap_stats base = *st;
 	struct batch b;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
+	struct frame f;
+	uint64_t next_report;
 	pcap_t *p;
-	int linktype, nano, rc;
+	int nano, rc;
 
+	if (lv->snaplen <= 0 || lv->buffer_size <= 0 || lv->timeout_ms <= 0) {
+		cep_error("%s: snaplen, buffer size and timeout must be "
+			  "positive", lv->iface);
+		return -EINVAL;
+	}
 	b.n = 0;
 	errbuf[0] = '\0';
-	p = pcap_create(iface, errbuf);
+	p = pcap_create(lv->iface, errbuf);
 	if (!p) {
-		cep_error("%s: cannot capture: %s", iface, errbuf);
+		cep_error("%s: cannot capture: %s", lv->iface, errbuf);
 		st->files_failed++;
 		return -EIO;
 	}
-	pcap_set_snaplen(p, LIVE_SNAPLEN);
-	pcap_set_promisc(p, 1);
-	pcap_set_timeout(p, LIVE_TIMEOUT_MS);
-	pcap_set_immediate_mode(p, 1);
-	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-	rc = pcap_activate(p);
+	rc = activate(lv, p);
 	if (rc < 0) {
-		cep_error("%s: cannot capture: %s%s", iface,
-			  pcap_statustostr(rc),
-			  rc == PCAP_ERROR_PERM_DENIED
-				  ? " (needs root or CAP_NET_RAW)" : "");
 		st->files_failed++;
-		rc = rc == PCAP_ERROR_PERM_DENIED ? -EPERM
-		     : rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV : -EIO;
 		pcap_close(p);
 		return rc;
 	}
-	if (rc > 0)
-		cep_warn("%s: %s", iface, pcap_statustostr(rc));
 	st->files++;
-	rc = set_filter(p, bpf, iface);
+	rc = set_filter(p, lv->bpf, lv->iface);
 	if (rc < 0)
 		goto out;
 	nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-	linktype = pcap_datalink(p) & CEP_PCAP_LINKTYPE_MASK;
-	if (!cep_pcap_linktype_supported(linktype))
-		cep_warn("%s: link type %d is not decoded", iface, linktype);
+	f.linktype = pcap_datalink(p) & CEP_PCAP_LINKTYPE_MASK;
+	f.fcslen = 0; /* Linux strips the FCS unless rx-fcs is on; then the
+		       * link type says nothing either: see the README */
+	if (!cep_pcap_linktype_supported(f.linktype))
+		cep_warn("%s: link type %d (%s) is not decoded", lv->iface,
+			 f.linktype, linktype_name(f.linktype));
+	if (lv->opened) {
+		rc = lv->opened(lv->arg);
+		if (rc != 0)
+			goto out;
+	}
+	cep_info("%s: capturing, link type %s, snaplen %d, %s, %s, buffer "
+		 "%d KiB, uid %u", lv->iface, linktype_name(f.linktype),
+		 pcap_snapshot(p), lv->promisc ? "promiscuous" : "not promiscuous",
+		 lv->immediate ? "immediate (TPACKET_V2)"
+			       : "blocks (TPACKET_V3)",
+		 lv->buffer_size >> 10, (unsigned)getuid());
+	live_handle = p;
+	next_report = now_ms() + 1000;
 	while (!stop_requested) {
 		rc = pcap_next_ex(p, &hdr, &data);
 		if (rc == 1) {
-			take(&b, hdr, data, linktype, nano, src, st);
+			f.data = data;
+			f.caplen = hdr->caplen;
+			f.wirelen = hdr->len;
+			f.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u +
+			       (uint64_t)hdr->ts.tv_usec * (nano ? 1u : 1000u);
+			take(&b, &f, src, st);
 			/* A trickle never fills a batch nor lets the timeout
 			 * pass; capture time bounds how long events wait. */
 			if (b.n < CEP_COLLECTOR_BATCH &&
 			    (b.n == 0 || b.ev[b.n - 1].ts - b.ev[0].ts <
-						 LIVE_TIMEOUT_MS * 1000000ull))
+						 CEP_PCAP_TIMEOUT_DEFAULT *
+							 1000000ull))
 				continue;
 		} else if (rc == 0) {
 			/* Timeout: hand over what a quiet link has gathered. */
 		} else {
 			if (rc == PCAP_ERROR) {
-				cep_error("%s: capture failed: %s", iface,
+				cep_error("%s: capture failed: %s", lv->iface,
 					  pcap_geterr(p));
 				st->errors++;
 				rc = -EIO;
 			} else {
-				rc = 0;
+				rc = 0; /* PCAP_ERROR_BREAK: a stop */
 			}
 			break;
 		}
 		rc = flush(&b, sink, st);
 		if (rc < 0)
 			goto out;
+		if (lv->report && now_ms() >= next_report) {
+			live_stats(p, &base, st);
+			lv->report(lv->arg, st);
+			next_report = now_ms() + 1000;
+		}
 	}
 	if (rc >= 0)
 		rc = flush(&b, sink, st);
 	else
 		flush(&b, sink, st);
 out:
+	live_handle = NULL;
+	live_stats(p, &base, st);
+	if (lv->report)
+		lv->report(lv->arg, st);
 	pcap_close(p);
 	return rc;
 }

@@ -1,12 +1,21 @@
 /*
  * detect.c - the per-worker detection stage (contract in detect.h).
  *
- * For each event: advance the event-time watermark and close the windows it
- * ended, offer the event to the detection rules of its kind, queue a signal
- * for each emitting rule that matched, and feed each matched rule's
- * correlations (once per correlation, even when two of its rules matched
- * the same event).  Everything the call produces goes through one signal
- * queue, so the caller's array size never decides what is lost.
+ * For each event: advance the event-time watermark, offer the event to
+ * the detection rules that can match it, queue a signal for each emitting
+ * rule that matched, and note for each correlation those rules feed which
+ * of its rules matched (once per correlation, even when two of its rules
+ * matched the same event).  Unless the event is late, it then waits in the
+ * windows' reorder buffer, once per correlation, and the buffer releases,
+ * in event-time order, what the watermark minus the lateness has passed
+ * (window.h).  Everything the call produces goes through one signal queue,
+ * so the caller's array size never decides what is lost.
+ *
+ * Time, per cep_detect (one worker): the watermark W is the largest ts
+ * seen; with lateness L, an event whose ts is below W - L (or below the
+ * last released entry, after a forced release) is late: it is counted and
+ * matched, but feeds no correlation.  With L = 0, W itself is the bound
+ * and entries are released at once.
  */
 #include "ceptor/detect.h"
 
@@ -26,7 +35,14 @@ struct cep_detect {
 	uint64_t *fed;  /* per correlation slot: the last event number fed */
 	uint64_t evno;  /* events seen, numbering them from 1 */
 	uint64_t watermark;
-	uint64_t matches, signals, dropped;
+	uint64_t lateness; /* ns (detect.h) */
+	uint64_t matches, signals, dropped, late;
+	/* This event's correlations: pend[0..npend), and per slot its index
+	 * in pend (valid when fed[slot] == evno). */
+	struct pend { uint32_t slot; uint64_t mask; } *pend;
+	uint32_t *pidx, npend;
+	bool late_now; /* this event is late: feed no correlation */
+	struct cep__index_scratch *ixs; /* the index's candidate set */
 };
 
 int cep_detect_create(const struct cep_ruleset *rs,
@@ -45,19 +61,25 @@ int cep_detect_create(const struct cep_ruleset *rs,
 	lim.max_keys = c.max_keys ? c.max_keys : 100000;
 	lim.mem_ceiling = c.mem_ceiling ? c.mem_ceiling : (size_t)256 << 20;
 	lim.max_values = c.max_values ? c.max_values : 65536;
+	lim.max_held = c.max_held ? c.max_held : 65536;
 	d = calloc(1, sizeof *d);
 	if (!d)
 		return -ENOMEM;
 	d->rs = rs;
+	d->lateness = c.lateness;
 	d->q.cap = c.queue ? c.queue : 256;
 	d->q.buf = calloc(d->q.cap, sizeof *d->q.buf);
 	d->fed = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *d->fed);
-	if (!d->q.buf || !d->fed) {
+	d->pend = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *d->pend);
+	d->pidx = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *d->pidx);
+	if (!d->q.buf || !d->fed || !d->pend || !d->pidx) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	rc = cep__window_create(rs, &lim, &d->win);
 	if (rc)
+		goto fail;
+	if ((rc = cep__index_scratch_create(rs->index, &d->ixs)))
 		goto fail;
 	*out = d;
 	return 0;
@@ -71,8 +93,11 @@ void cep_detect_destroy(struct cep_detect *d)
 	if (!d)
 		return;
 	cep__window_destroy(d->win);
+	cep__index_scratch_destroy(d->ixs);
 	free(d->q.buf);
 	free(d->fed);
+	free(d->pend);
+	free(d->pidx);
 	free(d);
 }
 
@@ -97,6 +122,45 @@ static void detection_signal(struct cep_detect *d, const struct cep__rule *r,
 	s->ev = *ev;
 }
 
+/* Rule r matched: note it for each correlation it feeds, as the bit of
+ * its place in that correlation's rules. */
+static void correlate(struct cep_detect *d, const struct cep__rule *r)
+{
+	const struct cep_ruleset *rs = d->rs;
+	uint32_t ri = (uint32_t)(r - rs->rules);
+
+	if (d->late_now)
+		return;
+	for (uint32_t j = 0; j < r->ncorrs; j++) {
+		const struct cep__corr *k = &rs->rules[r->corrs[j]].corr;
+		uint32_t p = 0;
+
+		while (k->refs[p] != ri)
+			p++;
+		if (d->fed[k->slot] != d->evno) {
+			d->fed[k->slot] = d->evno;
+			d->pidx[k->slot] = d->npend;
+			d->pend[d->npend++] = (struct pend){ k->slot, 0 };
+		}
+		d->pend[d->pidx[k->slot]].mask |= 1ULL << p;
+	}
+}
+
+/* The event-time bounds now: entries below *release are fed, groups due
+ * before *sweep close, and an event below *sweep is late. */
+static void bounds(const struct cep_detect *d, uint64_t *release,
+		   uint64_t *sweep)
+{
+	uint64_t w = d->watermark, l = d->lateness;
+
+	if (l == 0) {
+		*release = w == UINT64_MAX ? w : w + 1;
+		*sweep = w;
+	} else {
+		*release = *sweep = w > l ? w - l : 0;
+	}
+}
+
 static unsigned drain(struct cep_detect *d, struct cep_signal *out,
 		      unsigned max)
 {
@@ -110,15 +174,20 @@ unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
 			  struct cep_signal *out, unsigned max)
 {
 	const struct cep_ruleset *rs = d->rs;
-	unsigned kind = ev->kind < CEP_KIND_COUNT ? ev->kind : 0;
-	const uint32_t *cand = rs->by_kind[kind];
-	uint32_t ncand = rs->nby_kind[kind];
+	const uint32_t *cand;
+	uint32_t ncand;
+	uint64_t release, sweep;
 
 	d->evno++;
-	if (ev->ts > d->watermark) {
+	if (ev->ts > d->watermark)
 		d->watermark = ev->ts;
-		cep__window_expire(d->win, d->watermark, &d->q);
-	}
+	bounds(d, &release, &sweep);
+	d->late_now = ev->ts < sweep || ev->ts < cep__window_floor(d->win);
+	d->late += d->late_now;
+	d->npend = 0;
+	/* The index hands out, in rule order, the rules of the event's kind
+	 * that can match it; the others cannot (index.h). */
+	ncand = cep__index_candidates(rs->index, d->ixs, ev, &cand);
 	for (uint32_t i = 0; i < ncand; i++) {
 		const struct cep__rule *r = &rs->rules[cand[i]];
 
@@ -127,15 +196,12 @@ unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
 		d->matches++;
 		if (r->emits)
 			detection_signal(d, r, ev);
-		for (uint32_t j = 0; j < r->ncorrs; j++) {
-			const struct cep__rule *c = &rs->rules[r->corrs[j]];
-
-			if (d->fed[c->corr.slot] == d->evno)
-				continue;
-			d->fed[c->corr.slot] = d->evno;
-			cep__window_update(d->win, c, ev, &d->q);
-		}
+		correlate(d, r);
 	}
+	for (uint32_t i = 0; i < d->npend; i++)
+		cep__window_hold(d->win, d->pend[i].slot, d->pend[i].mask, ev,
+				 &d->q);
+	cep__window_advance(d->win, release, sweep, &d->q);
 	return drain(d, out, max);
 }
 
@@ -145,7 +211,7 @@ unsigned cep_detect_flush(struct cep_detect *d, struct cep_signal *out,
 	unsigned n = drain(d, out, max);
 
 	while (n < max) {
-		bool done = cep__window_close_all(d->win, &d->q);
+		bool done = cep__window_close_all(d->win, d->watermark, &d->q);
 		n += drain(d, out + n, max - n);
 		if (done && d->q.count == 0)
 			break;
@@ -171,4 +237,9 @@ void cep_detect_stats(const struct cep_detect *d,
 	out->keys_expired = w.keys_expired;
 	out->values_overflow = w.values_overflow;
 	out->mem_bytes = w.mem_bytes;
+	out->events_late = d->late;
+	out->held = w.held;
+	out->held_forced = w.held_forced;
+	out->chain_dropped = w.chain_dropped;
+	out->watermark = d->watermark;
 }

@@ -11,6 +11,10 @@
  */
 #include "core/match.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,7 @@ enum {
 	F_VLAN, F_ICMP_TYPE, F_ICMP_CODE, F_COUNT,
 	F_SOURCE, F_REPORTER, F_INDICATOR, F_NAME, F_REPORT_ID,
 	F_FRAGMENT, F_TRUNCATED, F_EXERCISE, F_MAY_SPREAD, F_DAMAGE_LIKELY,
+	F_TUNNEL,
 	F_NFIELDS
 };
 
@@ -68,6 +73,7 @@ static const struct cep__field fields[F_NFIELDS] = {
 	[F_EXERCISE] = { "exercise", CEP__FC_BOOL, 1, NULL, NULL },
 	[F_MAY_SPREAD] = { "may_spread", CEP__FC_BOOL, 1, NULL, NULL },
 	[F_DAMAGE_LIKELY] = { "damage_likely", CEP__FC_BOOL, 1, NULL, NULL },
+	[F_TUNNEL] = { "tunnel", CEP__FC_BOOL, 1, NULL, NULL },
 };
 
 int cep__field_lookup(const char *name)
@@ -109,6 +115,7 @@ uint64_t cep__field_num(const struct cep_event *ev, int f)
 	case F_EXERCISE: return !!(ev->flags & CEP_EV_EXERCISE);
 	case F_MAY_SPREAD: return !!(ev->flags & CEP_EV_MAY_SPREAD);
 	case F_DAMAGE_LIKELY: return !!(ev->flags & CEP_EV_DAMAGE_LIKELY);
+	case F_TUNNEL: return !!(ev->flags & CEP_EV_TUNNEL);
 	default: return 0;
 	}
 }
@@ -275,7 +282,12 @@ static inline char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-bool cep__text_match(const char *pat, const char *s)
+static inline bool char_eq(char a, char b, bool cased)
+{
+	return cased ? a == b : lower(a) == lower(b);
+}
+
+bool cep__text_match_case(const char *pat, const char *s, bool cased)
 {
 	const char *star = NULL, *resume = NULL;
 
@@ -295,7 +307,7 @@ bool cep__text_match(const char *pat, const char *s)
 			resume = s;
 			continue;
 		}
-		if (pc && ((!lit && pc == '?') || lower(pc) == lower(*s))) {
+		if (pc && ((!lit && pc == '?') || char_eq(pc, *s, cased))) {
 			pat += lit ? 2 : 1;
 			s++;
 			continue;
@@ -309,6 +321,101 @@ bool cep__text_match(const char *pat, const char *s)
 		pat++;
 	return *pat == '\0';
 }
+
+bool cep__text_match(const char *pat, const char *s)
+{
+	return cep__text_match_case(pat, s, false);
+}
+
+/* --- regular expressions (PCRE2) ----------------------------------------- */
+
+/*
+ * pcre2_match() needs a match block.  One per thread, made on the thread's
+ * first regex test and freed by the key's destructor when the thread ends,
+ * keeps the match path free of per-event allocation while letting any
+ * number of workers share one compiled rule set.
+ */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t md_key;
+static _Thread_local pcre2_match_data *tl_md;
+
+static void md_destroy(void *p)
+{
+	pcre2_match_data_free(p);
+}
+
+static void md_key_init(void)
+{
+	if (pthread_key_create(&md_key, md_destroy) != 0)
+		abort(); /* only fails when the process is out of keys */
+}
+
+static pcre2_match_data *match_block(void)
+{
+	if (!tl_md) {
+		pthread_once(&md_once, md_key_init);
+		tl_md = pcre2_match_data_create(1, NULL);
+		if (tl_md)
+			pthread_setspecific(md_key, tl_md);
+	}
+	return tl_md;
+}
+
+int cep__regex_compile(const char *src, unsigned flags, struct cep__regex *re,
+		       char *err, size_t errsize)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	pcre2_code *code;
+	int ec;
+
+	if (flags & CEP__RE_I)
+		opts |= PCRE2_CASELESS;
+	if (flags & CEP__RE_M)
+		opts |= PCRE2_MULTILINE;
+	if (flags & CEP__RE_S)
+		opts |= PCRE2_DOTALL;
+	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, opts, &ec,
+			     &off, NULL);
+	if (!code) {
+		if (ec == PCRE2_ERROR_NOMEMORY)
+			return -ENOMEM;
+		pcre2_get_error_message(ec, msg, sizeof msg);
+		snprintf(err, errsize, "%s at offset %zu", (char *)msg,
+			 (size_t)off);
+		return -CEP_EMALFORMED;
+	}
+	/* The JIT is an optimisation: where it is missing the interpreter
+	 * runs the same expression. */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	re->src = strdup(src);
+	if (!re->src) {
+		pcre2_code_free(code);
+		return -ENOMEM;
+	}
+	re->code = code;
+	return 0;
+}
+
+void cep__regex_fini(struct cep__regex *re)
+{
+	pcre2_code_free(re->code);
+	free(re->src);
+	re->code = NULL;
+	re->src = NULL;
+}
+
+static bool regex_test(const struct cep__regex *re, const char *s, size_t n)
+{
+	pcre2_match_data *md = match_block();
+
+	if (!md)
+		return false; /* no memory for this thread's block: no match */
+	return pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+}
+
+/* --- predicates ---------------------------------------------------------- */
 
 static bool prefix_has(const struct cep__prefix *p, int af, const uint8_t *ip)
 {
@@ -330,27 +437,134 @@ static bool prefix_has(const struct cep__prefix *p, int af, const uint8_t *ip)
 	return true;
 }
 
-/* One value test, without the NEQ inversion. */
+/* s[0..n) against the literal lit (already folded unless cased). */
+static bool lit_eq(const char *s, const char *lit, size_t m, bool cased)
+{
+	if (cased)
+		return memcmp(s, lit, m) == 0;
+	for (size_t i = 0; i < m; i++)
+		if (lower(s[i]) != lit[i])
+			return false;
+	return true;
+}
+
+/* One text test of field text s[0..n) (NUL-terminated at n). */
+static bool text_test(const struct cep__pred *p, const union cep__value *v,
+		      const char *s, size_t n)
+{
+	bool cased = p->flags & CEP__PF_CASED;
+	size_t m;
+
+	if (p->op == CEP__OP_RE)
+		return regex_test(&v->re, s, n);
+	if (p->flags & CEP__PF_WILD)
+		return cep__text_match_case(v->text, s, cased);
+	m = strlen(v->text);
+	switch (p->op) {
+	case CEP__OP_CONTAINS:
+		for (size_t i = 0; i + m <= n; i++)
+			if (lit_eq(s + i, v->text, m, cased))
+				return true;
+		return false;
+	case CEP__OP_STARTSWITH:
+		return n >= m && lit_eq(s, v->text, m, cased);
+	case CEP__OP_ENDSWITH:
+		return n >= m && lit_eq(s + n - m, v->text, m, cased);
+	default: /* EQ, NEQ */
+		return n == m && lit_eq(s, v->text, m, cased);
+	}
+}
+
+/* Copies text field f into tmp (NUL-terminated); returns its length. */
+static size_t text_copy(const struct cep_event *ev, int f, char tmp[72])
+{
+	const char *s;
+	size_t n = text_len(ev, f, &s);
+
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return n;
+}
+
+static bool field_is_set(const struct cep_event *ev, int f)
+{
+	const uint8_t *ip;
+	const char *s;
+
+	switch (fields[f].cls) {
+	case CEP__FC_IP:
+		return cep__field_ip(ev, f, &ip) != CEP_AF_NONE;
+	case CEP__FC_TEXT:
+		return text_len(ev, f, &s) > 0;
+	default:
+		return cep__field_num(ev, f) != 0;
+	}
+}
+
+static bool fieldref_test(const struct cep__pred *p, int g,
+			  const struct cep_event *ev)
+{
+	const uint8_t *a, *b;
+	char ta[72], tb[72];
+	size_t na, nb;
+	int fa, fb;
+
+	/* An unset field equals nothing, not even another unset one. */
+	if (!field_is_set(ev, p->field) || !field_is_set(ev, g))
+		return false;
+	switch (fields[p->field].cls) {
+	case CEP__FC_IP:
+		fa = cep__field_ip(ev, p->field, &a);
+		fb = cep__field_ip(ev, g, &b);
+		return fa == fb && memcmp(a, b, ip_len(fa)) == 0;
+	case CEP__FC_TEXT:
+		na = text_copy(ev, p->field, ta);
+		nb = text_copy(ev, g, tb);
+		if (na != nb)
+			return false;
+		for (size_t i = 0; i < na; i++)
+			if (!char_eq(ta[i], tb[i], p->flags & CEP__PF_CASED))
+				return false;
+		return true;
+	default:
+		return cep__field_num(ev, p->field) == cep__field_num(ev, g);
+	}
+}
+
+/* The text fields keywords search, in the order they are tried. */
+static const uint8_t text_fields[] = {
+	F_INDICATOR, F_NAME, F_SOURCE, F_REPORTER, F_REPORT_ID,
+};
+
+/* One value test, without the NEQ / CEP__PF_NEG inversion. */
 static bool value_test(const struct cep__pred *p, const union cep__value *v,
 		       const struct cep_event *ev)
 {
 	const uint8_t *ip;
-	const char *s;
+	char tmp[72];
 	uint64_t x;
+	size_t n;
 	int af;
 
-	switch (cep__field_get(p->field)->cls) {
+	if (p->field == CEP__FIELD_ANY_TEXT) {
+		for (size_t i = 0; i < sizeof text_fields; i++) {
+			n = text_copy(ev, text_fields[i], tmp);
+			if (text_test(p, v, tmp, n))
+				return true;
+		}
+		return false;
+	}
+	if (p->op == CEP__OP_EXISTS)
+		return field_is_set(ev, p->field) == (v->num != 0);
+	if (p->op == CEP__OP_FIELDREF)
+		return fieldref_test(p, (int)v->num, ev);
+	switch (fields[p->field].cls) {
 	case CEP__FC_IP:
 		af = cep__field_ip(ev, p->field, &ip);
 		return prefix_has(&v->ip, af, ip);
-	case CEP__FC_TEXT: {
-		char tmp[72];
-		size_t n = text_len(ev, p->field, &s);
-
-		memcpy(tmp, s, n);
-		tmp[n] = '\0';
-		return cep__text_match(v->text, tmp);
-	}
+	case CEP__FC_TEXT:
+		n = text_copy(ev, p->field, tmp);
+		return text_test(p, v, tmp, n);
 	default:
 		x = cep__field_num(ev, p->field);
 		switch (p->op) {
@@ -365,20 +579,21 @@ static bool value_test(const struct cep__pred *p, const union cep__value *v,
 
 bool cep__pred_match(const struct cep__pred *p, const struct cep_event *ev)
 {
+	bool neg = p->op == CEP__OP_NEQ || (p->flags & CEP__PF_NEG);
 	bool any = false;
 
 	for (uint32_t i = 0; i < p->nvals; i++) {
 		bool hit = value_test(p, &p->vals[i], ev);
 
-		if (p->all && !hit && p->op != CEP__OP_NEQ)
+		if (p->all && !hit && !neg)
 			return false;
 		if (hit) {
 			any = true;
-			if (!p->all)
+			if (!p->all || neg)
 				break;
 		}
 	}
-	if (p->op == CEP__OP_NEQ)
+	if (neg)
 		return !any; /* different from every value */
 	return p->all ? true : any;
 }
@@ -465,17 +680,29 @@ bool cep__detection_match(const struct cep__detection *d,
 	return sp == 1 && stack[0];
 }
 
+void cep__pred_values_fini(struct cep__pred *p)
+{
+	bool text = p->field == CEP__FIELD_ANY_TEXT ||
+		    fields[p->field].cls == CEP__FC_TEXT;
+
+	if (!p->vals)
+		return;
+	for (uint32_t v = 0; v < p->nvals; v++) {
+		if (p->op == CEP__OP_RE)
+			cep__regex_fini(&p->vals[v].re);
+		else if (text && p->op != CEP__OP_EXISTS &&
+			 p->op != CEP__OP_FIELDREF)
+			free(p->vals[v].text);
+	}
+}
+
 void cep__detection_fini(struct cep__detection *d)
 {
 	if (!d)
 		return;
 	for (uint32_t i = 0; i < d->npreds; i++) {
-		struct cep__pred *p = &d->preds[i];
-
-		if (cep__field_get(p->field)->cls == CEP__FC_TEXT)
-			for (uint32_t v = 0; v < p->nvals; v++)
-				free(p->vals[v].text);
-		free(p->vals);
+		cep__pred_values_fini(&d->preds[i]);
+		free(d->preds[i].vals);
 	}
 	for (uint32_t i = 0; i < d->nsels; i++)
 		free(d->sels[i].name);

@@ -29,12 +29,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <yaml.h>
 
 #include "ceptor/error.h"
 #include "ceptor/event.h"
 #include "ceptor/signal.h"
+#include "core/fieldmap.h"
 #include "core/match.h"
 #include "core/rule_compile.h"
 #include "core/rule_priv.h"
@@ -55,6 +57,31 @@ void cep__rc_diag(struct cctx *c, const char *file, unsigned line,
 	va_end(ap);
 	fputc('\n', c->diag);
 	c->nerr++;
+}
+
+void cep__rc_unsupported(struct cctx *c, const char *file, unsigned line,
+			 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->skip_unsupported) {
+		char msg[512];
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		cep__rc_diag(c, file, line, "%s", msg);
+		return;
+	}
+	if (line)
+		fprintf(c->diag, "%s:%u: warning: ", file, line);
+	else
+		fprintf(c->diag, "%s: warning: ", file);
+	va_start(ap, fmt);
+	vfprintf(c->diag, fmt, ap);
+	va_end(ap);
+	fputs("; rule skipped\n", c->diag);
+	c->rule_unsup++;
 }
 
 bool cep__rc_grow(struct cctx *c, void *parr, size_t elsize, size_t n,
@@ -147,28 +174,96 @@ static void compile_logsource(struct cctx *c, struct cep__rule *r,
 				&r->ls_category);
 		else if (!strcmp(key, "service"))
 			cep__rc_get_str(c, v, "logsource service", 0, &r->ls_service);
-	}
-	/* Our own product (or none): the category is an event kind and
-	 * restricts the rule to it.  Another product's logsource is kept for
-	 * reference and restricts nothing. */
-	if (r->ls_category &&
-	    (!r->ls_product || !strcmp(r->ls_product, "ceptor"))) {
-		int kind = cep_kind_parse(r->ls_category);
-
-		if (kind <= 0)
-			ERR(c, n, "logsource category '%s' is not an event "
-			    "kind", r->ls_category);
-		else
-			r->kind = (int16_t)kind;
+		/* definition and custom keys are documentation. */
 	}
 }
 
-static void compile_tags(struct cctx *c, struct cep__rule *r, yaml_node_t *n)
+/*
+ * Decides how the rule's field names are read (before its detection
+ * compiles).  Our own product, or no product with an event kind as the
+ * category (or no logsource at all): ceptor's field names, and the category
+ * restricts the rule to that kind.  Anything else goes through the Sigma
+ * logsource mapping (fieldmap.h); a logsource it does not know is
+ * unsupported.
+ */
+static void bind_logsource(struct cctx *c, struct cep__rule *r,
+			   yaml_node_t *ls)
+{
+	bool ours = r->ls_product && !strcasecmp(r->ls_product, "ceptor");
+	int kind = r->ls_category ? cep_kind_parse(r->ls_category) : -1;
+	size_t len = 0;
+
+	c->foreign = false;
+	c->nls = 0;
+	c->lsdesc[0] = '\0';
+	if (ours || (!r->ls_product && !r->ls_service &&
+		     (!r->ls_category || kind > 0))) {
+		if (!r->ls_category)
+			return;
+		if (kind <= 0) {
+			ERR(c, ls, "logsource category '%s' is not an event "
+			    "kind", r->ls_category);
+			return;
+		}
+		r->kind = (int16_t)kind;
+		r->kinds = (uint16_t)(1u << kind);
+		return;
+	}
+	c->foreign = true;
+	if (r->ls_product)
+		len += (size_t)snprintf(c->lsdesc + len, sizeof c->lsdesc - len,
+					"product=%.48s", r->ls_product);
+	if (r->ls_category)
+		len += (size_t)snprintf(c->lsdesc + len, sizeof c->lsdesc - len,
+					"%scategory=%.48s", len ? " " : "",
+					r->ls_category);
+	if (r->ls_service)
+		snprintf(c->lsdesc + len, sizeof c->lsdesc - len,
+			 "%sservice=%.48s", len ? " " : "", r->ls_service);
+	c->nls = cep__fmap_select(&c->map, r->ls_product, r->ls_category,
+				  r->ls_service, c->ls,
+				  sizeof c->ls / sizeof c->ls[0]);
+	if (!c->nls) {
+		UNSUP(c, ls, "logsource %s has no ceptor mapping", c->lsdesc);
+		return;
+	}
+	for (unsigned i = 0; i < c->nls; i++)
+		if (c->ls[i]->kinds) {
+			r->kinds = c->ls[i]->kinds;
+			break;
+		}
+	if (r->kinds && !(r->kinds & (r->kinds - 1)))
+		r->kind = (int16_t)__builtin_ctz(r->kinds);
+}
+
+/* A token list attribute (`sectors`, `systems`) into a bit set. */
+struct tokset {
+	const char *what;
+	int (*parse)(const char *);
+	uint32_t bits;
+};
+
+static void token_item(struct cctx *c, yaml_node_t *n, void *arg)
+{
+	struct tokset *t = arg;
+	const char *s = scalar(n);
+	int v = s ? t->parse(s) : -1;
+
+	if (v <= 0)
+		ERR(c, n, "unknown %s '%s'", t->what, s ? s : "");
+	else
+		t->bits |= 1u << v;
+}
+
+static void compile_strlist(struct cctx *c, yaml_node_t *n, const char *what,
+			    char ***list, uint32_t *count)
 {
 	size_t cap = 0;
 
+	if (n->type == YAML_SCALAR_NODE && is_null(n))
+		return;
 	if (n->type != YAML_SEQUENCE_NODE) {
-		ERR(c, n, "tags must be a list");
+		ERR(c, n, "%s must be a list", what);
 		return;
 	}
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
@@ -176,13 +271,18 @@ static void compile_tags(struct cctx *c, struct cep__rule *r, yaml_node_t *n)
 		const char *s = scalar(node_at(c, *it));
 
 		if (!s) {
-			ERR(c, node_at(c, *it), "a tag must be a string");
+			ERR(c, node_at(c, *it), "%s must be strings", what);
 			continue;
 		}
-		if (GROW(c, r->tags, r->ntags, cap) &&
-		    (r->tags[r->ntags] = xstrdup(c, s)))
-			r->ntags++;
+		if (GROW(c, *list, *count, cap) &&
+		    ((*list)[*count] = xstrdup(c, s)))
+			(*count)++;
 	}
+}
+
+static void compile_tags(struct cctx *c, struct cep__rule *r, yaml_node_t *n)
+{
+	compile_strlist(c, n, "tags", &r->tags, &r->ntags);
 }
 
 static void rule_fini(struct cep__rule *r)
@@ -198,18 +298,41 @@ static void rule_fini(struct cep__rule *r)
 	free(r->ls_product);
 	free(r->ls_category);
 	free(r->ls_service);
+	for (uint32_t i = 0; i < r->nfalsepositives; i++)
+		free(r->falsepositives[i]);
+	free(r->falsepositives);
 	cep__detection_fini(&r->det);
 	free(r->corrs);
-	free(r->corr.refs);
+	cep__rc_corr_fini(&r->corr); /* rule_corr.c: refs, aliases */
+}
+
+static void skip_name(struct cctx *c, const char *name)
+{
+	char *p;
+
+	if (!GROW(c, c->skipped, c->nskipped, c->cskipped))
+		return;
+	p = xstrdup(c, name);
+	if (p)
+		c->skipped[c->nskipped++] = p;
+}
+
+static bool was_skipped(const struct cctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nskipped; i++)
+		if (!strcmp(c->skipped[i], name))
+			return true;
+	return false;
 }
 
 static void compile_doc(struct cctx *c)
 {
 	yaml_node_t *root = yaml_document_get_root_node(c->doc);
 	yaml_node_t *k, *v, *detection = NULL, *correlation = NULL;
-	yaml_node_t *dkey = NULL, *ckey = NULL;
+	yaml_node_t *dkey = NULL, *ckey = NULL, *ls = NULL;
 	struct cep__rule r = { 0 };
 	struct rmeta meta = { 0, 0 };
+	size_t nrefs0 = c->nrefs;
 	bool b;
 	int t;
 
@@ -257,15 +380,38 @@ static void compile_doc(struct cctx *c)
 				ERR(c, v, "unknown type '%s'", s ? s : "");
 			else
 				r.type = (uint8_t)t, r.type_set = true;
-		} else if (!strcmp(key, "sector")) {
-			t = s ? cep_sector_parse(s) : -1;
+		} else if (!strcmp(key, "sector") && s) {
+			t = cep_sector_parse(s);
 			if (t < 0)
-				ERR(c, v, "unknown sector '%s'", s ? s : "");
+				ERR(c, v, "unknown sector '%s'", s);
 			else
-				r.sector = (uint8_t)t;
+				r.sector = (uint8_t)t, r.sectors |= (uint16_t)(1u << t);
+		} else if (!strcmp(key, "sector") || !strcmp(key, "sectors")) {
+			struct tokset ts = { "sector", cep_sector_parse, 0 };
+
+			each_item(c, v, token_item, &ts);
+			r.sectors |= (uint16_t)ts.bits;
+			if (!r.sector && ts.bits)
+				r.sector = (uint8_t)__builtin_ctz(ts.bits);
+		} else if (!strcmp(key, "systems") || !strcmp(key, "system")) {
+			struct tokset ts = { "system", cep_system_parse, 0 };
+
+			each_item(c, v, token_item, &ts);
+			r.systems |= ts.bits;
+		} else if (!strcmp(key, "tlp_lower_to")) {
+			t = s ? cep_tlp_parse(s) : -1;
+			if (t <= 0)
+				ERR(c, v, "unknown TLP '%s' for tlp_lower_to",
+				    s ? s : "");
+			else
+				r.tlp_lower = (uint8_t)t;
+		} else if (!strcmp(key, "falsepositives")) {
+			compile_strlist(c, v, "falsepositives", &r.falsepositives,
+					&r.nfalsepositives);
 		} else if (!strcmp(key, "tags")) {
 			compile_tags(c, &r, v);
 		} else if (!strcmp(key, "logsource")) {
+			ls = v;
 			compile_logsource(c, &r, v);
 		} else if (!strcmp(key, "detection")) {
 			detection = v;
@@ -279,29 +425,49 @@ static void compile_doc(struct cctx *c)
 			else
 				r.generate = b;
 		} else if (!strcmp(key, "action")) {
-			ERR(c, k, "'action' documents (global, repeat) are not "
-			    "supported");
+			UNSUP(c, k, "'action' documents (global, repeat) are "
+			      "not supported");
+		} else if (!strcmp(key, "filter")) {
+			UNSUP(c, k, "Sigma filter documents are not supported "
+			      "yet");
 		}
 		/* Other Sigma attributes (author, date, references, ...) are
 		 * documentation and are accepted as they are. */
 	}
 	if (!r.title)
 		ERR(c, root, "rule has no title");
-	if (!r.id && !r.name)
+	if (!r.id && !r.name && !c->rule_unsup)
 		ERR(c, root, "rule has neither an id nor a name");
 	if (detection && correlation)
 		ERR(c, ckey, "a rule has either a detection or a "
 		    "correlation, not both");
-	else if (detection)
-		cep__rc_detection(c, &r, dkey, detection);
+	else if (detection) {
+		bind_logsource(c, &r, ls ? ls : root);
+		if (!c->rule_unsup)
+			cep__rc_detection(c, &r, dkey, detection);
+	}
 	else if (correlation)
 		cep__rc_correlation(c, &r, ckey, correlation);
-	else
+	else if (!c->rule_unsup)
 		ERR(c, root, "rule has no detection (or correlation)");
 	if (r.corr_type != CEP__CORR_NONE)
 		r.corr.generate |= r.generate;
 	else if (!r.level_set)
 		r.level = CEP_LEVEL_MEDIUM;
+	if (c->rule_unsup) {
+		/* skip_unsupported: left out, but remembered so that a
+		 * correlation over it is skipped too rather than failing. */
+		c->rule_unsup = 0;
+		c->nskiprules++;
+		while (c->nrefs > nrefs0)
+			free(c->refs[--c->nrefs].target);
+		if (r.id)
+			skip_name(c, r.id);
+		if (r.name)
+			skip_name(c, r.name);
+		rule_fini(&r);
+		return;
+	}
 	/* Kept even when it has errors, so that references to it resolve. */
 	if (!GROW(c, c->rs->rules, c->rs->nrules, c->crules)) {
 		rule_fini(&r);
@@ -467,10 +633,78 @@ static void check_duplicates(struct cctx *c)
 	}
 }
 
+static bool rule_known(const struct cep_ruleset *rs, const char *name)
+{
+	for (size_t j = 0; j < rs->nrules; j++)
+		if ((rs->rules[j].id && !strcmp(rs->rules[j].id, name)) ||
+		    (rs->rules[j].name && !strcmp(rs->rules[j].name, name)))
+			return true;
+	return false;
+}
+
+/*
+ * skip_unsupported: a correlation whose rules include a skipped one is
+ * skipped as well (it could never count what it was written to count), and
+ * the rule array is compacted before references are bound to indices.
+ */
+static void drop_skipped_correlations(struct cctx *c)
+{
+	struct cep_ruleset *rs = c->rs;
+	uint32_t *remap;
+	bool *drop;
+	size_t n = 0, k = 0;
+
+	drop = calloc(rs->nrules ? rs->nrules : 1, sizeof *drop);
+	remap = calloc(rs->nrules ? rs->nrules : 1, sizeof *remap);
+	if (!drop || !remap) {
+		c->oom = true;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nrefs; i++) {
+		struct pref *p = &c->refs[i];
+
+		if (drop[p->rule] || rule_known(rs, p->target) ||
+		    !was_skipped(c, p->target))
+			continue;
+		cep__rc_unsupported(c, p->file, p->line, "correlation "
+				    "references '%s', a rule that was skipped",
+				    p->target);
+		c->rule_unsup = 0;
+		drop[p->rule] = true;
+		c->nskiprules++;
+	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		if (drop[i]) {
+			rule_fini(&rs->rules[i]);
+			continue;
+		}
+		remap[i] = (uint32_t)n;
+		rs->rules[n] = rs->rules[i];
+		c->meta[n++] = c->meta[i];
+	}
+	rs->nrules = n;
+	for (size_t i = 0; i < c->nrefs; i++) {
+		if (drop[c->refs[i].rule]) {
+			free(c->refs[i].target);
+			continue;
+		}
+		c->refs[i].rule = remap[c->refs[i].rule];
+		c->refs[k++] = c->refs[i];
+	}
+	c->nrefs = k;
+out:
+	free(drop);
+	free(remap);
+}
+
 static void resolve(struct cctx *c)
 {
 	struct cep_ruleset *rs = c->rs;
 
+	if (c->nskipped)
+		drop_skipped_correlations(c);
+	if (c->oom)
+		return;
 	check_duplicates(c);
 	for (size_t i = 0; i < c->nrefs; i++) {
 		struct pref *p = &c->refs[i];
@@ -492,18 +726,17 @@ static void resolve(struct cctx *c)
 			     p->target);
 			continue;
 		}
-		if (rs->rules[j].corr_type != CEP__CORR_NONE) {
-			cep__rc_diag(c, p->file, p->line,
-			     "'%s' is a correlation rule; chaining correlations "
-			     "is not supported yet", p->target);
-			continue;
-		}
+		/* A correlation may refer to a correlation (chaining): its
+		 * signals feed the outer one; rule_corr.c checks for loops. */
 		if (!add_u32(c, &corr->corr.refs, &corr->corr.nrefs,
 			     (uint32_t)j) ||
 		    !add_u32(c, &rs->rules[j].corrs, &rs->rules[j].ncorrs,
 			     p->rule))
 			return;
 	}
+	/* rule_corr.c: what needs the bound references (counts per type,
+	 * default conditions, aliases, chain loops). */
+	cep__rc_corr_resolve(c);
 }
 
 static int finish(struct cctx *c)
@@ -519,7 +752,11 @@ static int finish(struct cctx *c)
 				r->emits |= rs->rules[r->corrs[j]].corr.generate;
 			continue;
 		}
-		r->emits = true;
+		/* Chaining: a correlation that feeds another one emits only
+		 * when one of those says generate, like a detection rule. */
+		r->emits = r->ncorrs == 0;
+		for (uint32_t j = 0; j < r->ncorrs; j++)
+			r->emits |= rs->rules[r->corrs[j]].corr.generate;
 		r->corr.slot = rs->ncorr++;
 		if (!r->level_set || !r->type_set) {
 			/* Defaults from the most severe referenced rule. */
@@ -553,11 +790,11 @@ static int finish(struct cctx *c)
 			const struct cep__rule *r = &rs->rules[i];
 
 			if (r->corr_type == CEP__CORR_NONE &&
-			    (r->kind < 0 || (k > 0 && r->kind == k)))
+			    (!r->kinds || (k > 0 && (r->kinds & (1u << k)))))
 				rs->by_kind[k][rs->nby_kind[k]++] = (uint32_t)i;
 		}
 	}
-	return 0;
+	return cep__index_build(rs, &rs->index);
 }
 
 /* --- public --------------------------------------------------------------- */
@@ -565,12 +802,24 @@ static int finish(struct cctx *c)
 int cep_ruleset_compile(const char *const *dirs, size_t ndirs, FILE *diagf,
 			struct cep_ruleset **out)
 {
+	return cep_ruleset_compile_opts(dirs, ndirs, NULL, diagf, out);
+}
+
+int cep_ruleset_compile_opts(const char *const *dirs, size_t ndirs,
+			     const struct cep_rule_options *opts, FILE *diagf,
+			     struct cep_ruleset **out)
+{
 	struct cctx c = { .diag = diagf ? diagf : stderr };
 	int rc = 0;
 
 	c.rs = calloc(1, sizeof *c.rs);
 	if (!c.rs)
 		return -ENOMEM;
+	c.skip_unsupported = opts && opts->skip_unsupported;
+	if (!opts || !opts->no_builtin_mapping)
+		cep__fmap_load(&c, CEP__FMAP_BUILTIN_NAME, cep__fmap_builtin);
+	for (size_t i = 0; opts && i < opts->nmapping && !c.oom; i++)
+		cep__fmap_load_path(&c, opts->mapping[i]);
 	for (size_t i = 0; i < ndirs && !c.oom; i++)
 		collect(&c, dirs[i]);
 	for (size_t i = 0; i < c.rs->nfiles && !c.oom; i++)
@@ -587,6 +836,11 @@ int cep_ruleset_compile(const char *const *dirs, size_t ndirs, FILE *diagf,
 		free(c.refs[i].target);
 	free(c.refs);
 	free(c.meta);
+	for (size_t i = 0; i < c.nskipped; i++)
+		free(c.skipped[i]);
+	free(c.skipped);
+	cep__fmap_fini(&c.map);
+	c.rs->nskipped = c.nskiprules;
 	if (rc) {
 		cep_ruleset_destroy(c.rs);
 		return rc;
@@ -608,12 +862,18 @@ void cep_ruleset_destroy(struct cep_ruleset *rs)
 	for (int k = 0; k < CEP_KIND_COUNT; k++)
 		free(rs->by_kind[k]);
 	free(rs->corr_rules);
+	cep__index_destroy(rs->index);
 	free(rs);
 }
 
 size_t cep_ruleset_count(const struct cep_ruleset *rs)
 {
 	return rs ? rs->nrules : 0;
+}
+
+size_t cep_ruleset_skipped(const struct cep_ruleset *rs)
+{
+	return rs ? rs->nskipped : 0;
 }
 
 int cep_ruleset_rule(const struct cep_ruleset *rs, size_t i,
@@ -623,6 +883,15 @@ int cep_ruleset_rule(const struct cep_ruleset *rs, size_t i,
 		[CEP__CORR_NONE] = "detection",
 		[CEP__CORR_VALUE_COUNT] = "value_count",
 		[CEP__CORR_EVENT_COUNT] = "event_count",
+		/* rule_corr.c's types, in enum cep_corr_type order. */
+		[CEP__CORR_VALUE_SUM] = "value_sum",
+		[CEP__CORR_VALUE_AVG] = "value_avg",
+		[CEP__CORR_TEMPORAL] = "temporal",
+		[CEP__CORR_TEMPORAL_ORDERED] = "temporal_ordered",
+		[CEP__CORR_ABSENCE] = "absence",
+		[CEP__CORR_ALERT_CLEAR] = "alert_clear",
+		[CEP__CORR_BACKOFF] = "backoff",
+		[CEP__CORR_CORROBORATION] = "corroboration",
 	};
 	const struct cep__rule *r;
 
@@ -638,5 +907,18 @@ int cep_ruleset_rule(const struct cep_ruleset *rs, size_t i,
 	out->level = r->level;
 	out->type = r->type;
 	out->emits = r->emits;
+	out->status = r->status ? r->status : "";
+	out->description = r->description ? r->description : "";
+	out->tags = (const char *const *)r->tags;
+	out->ntags = r->ntags;
+	out->falsepositives = (const char *const *)r->falsepositives;
+	out->nfalsepositives = r->nfalsepositives;
+	out->ls_product = r->ls_product ? r->ls_product : "";
+	out->ls_category = r->ls_category ? r->ls_category : "";
+	out->ls_service = r->ls_service ? r->ls_service : "";
+	out->sectors = r->sectors;
+	out->systems = r->systems;
+	out->tlp_lower_to = r->tlp_lower;
+	out->kinds = r->kinds;
 	return 0;
 }

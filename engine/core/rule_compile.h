@@ -6,6 +6,7 @@
  *   rule.c         files, documents, metadata, resolve, the public API
  *   rule_detect.c  detection: predicates, modifiers, selections, condition
  *   rule_corr.c    correlation: types, group-by, timespan, condition
+ *   fieldmap.c     Sigma logsource mapping: other products' field names
  * Each part reports errors with ERR() ("FILE:LINE: message", counted) and
  * never stops at the first one; see rule.c for the passes.
  *
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/fieldmap.h"
 #include "core/rule_priv.h"
 
 /* A correlation's reference to another rule, bound in pass 3. */
@@ -46,6 +48,19 @@ struct cctx {
 	struct rmeta *meta;   /* parallel to rs->rules, capacity crules */
 	struct pref *refs;
 	size_t nrefs, crefs;
+	/* Sigma compatibility (rule.c, rule_detect.c, fieldmap.c). */
+	bool skip_unsupported; /* cep_rule_options.skip_unsupported */
+	unsigned rule_unsup;   /* unsupported features in the current rule */
+	struct cep__fmap map;  /* logsource mapping, built-in + extensions */
+	/* The current rule's logsource: native (ceptor field names) or the
+	 * mapping entries that apply, most specific first. */
+	bool foreign;
+	const struct cep__fmap_entry *ls[16];
+	unsigned nls;
+	char lsdesc[192];      /* "product=zeek service=dns", for messages */
+	char **skipped;        /* ids and names of rules left out */
+	size_t nskipped, cskipped;
+	unsigned nskiprules;
 };
 
 /* Growable arrays of one detection under construction. */
@@ -63,6 +78,18 @@ static inline unsigned line_of(const yaml_node_t *n)
 }
 
 #define ERR(c, node, ...) cep__rc_diag((c), (c)->file, line_of(node), __VA_ARGS__)
+
+/*
+ * cep__rc_unsupported - a rule uses something ceptor cannot do (a field with
+ * no mapping, a modifier like `expand`).  Normally an error; with
+ * skip_unsupported a "FILE:LINE: warning: ...; rule skipped" line, and the
+ * rule is left out of the set (rule.c counts it).
+ */
+void cep__rc_unsupported(struct cctx *c, const char *file, unsigned line,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define UNSUP(c, node, ...) \
+	cep__rc_unsupported((c), (c)->file, line_of(node), __VA_ARGS__)
 
 /* Grows *parr (an array of elsize-byte elements) so that index n fits;
  * false (and c->oom) when memory runs out. */
@@ -134,5 +161,12 @@ void cep__rc_detection(struct cctx *c, struct cep__rule *r, yaml_node_t *at,
 /* rule_corr.c: compile r's `correlation` map @n. */
 void cep__rc_correlation(struct cctx *c, struct cep__rule *r,
 			 yaml_node_t *at, yaml_node_t *n);
+/* rule_corr.c: the correlation checks that need bound references (pass 3,
+ * after every reference is bound). */
+void cep__rc_corr_resolve(struct cctx *c);
+/* rule_corr.c: free what a struct cep__corr owns. */
+void cep__rc_corr_fini(struct cep__corr *k);
+/* rule_corr.c: "value_count", ..., or "detection" for CEP__CORR_NONE. */
+const char *cep__corr_type_name(int type);
 
 #endif /* CEPTOR_CORE_RULE_COMPILE_H */

@@ -1,15 +1,22 @@
 /*
  * window.c - per-worker correlation windows (see window.h for the layout).
  *
- * Semantics (rules/LANGUAGE.md, "Windows"):
- * - A value counts while now - seen <= timespan, where now is the time of
- *   the event being counted and seen the last time that value was seen.
- * - A group closes when event time moves more than timespan past its last
- *   event, at flush, or when it is evicted.
+ * Semantics (rules/LANGUAGE.md, "Windows" and "Correlation types"):
+ * - Entries reach the groups in event-time order (the reorder buffer), so
+ *   "now" below is the ts of the entry being fed, and never goes back.
+ * - A value counts while now - seen <= timespan, where seen is the last
+ *   time that value (or event) was seen.
+ * - A group is due at last_ts + timespan (absence: first_ts + timespan, the
+ *   end of the A's window) and closes when a sweep passes its due time,
+ *   at flush, or when it is evicted.
  * - Lower-bound conditions (gt/gte only) fire once, when they first hold;
- *   the close then emits final=1 with the peak count if it grew since.
- *   Conditions with an upper bound (lt, lte, eq, neq) can only be judged
- *   once the window is over, so they are tested on the peak at close.
+ *   the close then emits final=1 with the peak if it grew since.  Upper
+ *   bounds (lt, lte, eq, neq) are judged at close on the peak.
+ *   alert_clear alerts and clears on each event and clears at close;
+ *   backoff alerts at each threshold; absence fires at close only.
+ * - A correlation's own alerts (not finals, not clears) feed the
+ *   correlations that refer to it, at the time of the alert, through a
+ *   FIFO so that nothing is re-entered while a group is being changed.
  */
 #include "core/window.h"
 
@@ -21,9 +28,12 @@
 #include "core/match.h"
 
 #define NIL UINT32_MAX
+#define NOTS UINT64_MAX /* temporal_ordered: no chain for this prefix */
+#define CHAIN_MAX 64
 
 struct vnode {
 	uint64_t val, ts;
+	uint64_t amt;        /* value_sum/avg: the event's amount */
 	uint32_t prev, next; /* time-ordered list; next doubles as free list */
 };
 
@@ -34,20 +44,28 @@ struct vset {
 	uint32_t scap;       /* power of two, or 0 before the first value */
 	uint32_t count;
 	uint32_t head, tail; /* oldest, newest */
+	uint64_t sum;        /* of amt over the live nodes (mod 2^64) */
 };
 
 struct group {
-	struct group *rprev, *rnext; /* this rule's groups, oldest first */
-	struct group *gprev, *gnext; /* all groups, oldest first */
+	struct group *rprev, *rnext; /* this rule's groups, by due time */
+	struct group *gprev, *gnext; /* all groups, oldest update first */
 	uint64_t hash;
 	uint32_t slot;   /* the correlation rule's slot */
 	uint32_t keylen;
+	uint32_t extra;   /* bytes after the key: alignment and steps */
 	uint64_t first_ts, last_ts;
-	uint64_t seq;     /* event_count: the synthetic value of each event */
+	uint64_t due;     /* closes when a sweep passes this time */
+	uint64_t seq;     /* the synthetic value of each event */
+	uint64_t cur;     /* the count the condition tests, now */
 	uint64_t peak;    /* largest count this window reached */
 	uint64_t emitted; /* count carried by the last signal */
-	bool fired;
-	struct cep_event last_ev;
+	uint64_t next_at; /* backoff: the count of the next alert */
+	uint64_t *steps;  /* temporal_ordered: per prefix, its latest start */
+	uint8_t ref;      /* which referenced rule last_ev matched */
+	bool fired;       /* alerted at least once */
+	bool alerted;     /* alert_clear: alerted and not cleared since */
+	struct cep_event last_ev; /* absence: the A that opened the window */
 	struct vset set;
 	uint8_t key[];
 };
@@ -57,6 +75,28 @@ struct rstate {
 	size_t live;
 };
 
+/* An event waiting in the reorder buffer for one correlation. */
+struct held {
+	struct cep_event ev;
+	uint64_t mask;
+	uint32_t slot;
+};
+
+/* A heap slot: the entry's ts beside its index, so that most comparisons
+ * touch only the heap array. */
+struct hslot {
+	uint64_t ts;
+	uint32_t idx;
+};
+
+/* A correlation's alert on its way to the correlations that refer to it. */
+struct chained {
+	struct cep_event ev; /* ts is the time of the alert */
+	uint32_t rule;       /* the inner correlation's rule index */
+};
+
+enum why { EXPIRED, EVICTED, FLUSHED, ANSWERED };
+
 struct cep__window {
 	const struct cep_ruleset *rs;
 	struct cep__window_limits lim;
@@ -65,11 +105,19 @@ struct cep__window {
 	struct group *ghead, *gtail;
 	struct rstate *rules; /* by correlation slot */
 	struct cep__window_stats st;
-	/* No group closes before this event time: a lower bound on the
-	 * earliest head->last_ts + timespan, so that an event that advances
-	 * time costs a sweep over the correlation rules only when something
-	 * is due, not on every event. */
+	/* No group is due before this: a lower bound on the heads' due
+	 * times, so that a sweep costs a pass over the rules only when
+	 * something is due, not on every event. */
 	uint64_t next_due;
+	/* Reorder buffer: pool[] entries, free[] their free indices, heap[]
+	 * a binary min-heap over them. */
+	struct held *pool;
+	uint32_t *free;
+	struct hslot *heap;
+	uint32_t nheld, hcap;
+	uint64_t floor; /* ts of the last entry released */
+	struct chained chain[CHAIN_MAX];
+	unsigned chead, nchain;
 };
 
 /* t + span, saturating: a timespan may be as long as the caller likes. */
@@ -193,6 +241,7 @@ static void vset_expire(struct vset *s, uint64_t cutoff)
 	while (s->head != NIL && s->nodes[s->head].ts < cutoff) {
 		uint32_t i = s->head, slot;
 
+		s->sum -= s->nodes[i].amt;
 		vset_find(s, s->nodes[i].val, &slot);
 		vset_remove_slot(s, slot);
 		lru_unlink(s, i);
@@ -203,7 +252,7 @@ static void vset_expire(struct vset *s, uint64_t cutoff)
 }
 
 static void vset_touch(struct cep__window *w, struct vset *s, uint64_t val,
-		       uint64_t ts)
+		       uint64_t ts, uint64_t amt)
 {
 	uint32_t slot, i = s->scap ? vset_find(s, val, &slot) : NIL;
 
@@ -229,6 +278,8 @@ static void vset_touch(struct cep__window *w, struct vset *s, uint64_t val,
 	}
 	s->nodes[i].val = val;
 	s->nodes[i].ts = ts;
+	s->nodes[i].amt = amt;
+	s->sum += amt;
 	vset_find(s, val, &slot);
 	s->slots[slot] = i;
 	lru_append(s, i);
@@ -239,7 +290,8 @@ static void vset_touch(struct cep__window *w, struct vset *s, uint64_t val,
 
 static size_t group_bytes(const struct group *g)
 {
-	return sizeof *g + g->keylen + (size_t)g->set.ncap * sizeof(struct vnode)
+	return sizeof *g + g->keylen + g->extra +
+	       (size_t)g->set.ncap * sizeof(struct vnode)
 	       + (size_t)g->set.scap * sizeof(uint32_t);
 }
 
@@ -269,35 +321,91 @@ static bool bounds_hold(const struct cep__corr *k, uint64_t n)
 	return true;
 }
 
-static void fill_signal(const struct cep__rule *r, const struct group *g,
-			uint64_t count, bool final, struct cep_signal *s)
+/* The group-by field i of events that matched refs[ref]. */
+static int group_field(const struct cep__corr *k, unsigned ref, unsigned i)
+{
+	return k->rfield ? k->rfield[ref * k->ngroup + i] : k->group[i];
+}
+
+/* "name=value,..." with alias names where the rule wrote an alias. */
+static void format_key(const struct cep__corr *k, const struct group *g,
+		       char *key, size_t size)
 {
 	size_t len = 0;
 
+	for (unsigned i = 0; i < k->ngroup; i++) {
+		char tmp[CEP_SIGNAL_KEY_MAX];
+		const char *v = tmp;
+		int f = group_field(k, g->ref, i), n;
+
+		n = cep__field_format(&g->last_ev, f, tmp, sizeof tmp);
+		if (n < 0)
+			break;
+		if (k->gname[i])
+			v = strchr(tmp, '=') + 1;
+		/* The compiler checked that the longest key fits. */
+		n = snprintf(key + len, size - len, "%s%s%s%s", i ? "," : "",
+			     k->gname[i] ? k->gname[i] : "",
+			     k->gname[i] ? "=" : "", v);
+		if (n < 0 || (size_t)n >= size - len)
+			break;
+		len += (size_t)n;
+	}
+}
+
+static void fill_signal(const struct cep__rule *r, const struct group *g,
+			uint64_t count, bool final, uint8_t kind,
+			struct cep_signal *s)
+{
 	memset(s, 0, sizeof *s);
 	/* Lengths were checked by the compiler: id, title and the longest
 	 * possible key fit. */
 	snprintf(s->rule_id, sizeof s->rule_id, "%s", cep__rule_sigid(r));
 	snprintf(s->title, sizeof s->title, "%s", r->title);
-	for (unsigned i = 0; i < r->corr.ngroup; i++) {
-		int n;
-
-		if (i)
-			s->key[len++] = ',';
-		n = cep__field_format(&g->last_ev, r->corr.group[i],
-				      s->key + len, sizeof s->key - len);
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
+	format_key(&r->corr, g, s->key, sizeof s->key);
 	s->origin = CEP_SIGNAL_CORRELATION;
 	s->level = r->level;
 	s->type = r->type;
 	s->final = final;
+	s->kind = kind;
+	s->corr = r->corr_type;
 	s->first_ts = g->first_ts;
 	s->last_ts = g->last_ts;
 	s->count = count;
 	s->ev = g->last_ev;
+}
+
+static void chain_push(struct cep__window *w, uint32_t rule,
+		       const struct cep_event *ev, uint64_t t)
+{
+	struct chained *c;
+
+	if (w->nchain == CHAIN_MAX) {
+		w->st.chain_dropped++;
+		return;
+	}
+	c = &w->chain[(w->chead + w->nchain++) % CHAIN_MAX];
+	c->ev = *ev;
+	c->ev.ts = t;
+	c->rule = rule;
+}
+
+/* A signal of rule r about g: to the caller when r emits, and, when it is
+ * an alert, to the correlations that refer to r, at event time t. */
+static void emit(struct cep__window *w, const struct cep__rule *r,
+		 const struct group *g, uint64_t count, bool final,
+		 uint8_t kind, uint64_t t, struct cep__sigq *q)
+{
+	if (r->emits) {
+		struct cep_signal *s = cep__sigq_push(q);
+
+		if (s)
+			fill_signal(r, g, count, final, kind, s);
+		else
+			w->st.signals_dropped++;
+	}
+	if (!final && kind != CEP_SIGNAL_CLEAR && r->ncorrs)
+		chain_push(w, w->rs->corr_rules[g->slot], &g->last_ev, t);
 }
 
 static void list_unlink(struct cep__window *w, struct group *g)
@@ -310,7 +418,7 @@ static void list_unlink(struct cep__window *w, struct group *g)
 	if (g->gnext) g->gnext->gprev = g->gprev; else w->gtail = g->gprev;
 }
 
-static void list_append(struct cep__window *w, struct group *g)
+static void rlist_append(struct cep__window *w, struct group *g)
 {
 	struct rstate *rs = &w->rules[g->slot];
 
@@ -318,10 +426,31 @@ static void list_append(struct cep__window *w, struct group *g)
 	g->rprev = rs->tail;
 	if (rs->tail) rs->tail->rnext = g; else rs->head = g;
 	rs->tail = g;
+}
+
+static void glist_append(struct cep__window *w, struct group *g)
+{
 	g->gnext = NULL;
 	g->gprev = w->gtail;
 	if (w->gtail) w->gtail->gnext = g; else w->ghead = g;
 	w->gtail = g;
+}
+
+/* After an update: to the tail of the global LRU list, and of its rule's
+ * list when its due time moved (it is then the latest due of its rule,
+ * since entries arrive in time order). */
+static void touch(struct cep__window *w, struct group *g, bool moved)
+{
+	struct rstate *rs = &w->rules[g->slot];
+
+	if (g->gprev) g->gprev->gnext = g->gnext; else w->ghead = g->gnext;
+	if (g->gnext) g->gnext->gprev = g->gprev; else w->gtail = g->gprev;
+	glist_append(w, g);
+	if (!moved)
+		return;
+	if (g->rprev) g->rprev->rnext = g->rnext; else rs->head = g->rnext;
+	if (g->rnext) g->rnext->rprev = g->rprev; else rs->tail = g->rprev;
+	rlist_append(w, g);
 }
 
 static void table_remove(struct cep__window *w, struct group *g)
@@ -348,20 +477,32 @@ static void table_remove(struct cep__window *w, struct group *g)
 }
 
 /* Closes g: emits what it owes onto q (counted when q is full) and frees it. */
-static void group_close(struct cep__window *w, struct group *g,
+static void group_close(struct cep__window *w, struct group *g, enum why why,
 			struct cep__sigq *q)
 {
 	const struct cep__rule *r = slot_rule(w, g->slot);
-	bool owe = r->corr.upward ? g->fired && g->peak > g->emitted :
-				    bounds_hold(&r->corr, g->peak);
+	const struct cep__corr *k = &r->corr;
 
-	if (owe) {
-		struct cep_signal *s = cep__sigq_push(q);
-
-		if (s)
-			fill_signal(r, g, g->peak, true, s);
-		else
-			w->st.signals_dropped++;
+	switch (r->corr_type) {
+	case CEP__CORR_ABSENCE:
+		/* Only a window that ran out in event time proves absence. */
+		if (why == EXPIRED && bounds_hold(k, g->cur))
+			emit(w, r, g, g->cur, false, CEP_SIGNAL_ABSENCE, g->due,
+			     q);
+		break;
+	case CEP__CORR_ALERT_CLEAR:
+		/* Idle for a whole timespan: the count is 0. */
+		if (why == EXPIRED && g->alerted)
+			emit(w, r, g, 0, false, CEP_SIGNAL_CLEAR, g->due, q);
+		break;
+	default:
+		if (why == ANSWERED)
+			break;
+		if (k->upward ? g->fired && g->peak > g->emitted :
+				bounds_hold(k, g->peak))
+			emit(w, r, g, g->peak, true, CEP_SIGNAL_ALERT,
+			     g->last_ts, q);
+		break;
 	}
 	table_remove(w, g);
 	list_unlink(w, g);
@@ -413,21 +554,25 @@ static struct group *group_find(struct cep__window *w, uint64_t hash,
 }
 
 static struct group *group_new(struct cep__window *w, uint64_t hash,
-			       uint32_t slot, const uint8_t *key, size_t len,
-			       struct cep__sigq *q)
+			       const struct cep__rule *r, const uint8_t *key,
+			       size_t len, struct cep__sigq *q)
 {
+	uint32_t slot = r->corr.slot;
 	struct rstate *rs = &w->rules[slot];
-	size_t need = sizeof(struct group) + len;
+	size_t off = (sizeof(struct group) + len + 7) & ~(size_t)7;
+	size_t nsteps = r->corr_type == CEP__CORR_TEMPORAL_ORDERED ?
+				r->corr.nrefs : 0;
+	size_t need = off + nsteps * sizeof(uint64_t);
 	struct group *g;
 	size_t i;
 
 	/* Make room first: the rule's own budget, then the global one. */
 	if (rs->live >= w->lim.max_keys && rs->head) {
-		group_close(w, rs->head, q);
+		group_close(w, rs->head, EVICTED, q);
 		w->st.keys_evicted++;
 	}
 	while (w->ghead && w->st.mem_bytes + need > w->lim.mem_ceiling) {
-		group_close(w, w->ghead, q);
+		group_close(w, w->ghead, EVICTED, q);
 		w->st.keys_evicted++;
 	}
 	if ((w->count + 1) * 4 > w->cap * 3 && !table_grow(w))
@@ -438,17 +583,408 @@ static struct group *group_new(struct cep__window *w, uint64_t hash,
 	g->hash = hash;
 	g->slot = slot;
 	g->keylen = (uint32_t)len;
+	g->extra = (uint32_t)(need - sizeof *g - len);
 	memcpy(g->key, key, len);
 	g->set.head = g->set.tail = g->set.freelist = NIL;
+	if (nsteps) {
+		g->steps = (uint64_t *)((char *)g + off);
+		for (i = 0; i < nsteps; i++)
+			g->steps[i] = NOTS;
+	}
+	g->next_at = r->corr.alert;
 	for (i = hash & (w->cap - 1); w->table[i]; i = (i + 1) & (w->cap - 1))
 		;
 	w->table[i] = g;
 	w->count++;
-	list_append(w, g);
+	rlist_append(w, g);
+	glist_append(w, g);
 	rs->live++;
 	w->st.keys_live++;
 	w->st.mem_bytes += need;
 	return g;
+}
+
+/* --- feeding ---------------------------------------------------------------- */
+
+static size_t key_of(const struct cep__corr *k, const struct cep_event *ev,
+		     unsigned ref, uint8_t *key)
+{
+	size_t len = 0;
+
+	for (unsigned i = 0; i < k->ngroup; i++)
+		len += cep__field_encode(ev, group_field(k, ref, i), key + len);
+	return len;
+}
+
+static struct group *lookup(struct cep__window *w, const struct cep__rule *r,
+			    const struct cep_event *ev, unsigned ref,
+			    uint64_t *hashp, uint8_t *key, size_t *lenp,
+			    struct cep__sigq *q)
+{
+	const struct cep__corr *k = &r->corr;
+	struct group *g;
+
+	*lenp = key_of(k, ev, ref, key);
+	*hashp = cep__hash_bytes(key, *lenp, k->slot);
+	g = group_find(w, *hashp, k->slot, key, *lenp);
+	if (g && g->due < ev->ts) {
+		/* Due, and not swept yet (the queue was full). */
+		group_close(w, g, EXPIRED, q);
+		w->st.keys_expired++;
+		g = NULL;
+	}
+	return g;
+}
+
+/* temporal_ordered: the event matched refs[i]; returns how many rules of
+ * the list, from the first, have now been seen in order within the span. */
+static uint64_t ordered_step(const struct cep__corr *k, struct group *g,
+			     unsigned i, uint64_t now)
+{
+	uint64_t done = 0;
+
+	for (uint32_t j = 0; j < k->nrefs; j++)
+		if (g->steps[j] != NOTS && now - g->steps[j] > k->timespan)
+			g->steps[j] = NOTS;
+	/* steps[j]: the latest start of a chain refs[0..j] seen in order;
+	 * the latest start leaves the most time for the rest. */
+	if (i == 0)
+		g->steps[0] = now;
+	else if (g->steps[i - 1] != NOTS &&
+		 (g->steps[i] == NOTS || g->steps[i - 1] > g->steps[i]))
+		g->steps[i] = g->steps[i - 1];
+	for (uint32_t j = 0; j < k->nrefs; j++)
+		if (g->steps[j] != NOTS)
+			done = j + 1;
+	return done;
+}
+
+/* absence: a B for this key answers the open window; it closes quietly. */
+static void answer(struct cep__window *w, const struct cep__rule *r,
+		   const struct cep_event *ev, struct cep__sigq *q)
+{
+	uint8_t key[CEP__GROUP_BY_MAX * CEP__FIELD_ENC_MAX];
+	uint64_t hash;
+	size_t len;
+	struct group *g = lookup(w, r, ev, 1, &hash, key, &len, q);
+
+	if (g)
+		group_close(w, g, ANSWERED, q);
+}
+
+/* One event (of refs[ref]) into its group of correlation r. */
+static void update(struct cep__window *w, const struct cep__rule *r,
+		   const struct cep_event *ev, unsigned ref,
+		   struct cep__sigq *q)
+{
+	const struct cep__corr *k = &r->corr;
+	uint8_t key[CEP__GROUP_BY_MAX * CEP__FIELD_ENC_MAX];
+	uint64_t hash, now = ev->ts, val, amt = 0;
+	size_t len, before;
+	struct group *g = lookup(w, r, ev, ref, &hash, key, &len, q);
+	bool fresh = !g;
+
+	if (!g) {
+		g = group_new(w, hash, r, key, len, q);
+		if (!g) {
+			w->st.nomem++;
+			return;
+		}
+		g->first_ts = g->last_ts = now;
+		g->last_ev = *ev;
+		g->ref = (uint8_t)ref;
+	}
+	if (r->corr_type == CEP__CORR_ABSENCE) {
+		/* The window is the first A's; later As only add to it. */
+		g->cur++;
+		g->peak = g->cur;
+		g->last_ts = now;
+		if (fresh) {
+			g->due = due_at(now, k->timespan);
+			if (g->due < w->next_due)
+				w->next_due = g->due;
+		}
+		touch(w, g, false);
+		return;
+	}
+	before = group_bytes(g);
+	switch (r->corr_type) {
+	case CEP__CORR_TEMPORAL_ORDERED:
+		g->cur = ordered_step(k, g, ref, now);
+		/* Signals start at the first event of the chain in order. */
+		if (g->cur)
+			g->first_ts = g->steps[g->cur - 1];
+		break;
+	default:
+		if (r->corr_type == CEP__CORR_TEMPORAL)
+			val = ref;
+		else if (k->field >= 0 && r->corr_type != CEP__CORR_VALUE_SUM &&
+			 r->corr_type != CEP__CORR_VALUE_AVG)
+			val = cep__field_value64(ev, k->field);
+		else
+			val = ++g->seq;
+		if (r->corr_type == CEP__CORR_VALUE_SUM ||
+		    r->corr_type == CEP__CORR_VALUE_AVG)
+			amt = cep__field_num(ev, k->field);
+		vset_expire(&g->set, now > k->timespan ? now - k->timespan : 0);
+		vset_touch(w, &g->set, val, now, amt);
+		if (r->corr_type == CEP__CORR_VALUE_SUM)
+			g->cur = g->set.sum;
+		else if (r->corr_type == CEP__CORR_VALUE_AVG)
+			g->cur = g->set.count ? g->set.sum / g->set.count : 0;
+		else
+			g->cur = g->set.count;
+		break;
+	}
+	w->st.mem_bytes += group_bytes(g) - before;
+	if (now > g->last_ts)
+		g->last_ts = now;
+	g->last_ev = *ev;
+	g->ref = (uint8_t)ref;
+	g->due = due_at(g->last_ts, k->timespan);
+	if (fresh && g->due < w->next_due)
+		w->next_due = g->due;
+	if (g->cur > g->peak)
+		g->peak = g->cur;
+	touch(w, g, true);
+	switch (r->corr_type) {
+	case CEP__CORR_ALERT_CLEAR:
+		if (!g->alerted && g->cur >= k->alert) {
+			emit(w, r, g, g->cur, false, CEP_SIGNAL_ALERT, now, q);
+			g->alerted = g->fired = true;
+			g->emitted = g->cur;
+		} else if (g->alerted && g->cur <= k->clear) {
+			emit(w, r, g, g->cur, false, CEP_SIGNAL_CLEAR, now, q);
+			g->alerted = false;
+		}
+		break;
+	case CEP__CORR_BACKOFF:
+		if (g->cur >= g->next_at) {
+			emit(w, r, g, g->cur, false, CEP_SIGNAL_ALERT, now, q);
+			g->fired = true;
+			g->emitted = g->cur;
+			/* Skip the thresholds this count already passed. */
+			while (g->next_at <= g->cur)
+				g->next_at = g->next_at > UINT64_MAX / k->factor ?
+						     UINT64_MAX :
+						     g->next_at * k->factor;
+		}
+		break;
+	default:
+		if (k->upward && !g->fired && bounds_hold(k, g->cur)) {
+			emit(w, r, g, g->cur, false, CEP_SIGNAL_ALERT, now, q);
+			g->fired = true;
+			g->emitted = g->cur;
+		}
+		break;
+	}
+	/* A set that grew may have crossed the ceiling: shed other groups. */
+	while (w->st.mem_bytes > w->lim.mem_ceiling && w->ghead != g) {
+		group_close(w, w->ghead, EVICTED, q);
+		w->st.keys_evicted++;
+	}
+}
+
+/* One entry: the event matched the rules refs[p] for each bit p of mask. */
+static void feed(struct cep__window *w, const struct cep__rule *r,
+		 const struct cep_event *ev, uint64_t mask,
+		 struct cep__sigq *q)
+{
+	switch (r->corr_type) {
+	case CEP__CORR_TEMPORAL:
+		/* Each rule the event matched is one more kind seen. */
+		for (unsigned p = 0; p < 64; p++)
+			if (mask >> p & 1)
+				update(w, r, ev, p, q);
+		break;
+	case CEP__CORR_TEMPORAL_ORDERED:
+		/* Later steps first, so that one event is not two steps. */
+		for (unsigned p = 64; p-- > 0;)
+			if (mask >> p & 1)
+				update(w, r, ev, p, q);
+		break;
+	case CEP__CORR_ABSENCE:
+		/* An event that is both B and A answers the earlier A and
+		 * then waits for its own B. */
+		if (mask & 2)
+			answer(w, r, ev, q);
+		if (mask & 1)
+			update(w, r, ev, 0, q);
+		break;
+	default:
+		/* One event counts once; its group comes from the first rule
+		 * it matched (which matters only with aliases). */
+		update(w, r, ev, (unsigned)__builtin_ctzll(mask), q);
+		break;
+	}
+}
+
+static unsigned ref_pos(const struct cep__corr *k, uint32_t rule)
+{
+	for (unsigned p = 0; p < k->nrefs; p++)
+		if (k->refs[p] == rule)
+			return p;
+	/* The compiler links both ways: o refers to rule, rule feeds o. */
+	fprintf(stderr, "window.c: rule %u feeds a correlation that does not "
+		"refer to it\n", rule);
+	abort();
+}
+
+/* Feeds the alerts of inner correlations to the outer ones, in order. */
+static void chain_drain(struct cep__window *w, struct cep__sigq *q)
+{
+	while (w->nchain) {
+		struct chained c = w->chain[w->chead];
+		const struct cep__rule *in = &w->rs->rules[c.rule];
+
+		w->chead = (w->chead + 1) % CHAIN_MAX;
+		w->nchain--;
+		for (uint32_t j = 0; j < in->ncorrs; j++) {
+			const struct cep__rule *o = &w->rs->rules[in->corrs[j]];
+
+			feed(w, o, &c.ev, 1ULL << ref_pos(&o->corr, c.rule), q);
+		}
+	}
+}
+
+/* Closes, in order of due time (then slot), the groups due before now,
+ * while q has room. */
+static void sweep(struct cep__window *w, uint64_t now, struct cep__sigq *q)
+{
+	uint64_t next;
+
+	if (now <= w->next_due)
+		return;
+	for (;;) {
+		struct group *best = NULL;
+
+		for (uint32_t slot = 0; slot < w->rs->ncorr; slot++) {
+			struct group *g = w->rules[slot].head;
+
+			if (g && g->due < now && (!best || g->due < best->due))
+				best = g;
+		}
+		if (!best || !cep__sigq_room(q))
+			break;
+		group_close(w, best, EXPIRED, q);
+		w->st.keys_expired++;
+		chain_drain(w, q);
+	}
+	next = UINT64_MAX;
+	for (uint32_t slot = 0; slot < w->rs->ncorr; slot++) {
+		struct group *g = w->rules[slot].head;
+
+		if (g && g->due < next)
+			next = g->due;
+	}
+	w->next_due = next;
+}
+
+/* --- reorder buffer --------------------------------------------------------- */
+
+static int held_cmp(const struct cep__window *w, const struct hslot *a,
+		    const struct hslot *b)
+{
+	const struct held *x, *y;
+	int c;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	x = &w->pool[a->idx];
+	y = &w->pool[b->idx];
+	c = memcmp(&x->ev, &y->ev, sizeof x->ev);
+	if (c)
+		return c;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static void heap_up(struct cep__window *w, uint32_t i)
+{
+	struct hslot *h = w->heap, t;
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (held_cmp(w, &h[p], &h[i]) <= 0)
+			break;
+		t = h[p], h[p] = h[i], h[i] = t;
+		i = p;
+	}
+}
+
+static void heap_down(struct cep__window *w, uint32_t i)
+{
+	struct hslot *h = w->heap, t;
+	uint32_t n = w->nheld;
+
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+
+		if (l < n && held_cmp(w, &h[l], &h[m]) < 0)
+			m = l;
+		if (l + 1 < n && held_cmp(w, &h[l + 1], &h[m]) < 0)
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[m], h[m] = h[i], h[i] = t;
+		i = m;
+	}
+}
+
+static bool held_grow(struct cep__window *w)
+{
+	uint32_t ncap = w->hcap ? w->hcap * 2 : 64;
+	struct held *pool;
+	struct hslot *heap;
+	uint32_t *fr;
+
+	if (ncap > w->lim.max_held)
+		ncap = w->lim.max_held;
+	if (ncap <= w->hcap)
+		return false;
+	pool = realloc(w->pool, (size_t)ncap * sizeof *pool);
+	if (!pool)
+		return false;
+	w->pool = pool;
+	fr = realloc(w->free, (size_t)ncap * sizeof *fr);
+	if (!fr)
+		return false;
+	w->free = fr;
+	heap = realloc(w->heap, (size_t)ncap * sizeof *heap);
+	if (!heap)
+		return false;
+	w->heap = heap;
+	/* Free indices are a stack; the new ones go on it. */
+	for (uint32_t i = w->hcap; i < ncap; i++)
+		w->free[i - w->nheld] = i;
+	w->hcap = ncap;
+	return true;
+}
+
+/* Releases the oldest held entry: sweep to its time, then feed it. */
+static void release_top(struct cep__window *w, struct cep__sigq *q)
+{
+	uint32_t idx = w->heap[0].idx;
+	const struct held *h = &w->pool[idx];
+
+	w->heap[0] = w->heap[--w->nheld];
+	heap_down(w, 0);
+	sweep(w, h->ev.ts, q);
+	if (h->ev.ts > w->floor)
+		w->floor = h->ev.ts;
+	feed(w, slot_rule(w, h->slot), &h->ev, h->mask, q);
+	chain_drain(w, q);
+	/* The entry is free only now: feeding never holds. */
+	w->free[w->hcap - w->nheld - 1] = idx;
+}
+
+/* Room for whatever one release may push (an alert, a few chained ones,
+ * the closes of one sweep step): stop early rather than drop. */
+static bool release_room(const struct cep__sigq *q)
+{
+	unsigned margin = q->cap / 4 < 16 ? (q->cap / 4 ? q->cap / 4 : 1) : 16;
+
+	return q->cap - q->count >= margin;
 }
 
 /* --- public (internal) ------------------------------------------------------ */
@@ -463,7 +999,10 @@ int cep__window_create(const struct cep_ruleset *rs,
 		return -ENOMEM;
 	w->rs = rs;
 	w->lim = *lim;
+	if (w->lim.max_held == 0)
+		w->lim.max_held = 1;
 	w->cap = 1024;
+	w->next_due = UINT64_MAX;
 	w->table = calloc(w->cap, sizeof *w->table);
 	w->rules = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *w->rules);
 	if (!w->table || !w->rules) {
@@ -489,104 +1028,73 @@ void cep__window_destroy(struct cep__window *w)
 	}
 	free(w->table);
 	free(w->rules);
+	free(w->pool);
+	free(w->free);
+	free(w->heap);
 	free(w);
 }
 
-void cep__window_update(struct cep__window *w, const struct cep__rule *corr,
-			const struct cep_event *ev, struct cep__sigq *q)
+void cep__window_hold(struct cep__window *w, uint32_t slot, uint64_t mask,
+		      const struct cep_event *ev, struct cep__sigq *q)
 {
-	const struct cep__corr *k = &corr->corr;
-	uint8_t key[CEP__GROUP_BY_MAX * CEP__FIELD_ENC_MAX];
-	uint64_t hash, val, now = ev->ts;
-	size_t len = 0, before;
-	struct group *g;
+	uint32_t idx;
 
-	for (unsigned i = 0; i < k->ngroup; i++)
-		len += cep__field_encode(ev, k->group[i], key + len);
-	hash = cep__hash_bytes(key, len, k->slot);
-	g = group_find(w, hash, k->slot, key, len);
-	if (g && now > g->last_ts && now - g->last_ts > k->timespan) {
-		/* Its window ended and the sweep has not reached it yet. */
-		group_close(w, g, q);
-		w->st.keys_expired++;
-		g = NULL;
-	}
-	if (!g) {
-		g = group_new(w, hash, k->slot, key, len, q);
-		if (!g) {
+	if (w->nheld == w->hcap && !held_grow(w)) {
+		if (w->nheld == 0) {
 			w->st.nomem++;
 			return;
 		}
-		g->first_ts = g->last_ts = now;
-		if (due_at(now, k->timespan) < w->next_due)
-			w->next_due = due_at(now, k->timespan);
+		/* Full: the oldest goes now, and events older than it will
+		 * count as late (cep__window_floor()). */
+		release_top(w, q);
+		w->st.held_forced++;
 	}
-	before = group_bytes(g);
-	val = corr->corr_type == CEP__CORR_EVENT_COUNT ?
-		      ++g->seq : cep__field_value64(ev, k->field);
-	vset_expire(&g->set, now > k->timespan ? now - k->timespan : 0);
-	vset_touch(w, &g->set, val, now);
-	w->st.mem_bytes += group_bytes(g) - before;
-	if (now > g->last_ts)
-		g->last_ts = now;
-	if (now < g->first_ts)
-		g->first_ts = now;
-	g->last_ev = *ev;
-	if (g->set.count > g->peak)
-		g->peak = g->set.count;
-	if (k->upward && !g->fired && bounds_hold(k, g->set.count)) {
-		struct cep_signal *s = cep__sigq_push(q);
-
-		if (s) {
-			fill_signal(corr, g, g->set.count, false, s);
-			g->fired = true;
-			g->emitted = g->set.count;
-		} else {
-			w->st.signals_dropped++;
-		}
-	}
-	list_unlink(w, g);
-	list_append(w, g);
-	/* A set that grew may have crossed the ceiling: shed other groups. */
-	while (w->st.mem_bytes > w->lim.mem_ceiling && w->ghead != g) {
-		group_close(w, w->ghead, q);
-		w->st.keys_evicted++;
-	}
+	idx = w->free[w->hcap - w->nheld - 1];
+	w->pool[idx].ev = *ev;
+	w->pool[idx].mask = mask;
+	w->pool[idx].slot = slot;
+	w->heap[w->nheld++] = (struct hslot){ ev->ts, idx };
+	heap_up(w, w->nheld - 1);
 }
 
-void cep__window_expire(struct cep__window *w, uint64_t now,
-			struct cep__sigq *q)
+void cep__window_advance(struct cep__window *w, uint64_t release_below,
+			 uint64_t sweep_below, struct cep__sigq *q)
 {
-	uint64_t next = UINT64_MAX;
-
-	if (now <= w->next_due)
-		return;
-	for (uint32_t slot = 0; slot < w->rs->ncorr; slot++) {
-		uint64_t span = slot_rule(w, slot)->corr.timespan;
-		struct group *g;
-
-		/* Groups are in update order, which is time order when events
-		 * arrive in time order; a late event can only delay a close,
-		 * never bring one forward. */
-		while ((g = w->rules[slot].head) && now > g->last_ts &&
-		       now - g->last_ts > span && cep__sigq_room(q)) {
-			group_close(w, g, q);
-			w->st.keys_expired++;
-		}
-		if (g && due_at(g->last_ts, span) < next)
-			next = due_at(g->last_ts, span);
+	while (w->nheld && w->heap[0].ts < release_below) {
+		if (!release_room(q))
+			return;
+		release_top(w, q);
 	}
-	w->next_due = next;
+	/* Never sweep past an entry still held: it is fed first. */
+	if (w->nheld && w->heap[0].ts < sweep_below)
+		sweep_below = w->heap[0].ts;
+	sweep(w, sweep_below, q);
 }
 
-bool cep__window_close_all(struct cep__window *w, struct cep__sigq *q)
+uint64_t cep__window_floor(const struct cep__window *w)
 {
+	return w->floor;
+}
+
+bool cep__window_close_all(struct cep__window *w, uint64_t now,
+			   struct cep__sigq *q)
+{
+	while (w->nheld) {
+		if (!release_room(q))
+			return false;
+		release_top(w, q);
+	}
+	sweep(w, now, q);
+	if (w->next_due < now)
+		return false; /* the queue filled up */
 	while (w->ghead) {
 		if (!cep__sigq_room(q))
 			return false;
-		group_close(w, w->ghead, q);
+		group_close(w, w->ghead, FLUSHED, q);
 		w->st.keys_expired++;
 	}
+	w->floor = 0;
+	w->next_due = UINT64_MAX;
 	return true;
 }
 
@@ -594,4 +1102,5 @@ void cep__window_stats(const struct cep__window *w,
 		       struct cep__window_stats *out)
 {
 	*out = w->st;
+	out->held = w->nheld;
 }

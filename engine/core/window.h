@@ -4,29 +4,45 @@
  *
  * One struct cep__window holds the open groups of every correlation rule
  * of a rule set: a group is one (correlation rule, group-by key) pair, and
- * holds the distinct values of the rule's field (value_count) or one entry
- * per event (event_count) seen in the last `timespan` of event time.
+ * holds what the rule's type needs over the last `timespan` of event time:
+ * distinct values (value_count, corroboration, temporal: the rules seen),
+ * one entry per event with its amount (event_count, value_sum, value_avg,
+ * alert_clear, backoff), the latest start of each prefix of the rule list
+ * (temporal_ordered), or the count of unanswered A events (absence).
  *
- *   table[]  open addressing, linear probing, backward-shift delete
- *     |
- *     +-> group ----------------------------------------------+
- *         | hash, slot, key bytes (group-by values, encoded)  |
- *         | first_ts, last_ts, peak, emitted, fired, last_ev  |
- *         | rule LRU links  (per correlation rule, by update)  |
- *         | global LRU links (all groups, by update)           |
- *         | value set: slots[] -> nodes[] {val, ts, LRU links} |
- *         +----------------------------------------------------+
+ *   held[] (reorder buffer)      table[]  open addressing, linear probing,
+ *   min-heap on (ts, event, slot)   |      backward-shift delete
+ *     | released in event-time      +-> group -------------------------------+
+ *     | order once the watermark        | hash, slot, key (group-by values)   |
+ *     | minus lateness passes them      | first_ts, last_ts, due, cur, peak,  |
+ *     v                                 | emitted, fired, alerted, next_at    |
+ *   feed(rule, event, which refs) ----> | rule list (by due)  global LRU list |
+ *                                       | value set: slots[] -> nodes[]       |
+ *   chain FIFO: a correlation's         |   {val, ts, amount, time links}     |
+ *   own alerts, fed to the ones that    | steps[] (temporal_ordered)          |
+ *   refer to it                         +-------------------------------------+
  *
- * A value set is itself an open-addressing table of node indices over a
- * node array kept in time order by an intrusive list, so that values older
- * than the window fall off the front in O(1) each.  Node arrays and slot
- * arrays grow by doubling; nothing is allocated per event once a group's
- * set has reached its working size.
+ * Time: every event reaches the groups in event-time order (ties broken by
+ * the event's bytes, then the rule), because events wait in the reorder
+ * buffer until the watermark minus the lateness passes them.  So a group's
+ * state after each event, and every signal, depends only on the events
+ * that arrived within the lateness, not on their arrival order.  Groups
+ * close in order of their due time (then rule slot, then update order);
+ * a sweep to time T closes every group due before T.
+ *
+ * A value set is an open-addressing table of node indices over a node
+ * array kept in time order by an intrusive list, so that values older than
+ * the window fall off the front in O(1) each.  Node arrays, slot arrays and
+ * the reorder buffer grow by doubling; nothing is allocated per event once
+ * they have reached their working size.
  *
  * Limits: max_keys groups per rule and mem_ceiling bytes in all; a new
- * group that would cross either evicts the least recently updated group
- * (of the rule, or of all rules), which is counted and still emits its
- * final signal when it owes one and the queue has room.
+ * group that would cross either evicts the rule's group due soonest or the
+ * least recently updated group of all, which is counted and still emits
+ * its final signal when it owes one and the queue has room (an absence or
+ * alert_clear group evicted emits nothing).  The reorder buffer holds at
+ * most max_held entries; when full, its oldest entry is released early and
+ * counted (held_forced).
  *
  * Thread safety: none; one worker owns the object (detect.h).
  */
@@ -81,12 +97,16 @@ struct cep__window_limits {
 	size_t max_keys;
 	size_t mem_ceiling;
 	uint32_t max_values;
+	uint32_t max_held;
 };
 
 struct cep__window_stats {
 	uint64_t keys_live, keys_evicted, keys_expired;
 	uint64_t values_overflow, signals_dropped, nomem;
 	uint64_t mem_bytes;
+	uint64_t held;          /* entries in the reorder buffer now */
+	uint64_t held_forced;   /* released early: the buffer was full */
+	uint64_t chain_dropped; /* chained alerts lost to a full chain queue */
 };
 
 struct cep__window;
@@ -95,25 +115,40 @@ struct cep__window;
 int cep__window_create(const struct cep_ruleset *rs,
 		       const struct cep__window_limits *lim,
 		       struct cep__window **out);
-/* Frees every group without signals; NULL is accepted. */
+/* Frees every group and held entry without signals; NULL is accepted. */
 void cep__window_destroy(struct cep__window *w);
 
 /*
- * cep__window_update - count @ev, which a detection rule feeding correlation
- * rule @corr matched.  May push the rule's signal (condition now true) or a
- * final signal (a group closed to make room) onto @q.
+ * cep__window_hold - buffer @ev (copied) for correlation slot @slot; @mask
+ * has bit p set when the event matched the rule refs[p] of that
+ * correlation.  When the buffer is full, its oldest entry is released
+ * first (counted); that may push signals onto @q.
  */
-void cep__window_update(struct cep__window *w, const struct cep__rule *corr,
-			const struct cep_event *ev, struct cep__sigq *q);
+void cep__window_hold(struct cep__window *w, uint32_t slot, uint64_t mask,
+		      const struct cep_event *ev, struct cep__sigq *q);
 
-/* cep__window_expire - close the groups whose window ended before event
- * time @now, while @q has room for their final signals. */
-void cep__window_expire(struct cep__window *w, uint64_t now,
-			struct cep__sigq *q);
+/*
+ * cep__window_advance - release, in event-time order, the held entries
+ * whose ts is below @release_below, closing before each the groups due
+ * before its ts; then close the groups due before @sweep_below.  Stops
+ * early, leaving the rest for the next call, when @q is nearly full, so
+ * that no signal is lost to a slow caller.
+ */
+void cep__window_advance(struct cep__window *w, uint64_t release_below,
+			 uint64_t sweep_below, struct cep__sigq *q);
 
-/* cep__window_close_all - close groups while @q has room; returns true
- * when none is left open. */
-bool cep__window_close_all(struct cep__window *w, struct cep__sigq *q);
+/* cep__window_floor - the ts of the last released entry (0 before any):
+ * an event older than this can no longer be placed in order. */
+uint64_t cep__window_floor(const struct cep__window *w);
+
+/*
+ * cep__window_close_all - end of input: release every held entry, close
+ * the groups due before @now as expired, then close the rest (an absence
+ * or alert_clear window that did not end emits nothing).  Stops while @q
+ * lacks room; returns true when nothing is left.
+ */
+bool cep__window_close_all(struct cep__window *w, uint64_t now,
+			   struct cep__sigq *q);
 
 void cep__window_stats(const struct cep__window *w,
 		       struct cep__window_stats *out);

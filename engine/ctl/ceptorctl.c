@@ -3,7 +3,9 @@
  *
  *   ceptorctl [--redis URL] tail [--sector S] [--count N] [--json]
  *   ceptorctl rules check DIR|FILE...
- *   ceptorctl status | reload          (need the control socket: issue 8)
+ *   ceptorctl status [-c CONFIG | --spool DIR] [--json]
+ *   ceptorctl status --ring NAME [--json]
+ *   ceptorctl reload                   (needs the control socket: issue 8)
  *
  * tail reads the incident streams ceptor:{SECTOR}:incidents (every sector
  * and "unknown", or the one named), keeps the latest version of each
@@ -14,22 +16,38 @@
  * one per line.  Only the newest TAIL_SCAN_MIN..MAX messages of each stream
  * are read: tail shows what is current, not the archive.
  *
- * Exit status: 0 done; 1 Redis or the rules failed; 2 usage error or a
- * command that is not available yet.
+ * status reads the document ceptord rewrites about once a second in its
+ * state directory (SPOOL/status.json; its schema is in engine/loop.h) and
+ * prints the inputs (ring fill, drops, the producers' own counters and
+ * liveness), the engine's counters and the publisher's state; --json
+ * prints the document as it is.  With --ring it attaches read-only to one
+ * ring's shared memory instead, which works without ceptord.
+ *
+ * Exit status: 0 done; 1 Redis or the rules failed, or (status) ceptord is
+ * not running; 2 usage error or a command that is not available yet;
+ * 3 (status) ceptord runs but its status is stale, or a ring's producer
+ * is not alive.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ceptor/error.h"
 #include "ceptor/event.h"
 #include "ceptor/publish.h"
+#include "ceptor/ring.h"
 #include "ceptor/rule.h"
+#include "ctl/ctl.h"
+#include "lib/config.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "loop.h"
 
 #define CEPTORCTL_VERSION "0.1.0-dev"
 #define DEFAULT_URL "redis://127.0.0.1:6379"
@@ -51,8 +69,23 @@ static const char usage_text[] =
 	"  rules check DIR|FILE...\n"
 	"        compile the rules; print \"N rules OK\" or FILE:LINE errors\n"
 	"        and exit 1.\n"
-	"  status, reload\n"
-	"        talk to a running ceptord (not available yet).\n"
+	"  status [-c CONFIG | --spool DIR] [--json]\n"
+	"        ceptord's health from the status it writes every second to\n"
+	"        its state directory (the spool: --spool DIR, else spool: in\n"
+	"        CONFIG, else ceptord's default): each input's ring fill, ring\n"
+	"        drops, the producer's captured, kernel and interface drops,\n"
+	"        malformed input, and whether it is alive; the engine's\n"
+	"        counters; the publisher.  --json prints the status document\n"
+	"        as it is (schema in engine/loop.h).\n"
+	"        Exit 0: running; 1: not running (no status file, or it says\n"
+	"        stopped, or its process is gone); 3: running but the status\n"
+	"        is stale (older than 5 s).\n"
+	"  status --ring NAME [--json]\n"
+	"        look at one shared-memory ring directly (read-only), without\n"
+	"        ceptord.  Exit 0: its producer is alive or closed the ring;\n"
+	"        1: no such ring; 3: no producer, or it is stale or dead.\n"
+	"  reload\n"
+	"        reload a running ceptord's rules (not available yet).\n"
 	"\n"
 	"options:\n"
 	"  --redis URL   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default\n"
@@ -551,11 +584,8 @@ static int cmd_rules(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage_error("rules: which? %s", "'check DIR...'");
-	if (!strcmp(argv[1], "test")) {
-		fprintf(stderr, "ceptorctl: rules test: not available yet: "
-				"needs the rule test runner\n");
-		return 2;
-	}
+	if (!strcmp(argv[1], "test"))
+		return cep_ctl_rules_test(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check"))
 		return usage_error("rules: unknown subcommand '%s'", argv[1]);
 	if (argc < 3)
@@ -572,6 +602,583 @@ static int cmd_rules(int argc, char **argv)
 	printf("%zu rules OK\n", cep_ruleset_count(rs));
 	cep_ruleset_destroy(rs);
 	return 0;
+}
+
+/* --- status ---------------------------------------------------------------- */
+
+/*
+ * ceptord's status document (engine/loop.h has its schema), read back.  The
+ * reader of json.h walks one object; these helpers look members up by name
+ * in an object span and walk the objects of an array span.
+ */
+
+#define STATUS_MAX (4u << 20)   /* larger than any status document */
+#define STATUS_STALE_MS 5000    /* older than this: stale (5 intervals) */
+
+enum { ST_OK = 0, ST_NOT_RUNNING = 1, ST_USAGE = 2, ST_STALE = 3 };
+
+struct span {
+	const char *p;
+	size_t len;
+};
+
+/* The value of member @key of the object @obj; 1 when found. */
+static int jfind(struct span obj, const char *key, struct cep_json_value *v)
+{
+	struct cep_json_reader r;
+	struct cep_json_value k;
+
+	cep_json_reader_init(&r, obj.p, obj.len);
+	while (cep_json_next(&r, &k, v) == 1)
+		if (cep_json_key_is(&k, key))
+			return 1;
+	return 0;
+}
+
+static uint64_t ju64(struct span obj, const char *key)
+{
+	struct cep_json_value v;
+	uint64_t u = 0;
+
+	if (jfind(obj, key, &v) && v.type == CEP_JSON_NUMBER &&
+	    cep_json_to_u64(&v, &u))
+		u = 0;
+	return u;
+}
+
+static double jdouble(struct span obj, const char *key)
+{
+	struct cep_json_value v;
+	char tmp[64];
+
+	if (!jfind(obj, key, &v) || v.type != CEP_JSON_NUMBER ||
+	    v.len >= sizeof tmp)
+		return 0;
+	memcpy(tmp, v.p, v.len);
+	tmp[v.len] = '\0';
+	return strtod(tmp, NULL);
+}
+
+static int jbool(struct span obj, const char *key)
+{
+	struct cep_json_value v;
+
+	return jfind(obj, key, &v) && v.type == CEP_JSON_TRUE;
+}
+
+/* The string member @key into buf ("" when missing or not a string). */
+static const char *jstr(struct span obj, const char *key, char *buf,
+			size_t size)
+{
+	struct cep_json_value v;
+
+	buf[0] = '\0';
+	if (jfind(obj, key, &v) && v.type == CEP_JSON_STRING &&
+	    cep_json_unescape(&v, buf, size) < 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The nested object or array @key; len 0 when missing. */
+static struct span jsub(struct span obj, const char *key, int type)
+{
+	struct cep_json_value v;
+	struct span s = { NULL, 0 };
+
+	if (jfind(obj, key, &v) && v.type == type) {
+		s.p = v.p;
+		s.len = v.len;
+	}
+	return s;
+}
+
+/*
+ * The next object of the array @arr, from the cursor *pos (start at 0).
+ * Returns 1 and *obj; 0 at the end; -1 when the array holds something
+ * other than objects or is cut short.
+ */
+static int jarray_next(struct span arr, size_t *pos, struct span *obj)
+{
+	const char *p = arr.p + (*pos ? *pos : 1), *end = arr.p + arr.len;
+	const char *start;
+	int depth = 0, in_str = 0;
+
+	while (p < end && (*p == ',' || *p == ' ' || *p == '\n' ||
+			   *p == '\t' || *p == '\r'))
+		p++;
+	if (p >= end || *p == ']')
+		return 0;
+	if (*p != '{')
+		return -1;
+	for (start = p; p < end; p++) {
+		if (in_str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_str = 0;
+		} else if (*p == '"') {
+			in_str = 1;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+			obj->p = start;
+			obj->len = (size_t)(p + 1 - start);
+			*pos = (size_t)(p + 1 - arr.p);
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* Where ceptord keeps its state when the configuration names no spool: the
+ * same rule as ceptord's (engine/main.c). */
+static void default_spool_dir(char *buf, size_t size)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		snprintf(buf, size, "/var/lib/ceptor/spool");
+	else if (state && *state)
+		snprintf(buf, size, "%s/ceptor/spool", state);
+	else
+		snprintf(buf, size, "%s/.local/state/ceptor/spool",
+			 home ? home : ".");
+}
+
+/* Read the whole file @path into a new NUL-terminated buffer (free it). */
+static char *read_file(const char *path, size_t *len, int *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	*err = 0;
+	if (!f) {
+		*err = errno;
+		return NULL;
+	}
+	buf = malloc(STATUS_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		*err = ENOMEM;
+		return NULL;
+	}
+	n = fread(buf, 1, STATUS_MAX + 1, f);
+	if (ferror(f) || n > STATUS_MAX) {
+		*err = ferror(f) ? EIO : EFBIG;
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when process @pid exists (a hint: pids are reused). */
+static int pid_alive(uint64_t pid)
+{
+	if (pid == 0 || pid > INT32_MAX)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* "1h02m03s", "4m05s", "7.2s". */
+static const char *duration(double s, char *buf, size_t size)
+{
+	unsigned long t = s > 0 ? (unsigned long)s : 0;
+
+	if (t >= 3600)
+		snprintf(buf, size, "%luh%02lum%02lus", t / 3600, t / 60 % 60,
+			 t % 60);
+	else if (t >= 60)
+		snprintf(buf, size, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(buf, size, "%.1fs", s > 0 ? s : 0);
+	return buf;
+}
+
+/* "512 B", "18.0 KiB", "3.2 MiB", "1.0 GiB". */
+static const char *bytes(uint64_t b, char *buf, size_t size)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu B", (unsigned long long)b);
+	else
+		snprintf(buf, size, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+enum { I_NAME, I_KIND, I_STATE, I_FILL, I_ENQ, I_RDROP, I_CAPT, I_KDROP,
+       I_IFDROP, I_BAD, I_PROD, I_COUNT };
+#define ICELL 64
+
+/* One table row of an input object (ceptord's inputs[] or --ring's). */
+static void input_row(struct span in, char cells[I_COUNT][ICELL])
+{
+	struct span prod = jsub(in, "producer", CEP_JSON_OBJECT);
+	char state[16], tmp[32];
+	uint64_t pid = ju64(prod, "pid");
+
+	jstr(in, "name", cells[I_NAME], ICELL);
+	jstr(in, "kind", cells[I_KIND], ICELL);
+	jstr(in, "state", cells[I_STATE], ICELL);
+	snprintf(cells[I_FILL], ICELL, "%llu/%llu %.1f%%",
+		 (unsigned long long)ju64(in, "ring_used"),
+		 (unsigned long long)ju64(in, "ring_capacity"),
+		 jdouble(in, "fill_pct"));
+	snprintf(cells[I_ENQ], ICELL, "%llu",
+		 (unsigned long long)ju64(in, "enqueued"));
+	snprintf(cells[I_RDROP], ICELL, "%llu",
+		 (unsigned long long)ju64(in, "ring_drops"));
+	snprintf(cells[I_CAPT], ICELL, "%llu",
+		 (unsigned long long)ju64(prod, "captured"));
+	snprintf(cells[I_KDROP], ICELL, "%llu",
+		 (unsigned long long)ju64(prod, "kernel_drops"));
+	snprintf(cells[I_IFDROP], ICELL, "%llu",
+		 (unsigned long long)ju64(prod, "if_drops"));
+	snprintf(cells[I_BAD], ICELL, "%llu",
+		 (unsigned long long)ju64(prod, "malformed"));
+	jstr(prod, "state", state, sizeof state);
+	if (!strcmp(state, "none") || !state[0]) {
+		snprintf(cells[I_PROD], ICELL, "none");
+	} else {
+		int n = snprintf(cells[I_PROD], ICELL, "%s", state);
+		if (pid)
+			n += snprintf(cells[I_PROD] + n, ICELL - (size_t)n,
+				      " pid %llu", (unsigned long long)pid);
+		/* The heartbeat's age matters only while it should beat. */
+		if (jbool(prod, "reports") && n < ICELL &&
+		    (!strcmp(state, "alive") || !strcmp(state, "stale")))
+			snprintf(cells[I_PROD] + n, ICELL - (size_t)n,
+				 ", beat %s ago",
+				 duration(ju64(prod, "heartbeat_age_ms") /
+						  1000.0,
+					  tmp, sizeof tmp));
+	}
+}
+
+/* The inputs table: fill, ring drops (drop policy), the producer's own
+ * counters and whether it lives. */
+static void print_inputs(const struct span *rows, size_t n)
+{
+	static const char *const head[I_COUNT] = {
+		"INPUT", "KIND", "STATE", "FILL", "ENQUEUED", "RING DROPS",
+		"CAPTURED", "KERNEL DROPS", "IF DROPS", "MALFORMED", "PRODUCER"
+	};
+	char (*cells)[I_COUNT][ICELL] = calloc(n ? n : 1, sizeof *cells);
+	size_t width[I_COUNT];
+
+	if (!cells) {
+		fprintf(stderr, "ceptorctl: out of memory\n");
+		exit(1);
+	}
+	for (int c = 0; c < I_COUNT; c++)
+		width[c] = strlen(head[c]);
+	for (size_t i = 0; i < n; i++) {
+		input_row(rows[i], cells[i]);
+		for (int c = 0; c < I_COUNT; c++)
+			if (u8len(cells[i][c]) > width[c])
+				width[c] = u8len(cells[i][c]);
+	}
+	for (int c = 0; c < I_COUNT; c++)
+		cell(head[c], width[c], c == I_COUNT - 1);
+	putchar('\n');
+	for (size_t i = 0; i < n; i++) {
+		for (int c = 0; c < I_COUNT; c++)
+			cell(cells[i][c], width[c], c == I_COUNT - 1);
+		putchar('\n');
+	}
+	if (n == 0)
+		printf("(no inputs)\n");
+	free(cells);
+}
+
+static void print_status(struct span doc, const char *path, const char *verdict,
+			 int64_t age_ms)
+{
+	struct span eng = jsub(doc, "engine", CEP_JSON_OBJECT);
+	struct span det = jsub(doc, "detect", CEP_JSON_OBJECT);
+	struct span pub = jsub(doc, "publisher", CEP_JSON_OBJECT);
+	struct span arr = jsub(doc, "inputs", CEP_JSON_ARRAY);
+	struct span *rows = NULL, obj;
+	char version[32], started[40], now[40], site[64], err[160], t1[32],
+		t2[32];
+	size_t n = 0, cap = 0, pos = 0;
+
+	jstr(doc, "version", version, sizeof version);
+	printf("ceptord %s, pid %llu: %s; up %s, status written %s ago\n",
+	       version, (unsigned long long)ju64(doc, "pid"), verdict,
+	       duration(jdouble(doc, "uptime_s"), t1, sizeof t1),
+	       duration(age_ms / 1000.0, t2, sizeof t2));
+	printf("  started %s, status of %s, site %s\n  %s\n\n",
+	       short_time(jstr(doc, "started", started, sizeof started), t1),
+	       short_time(jstr(doc, "now", now, sizeof now), t2),
+	       jstr(doc, "site", site, sizeof site), path);
+
+	while (arr.len && jarray_next(arr, &pos, &obj) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct span *grown = realloc(rows, cap * sizeof *rows);
+			if (!grown) {
+				fprintf(stderr, "ceptorctl: out of memory\n");
+				exit(1);
+			}
+			rows = grown;
+		}
+		rows[n++] = obj;
+	}
+	print_inputs(rows, n);
+	free(rows);
+
+	printf("\nengine     events %llu (%.1f/s), signals %llu, incidents %llu "
+	       "(%llu open), messages %llu\n"
+	       "           dropped %llu, malformed %llu, input errors %llu\n",
+	       (unsigned long long)ju64(eng, "events"),
+	       jdouble(eng, "events_per_s"),
+	       (unsigned long long)ju64(eng, "signals"),
+	       (unsigned long long)ju64(eng, "incidents"),
+	       (unsigned long long)ju64(eng, "incidents_open"),
+	       (unsigned long long)ju64(eng, "messages"),
+	       (unsigned long long)ju64(eng, "dropped"),
+	       (unsigned long long)ju64(eng, "malformed"),
+	       (unsigned long long)ju64(eng, "input_errors"));
+	printf("detect     keys live %llu, evicted %llu, expired %llu; "
+	       "signals dropped %llu; state %s\n",
+	       (unsigned long long)ju64(det, "keys_live"),
+	       (unsigned long long)ju64(det, "keys_evicted"),
+	       (unsigned long long)ju64(det, "keys_expired"),
+	       (unsigned long long)ju64(det, "signals_dropped"),
+	       bytes(ju64(det, "mem_bytes"), t1, sizeof t1));
+	if (!jbool(pub, "enabled")) {
+		printf("publisher  none (--redis none)\n");
+		return;
+	}
+	printf("publisher  %s, published %llu (%.1f/s), spool %s "
+	       "(spooled %llu, replayed %llu), errors %llu, lost %llu\n",
+	       jbool(pub, "connected") ? "connected" : "DISCONNECTED",
+	       (unsigned long long)ju64(pub, "published"),
+	       jdouble(pub, "published_per_s"),
+	       bytes(ju64(pub, "spool_bytes"), t1, sizeof t1),
+	       (unsigned long long)ju64(pub, "spooled"),
+	       (unsigned long long)ju64(pub, "replayed"),
+	       (unsigned long long)ju64(pub, "errors"),
+	       (unsigned long long)ju64(pub, "lost"));
+	if (*jstr(pub, "last_error", err, sizeof err))
+		printf("           last error: %s\n", err);
+}
+
+/* --ring NAME: the ring's own view, without ceptord. */
+static int status_ring(const char *name, int json)
+{
+	struct cep_ring *r;
+	struct cep_ring_stats rs;
+	struct cep_jw w;
+	char buf[2048], t[CEP_TIME_STRLEN];
+	int64_t now;
+	int rc, ps;
+
+	rc = cep_ring_attach_readonly(name, &r);
+	if (rc) {
+		fprintf(stderr, "ceptorctl: status: %s\n",
+			*cep_ring_last_error() ? cep_ring_last_error()
+					       : cep_strerror(rc));
+		return ST_NOT_RUNNING;
+	}
+	cep_ring_stats(r, &rs);
+	cep_ring_destroy(r);
+	now = wall_ms() * 1000000;
+	ps = cep_ring_producer_state(&rs, now);
+
+	/* The same fields as an input of ceptord's status document. */
+	cep_jw_init(&w, buf, sizeof buf);
+	cep_jw_begin(&w);
+	cep_jw_str(&w, "name", name);
+	cep_jw_str(&w, "kind", "ring");
+	cep_jw_str(&w, "ring", name);
+	cep_jw_str(&w, "state", rs.closed ? "closed" : "open");
+	cep_jw_u64(&w, "ring_capacity", rs.capacity);
+	cep_jw_u64(&w, "ring_used", rs.used);
+	cep_jw_double(&w, "fill_pct", 100.0 * rs.used / rs.capacity, 1);
+	cep_jw_u64(&w, "enqueued", rs.enqueued);
+	cep_jw_u64(&w, "dequeued", rs.dequeued);
+	cep_jw_u64(&w, "ring_drops", rs.dropped);
+	cep_jw_open(&w, "producer", '{');
+	cep_jw_u64(&w, "pid", rs.producer_pid > 0 ? (uint64_t)rs.producer_pid
+						  : 0);
+	cep_jw_str(&w, "state", cep_ring_producer_state_name(ps));
+	cep_jw_bool(&w, "alive", ps == CEP_RING_PRODUCER_ALIVE);
+	cep_jw_bool(&w, "reports", rs.producer_reports);
+	cep_jw_str(&w, "heartbeat", rs.heartbeat_ns > 0
+		   ? cep_time_format((uint64_t)rs.heartbeat_ns, t) : "");
+	cep_jw_u64(&w, "heartbeat_age_ms",
+		   rs.heartbeat_ns > 0 && now > rs.heartbeat_ns
+			   ? (uint64_t)(now - rs.heartbeat_ns) / 1000000 : 0);
+	cep_jw_u64(&w, "captured", rs.producer.captured);
+	cep_jw_u64(&w, "kernel_drops", rs.producer.kernel_drops);
+	cep_jw_u64(&w, "if_drops", rs.producer.if_drops);
+	cep_jw_u64(&w, "malformed", rs.producer.malformed);
+	cep_jw_open(&w, "run", '{');
+	cep_jw_u64(&w, "captured", rs.producer_run.captured);
+	cep_jw_u64(&w, "kernel_drops", rs.producer_run.kernel_drops);
+	cep_jw_u64(&w, "if_drops", rs.producer_run.if_drops);
+	cep_jw_u64(&w, "malformed", rs.producer_run.malformed);
+	cep_jw_close(&w, '}');
+	cep_jw_close(&w, '}');
+	if (cep_jw_end(&w) < 0) {
+		fprintf(stderr, "ceptorctl: status: ring name too long\n");
+		return ST_NOT_RUNNING;
+	}
+	if (json) {
+		puts(buf);
+	} else {
+		struct span row = { buf, strlen(buf) };
+		print_inputs(&row, 1);
+	}
+	return ps == CEP_RING_PRODUCER_ALIVE || ps == CEP_RING_PRODUCER_CLOSED
+		       ? ST_OK : ST_STALE;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "spool", required_argument, NULL, 's' },
+		{ "ring", required_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *spool = NULL, *ring = NULL;
+	char dir[4096], path[4200], state[16];
+	int json = 0, o, err, rc;
+	size_t len;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 's': spool = optarg; break;
+		case 'R': ring = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage_error("status: %s", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("status: unexpected argument '%s'",
+				   argv[optind]);
+	if (config && spool)
+		return usage_error("status: %s", "give -c CONFIG or --spool "
+						 "DIR, not both");
+	if (ring)
+		return status_ring(ring, json);
+
+	if (spool) {
+		snprintf(dir, sizeof dir, "%s", spool);
+	} else {
+		struct cep_config cfg;
+
+		cep_config_init(&cfg);
+		if (config && cep_config_load(&cfg, config, stderr)) {
+			cep_config_fini(&cfg);
+			return ST_NOT_RUNNING;
+		}
+		if (cfg.spool_dir)
+			snprintf(dir, sizeof dir, "%s", cfg.spool_dir);
+		else
+			default_spool_dir(dir, sizeof dir);
+		cep_config_fini(&cfg);
+	}
+	snprintf(path, sizeof path, "%s/" CEP_STATUS_FILE, dir);
+
+	char *text = read_file(path, &len, &err);
+	if (!text) {
+		if (err == ENOENT)
+			fprintf(stderr, "ceptorctl: status: ceptord is not "
+					"running or has no state dir at %s "
+					"(no %s)\n", dir, CEP_STATUS_FILE);
+		else
+			fprintf(stderr, "ceptorctl: status: cannot read %s: "
+					"%s\n", path, strerror(err));
+		return ST_NOT_RUNNING;
+	}
+	struct span doc = { text, len };
+	struct cep_json_reader r;
+	struct cep_json_value k, v;
+	cep_json_reader_init(&r, text, len);
+	while ((rc = cep_json_next(&r, &k, &v)) == 1)
+		;
+	if (rc < 0 || !ju64(doc, "pid")) {
+		fprintf(stderr, "ceptorctl: status: %s is not a ceptord status "
+				"document (%s at byte %zu)\n", path,
+			rc < 0 ? r.err : "no pid", rc < 0 ? r.err_off : 0);
+		free(text);
+		return ST_NOT_RUNNING;
+	}
+
+	/* How old, and is its writer still there? */
+	uint64_t pid = ju64(doc, "pid"), interval = ju64(doc, "interval_ms");
+	int64_t age = wall_ms() - (int64_t)ju64(doc, "now_ms");
+	int64_t stale_ms = interval * 5 > STATUS_STALE_MS
+				   ? (int64_t)interval * 5 : STATUS_STALE_MS;
+	char verdict[160], t[32];
+	if (age < 0)
+		age = 0; /* another clock, or a clock step: not stale */
+	jstr(doc, "state", state, sizeof state);
+	if (strcmp(state, "running")) {
+		snprintf(verdict, sizeof verdict, "STOPPED (its last status)");
+		fprintf(stderr, "ceptorctl: status: ceptord is not running: "
+				"pid %llu stopped %s ago\n",
+			(unsigned long long)pid,
+			duration(age / 1000.0, t, sizeof t));
+		rc = ST_NOT_RUNNING;
+	} else if (!pid_alive(pid)) {
+		snprintf(verdict, sizeof verdict, "NOT RUNNING (it ended "
+			 "without a final status)");
+		fprintf(stderr, "ceptorctl: status: ceptord is not running: "
+				"pid %llu is gone and left no final status "
+				"(killed or crashed?)\n",
+			(unsigned long long)pid);
+		rc = ST_NOT_RUNNING;
+	} else if (age > stale_ms) {
+		snprintf(verdict, sizeof verdict, "STALE (no status for %s: "
+			 "hung or overloaded?)",
+			 duration(age / 1000.0, t, sizeof t));
+		fprintf(stderr, "ceptorctl: status: stale: %s was written %s "
+				"ago (ceptord writes it every %llu ms)\n",
+			path, duration(age / 1000.0, t, sizeof t),
+			(unsigned long long)interval);
+		rc = ST_STALE;
+	} else {
+		snprintf(verdict, sizeof verdict, "running");
+		rc = ST_OK;
+	}
+	if (json)
+		fputs(text, stdout);
+	else
+		print_status(doc, path, verdict, age);
+	free(text);
+	if (fflush(stdout) && rc == ST_OK)
+		rc = ST_NOT_RUNNING;
+	return rc;
 }
 
 /* --- main ------------------------------------------------------------------ */
@@ -617,7 +1224,9 @@ int main(int argc, char **argv)
 		return cmd_tail(url, argc, argv);
 	if (!strcmp(cmd, "rules"))
 		return cmd_rules(argc, argv);
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "reload")) {
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc, argv);
+	if (!strcmp(cmd, "reload")) {
 		fprintf(stderr, "ceptorctl: %s: not available yet: needs the "
 				"control socket (issue 8)\n", cmd);
 		return 2;

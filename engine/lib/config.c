@@ -69,6 +69,8 @@ void cep_config_init(struct cep_config *cfg)
 	cfg->ring_capacity = 1u << 16;
 	cfg->max_keys = 1u << 20;
 	cfg->state_max_bytes = 1ull << 30;
+	cfg->lateness_ns = 2000000000ull;
+	cfg->reorder_max = 1u << 16;
 	cfg->publish_batch = 128;
 	cfg->publish_interval_ms = 1000;
 	snprintf(cfg->site, sizeof cfg->site, "%s", "site");
@@ -91,10 +93,33 @@ static struct cep_config_input *new_input(struct cep_config *cfg, int kind)
 	in->kind = kind;
 	char name[24];
 	snprintf(name, sizeof name, "%s%zu",
-		 kind == CEP_INPUT_PCAP ? "pcap" : kind == CEP_INPUT_FEED ? "feed" : "ring",
+		 cep_config_input_kind_name(kind),
 		 cfg->ninputs - 1);
 	cep_source_init(&in->src, name);
 	return in;
+}
+
+const char *cep_config_input_kind_name(int kind)
+{
+	switch (kind) {
+	case CEP_INPUT_PCAP: return "pcap";
+	case CEP_INPUT_FEED: return "feed";
+	case CEP_INPUT_RING: return "ring";
+	case CEP_INPUT_FLOW: return "flow";
+	default: return "?";
+	}
+}
+
+int cep_config_feed_format_ok(const char *name)
+{
+	static const char *const names[] = {
+		"jsonl", "csv-shadowserver", "csv", "iplist", "report", "redis",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
 }
 
 int cep_config_add_input(struct cep_config *cfg, int kind, const char *format,
@@ -117,6 +142,7 @@ static void input_fini(struct cep_config_input *in)
 	free(in->files);
 	free(in->bpf);
 	free(in->ring);
+	free(in->live);
 }
 
 void cep_config_fini(struct cep_config *cfg)
@@ -179,6 +205,40 @@ static int get_u64(struct loader *l, yaml_node_t *n, const char *key,
 	}
 	*out = v;
 	return 0;
+}
+
+/* A duration: 0, or a whole number followed by ms, s, m or h. */
+static int get_duration(struct loader *l, yaml_node_t *n, const char *key,
+			uint64_t max, uint64_t *out)
+{
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{ "ms", 1000000ull }, { "s", 1000000000ull },
+		{ "m", 60000000000ull }, { "h", 3600000000000ull },
+	};
+	const char *s = scalar(l, n, key);
+	unsigned long long v;
+	char *end;
+
+	if (!s)
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end != s && !errno && *s != '-') {
+		if (v == 0 && !*end) {
+			*out = 0;
+			return 0;
+		}
+		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+			if (!strcmp(end, units[i].unit) &&
+			    v <= max / units[i].ns) {
+				*out = v * units[i].ns;
+				return 0;
+			}
+	}
+	problem(l, n, "%s must be 0 or a duration such as 500ms, 2s, 1m "
+		"(at most %llu s), not \"%s\"", key,
+		(unsigned long long)(max / 1000000000ull), s);
+	return -1;
 }
 
 static void str_list(struct loader *l, yaml_node_t *n, const char *key,
@@ -256,9 +316,10 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 			kind = scalar(l, v, "kind");
 	int ik = !kind ? 0 : strcmp(kind, "pcap") == 0 ? CEP_INPUT_PCAP :
 			 strcmp(kind, "feed") == 0 ? CEP_INPUT_FEED :
-			 strcmp(kind, "ring") == 0 ? CEP_INPUT_RING : -1;
+			 strcmp(kind, "ring") == 0 ? CEP_INPUT_RING :
+			 strcmp(kind, "flow") == 0 ? CEP_INPUT_FLOW : -1;
 	if (ik <= 0) {
-		problem(l, m, "collector kind must be pcap, feed or ring, not \"%s\"",
+		problem(l, m, "collector kind must be pcap, flow, feed or ring, not \"%s\"",
 			kind ? kind : "(missing)");
 		return;
 	}
@@ -281,14 +342,21 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 				cep_config_set_str(&in->bpf, s);
 		} else if (strcmp(key, "format") == 0) {
 			if ((s = scalar(l, v, key))) {
-				if (strcmp(s, "jsonl") != 0)
-					problem(l, v, "format must be jsonl (more formats come with the feed collector), not \"%s\"", s);
+				if (!cep_config_feed_format_ok(s))
+					problem(l, v, "format must be one of %s, not \"%s\"",
+						CEP_CONFIG_FEED_FORMATS, s);
 				else
 					snprintf(in->format, sizeof in->format, "%s", s);
 			}
 		} else if (strcmp(key, "ring") == 0) {
 			if ((s = scalar(l, v, key)))
 				cep_config_set_str(&in->ring, s);
+		} else if (strcmp(key, "interface") == 0 && ik == CEP_INPUT_PCAP) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&in->live, s);
+		} else if (strcmp(key, "listen") == 0 && ik == CEP_INPUT_FLOW) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&in->live, s);
 		} else if (is_source_key(key)) {
 			if ((s = scalar(l, v, key)) && cep_source_set(&in->src, key, s))
 				problem(l, v, "%s must be %s, not \"%s\"", key,
@@ -346,6 +414,12 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "state_max") == 0) {
 			if (!get_u64(l, v, key, 1 << 20, UINT64_MAX >> 1, &u))
 				cfg->state_max_bytes = u;
+		} else if (strcmp(key, "lateness") == 0) {
+			if (!get_duration(l, v, key, 86400000000000ull, &u))
+				cfg->lateness_ns = u;
+		} else if (strcmp(key, "reorder_max") == 0) {
+			if (!get_u64(l, v, key, 16, UINT32_MAX, &u))
+				cfg->reorder_max = (uint32_t)u;
 		} else if (strcmp(key, "publish_batch") == 0) {
 			if (!get_u64(l, v, key, 1, 65536, &u))
 				cfg->publish_batch = (uint32_t)u;

@@ -27,6 +27,7 @@ enum cep_input_kind {
 	CEP_INPUT_PCAP = 1, /* capture files (offline) */
 	CEP_INPUT_FEED,     /* feed files; format says which */
 	CEP_INPUT_RING,     /* a collector process's ring, attached by name */
+	CEP_INPUT_FLOW,     /* NetFlow/IPFIX: export captures, or a UDP listener */
 };
 
 struct cep_config_input {
@@ -36,6 +37,10 @@ struct cep_config_input {
 	char *bpf;                /* pcap filter, or NULL */
 	char **files;             /* inputs, owned */
 	size_t nfiles;
+	/* A live input, read after the files until the engine stops: pcap
+	 * `interface: IFACE`, flow `listen: ADDR:PORT`; NULL for none.  The
+	 * engine hands this very pointer to the read hook as its path. */
+	char *live;
 	char *ring;               /* CEP_INPUT_RING: the ring name */
 };
 
@@ -51,6 +56,9 @@ struct cep_config {
 	uint32_t ring_capacity;  /* records per ring, a power of two */
 	uint32_t max_keys;       /* correlation keys per rule */
 	uint64_t state_max_bytes; /* ceiling for all window state */
+	uint64_t lateness_ns;    /* how far (ns) an event may trail the
+				    newest one and still be correlated */
+	uint32_t reorder_max;    /* events held for reordering (entries) */
 	uint32_t publish_batch;  /* messages per pipelined batch */
 	uint32_t publish_interval_ms; /* how often dirty incidents go out */
 	char site[32];           /* this site's name, in incident documents */
@@ -77,6 +85,17 @@ int cep_config_load(struct cep_config *cfg, const char *path, FILE *diag);
  */
 int cep_config_add_input(struct cep_config *cfg, int kind, const char *format,
 			 const char *file);
+
+/*
+ * cep_config_feed_format_ok - whether @name is a feed format ceptor-feed
+ * reads (collectors/feed/feed.h; tests/unit/test_config.c checks the two
+ * lists agree).  Returns 1 or 0.
+ */
+#define CEP_CONFIG_FEED_FORMATS "jsonl, csv-shadowserver, iplist, report, redis"
+int cep_config_feed_format_ok(const char *name);
+
+/* cep_config_input_kind_name - "pcap", "flow", "feed", "ring" or "?". */
+const char *cep_config_input_kind_name(int kind);
 
 /* cep_config_set_str - replace *dst by a copy of s (NULL clears). 0/-ENOMEM */
 int cep_config_set_str(char **dst, const char *s);

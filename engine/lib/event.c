@@ -322,6 +322,7 @@ int cep_event_set_text(char *dst, size_t size, const char *src)
 /* The boolean members that mirror the CEP_EV_* flag bits, in bit order. */
 static const char *const flag_names[CEP_EV_FLAG_BITS] = {
 	"fragment", "truncated", "exercise", "may_spread", "damage_likely",
+	"tunnel",
 };
 
 int cep_event_to_json(const struct cep_event *ev, char *buf, size_t size)
@@ -437,6 +438,7 @@ static const struct field fields[] = {
 	{ "exercise", F_FLAG, 0, 0, NULL, CEP_EV_EXERCISE },
 	{ "may_spread", F_FLAG, 0, 0, NULL, CEP_EV_MAY_SPREAD },
 	{ "damage_likely", F_FLAG, 0, 0, NULL, CEP_EV_DAMAGE_LIKELY },
+	{ "tunnel", F_FLAG, 0, 0, NULL, CEP_EV_TUNNEL },
 	{ "seq", F_U32, OFF(seq), 0, NULL, 0 },
 };
 

@@ -37,6 +37,13 @@
  *   F3 / F4  The same for a producer sleeping on a full ring: it stores
  *            sleeping = 1, F3, loads head; the consumer stores head, F4,
  *            loads sleeping.
+ *   R5 / A5  The producer stores its counters (and, at a take-over, their
+ *            run base and its pid), then the heartbeat with release (R5);
+ *            cep_ring_stats() loads the heartbeat with acquire (A5) before
+ *            the counters, so the counters it returns are at least as new
+ *            as the heartbeat it returns.  The same stats load closed with
+ *            acquire first (A3 again), so a snapshot that says closed holds
+ *            the closing producer's last report (made before its R3).
  *
  * liburcu 0.13 has no uatomic_load()/uatomic_store() taking a memory order,
  * so acquire and release are spelled with CMM_LOAD_SHARED/CMM_STORE_SHARED
@@ -57,6 +64,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdarg.h>
@@ -148,6 +156,14 @@ struct cep_ring {
 	/* Used by the producer thread only. */
 	_Alignas(CEP_CACHE_LINE) struct {
 		uint64_t head_cache; /* a value shm->cons.head had; <= head */
+		int took_over;       /* this handle started a producer
+					lifetime (reopen or first report) */
+		/* The shared totals are base + last, field by field: base is
+		 * what the producers before this one left, plus what this one
+		 * counted before a counter of its own restarted; last is its
+		 * latest report. */
+		uint64_t base[CEP_RING_PCOUNTERS];
+		uint64_t last[CEP_RING_PCOUNTERS];
 	} prod;
 	/* Used by the consumer thread only. */
 	_Alignas(CEP_CACHE_LINE) struct {
@@ -365,7 +381,7 @@ int cep_ring_open(const char *name, uint32_t capacity, struct cep_ring **out,
 	return err;
 }
 
-int cep_ring_attach(const char *name, struct cep_ring **out)
+static int attach(const char *name, bool readonly, struct cep_ring **out)
 {
 	char path[RING_NAME_MAX + 1];
 	struct cep_ring_shm *shm = MAP_FAILED;
@@ -380,7 +396,7 @@ int cep_ring_attach(const char *name, struct cep_ring **out)
 	err = shm_path(name, path);
 	if (err)
 		return err;
-	fd = shm_open(path, O_RDWR, 0);
+	fd = shm_open(path, readonly ? O_RDONLY : O_RDWR, 0);
 	if (fd < 0) {
 		err = -errno;
 		if (errno == ENOENT)
@@ -405,7 +421,8 @@ int cep_ring_attach(const char *name, struct cep_ring **out)
 		goto fail;
 	}
 	size = (size_t)st.st_size;
-	shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	shm = mmap(NULL, size, readonly ? PROT_READ : PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, 0);
 	if (shm == MAP_FAILED) {
 		err = -errno;
 		set_error("ring %s: mmap: %s", path, strerror(errno));
@@ -460,6 +477,16 @@ fail:
 	return err;
 }
 
+int cep_ring_attach(const char *name, struct cep_ring **out)
+{
+	return attach(name, false, out);
+}
+
+int cep_ring_attach_readonly(const char *name, struct cep_ring **out)
+{
+	return attach(name, true, out);
+}
+
 void cep_ring_destroy(struct cep_ring *r)
 {
 	if (r == NULL)
@@ -476,6 +503,90 @@ int cep_ring_unlink(const char *name)
 	if (err)
 		return err;
 	return shm_unlink(path) ? -errno : 0;
+}
+
+/* --- producer counters and heartbeat ---------------------------------------- */
+
+/* The heartbeat's clock: wall-clock time, which means the same in every
+ * process of the machine and reads as a date in a status report. */
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void counters_to_array(const struct cep_ring_producer_counters *c,
+			      uint64_t v[CEP_RING_PCOUNTERS])
+{
+	v[0] = c->captured;
+	v[1] = c->kernel_drops;
+	v[2] = c->if_drops;
+	v[3] = c->malformed;
+}
+
+static void counters_from_array(struct cep_ring_producer_counters *c,
+				const uint64_t v[CEP_RING_PCOUNTERS])
+{
+	c->captured = v[0];
+	c->kernel_drops = v[1];
+	c->if_drops = v[2];
+	c->malformed = v[3];
+}
+
+/* Store a heartbeat; the producer's last store of a report or take-over. */
+static void beat(struct cep_ring *r)
+{
+	STORE_RELEASE(&r->shm->prod.heartbeat_ns, wall_ns()); /* R5: pairs
+					with A5 in cep_ring_stats() */
+}
+
+/*
+ * Start this handle's producer lifetime: its counters are added to the
+ * totals as they stand now.  Only the producer writes any of these fields,
+ * and we are the producer, so the loads are relaxed; the stores are
+ * relaxed because readers only take snapshots, published together by the
+ * heartbeat's R5.
+ */
+static void take_over(struct cep_ring *r)
+{
+	struct cep_ring_shm *shm = r->shm;
+
+	for (int i = 0; i < CEP_RING_PCOUNTERS; i++) {
+		uint64_t total = LOAD_RELAXED(&shm->prod.counters[i]);
+
+		r->prod.base[i] = total;
+		r->prod.last[i] = 0;
+		STORE_RELAXED(&shm->prod.run_base[i], total);
+	}
+	STORE_RELAXED(&shm->prod.reporting, 0u);
+	STORE_RELAXED(&shm->prod.pid, (uint32_t)getpid());
+	beat(r);
+	r->prod.took_over = 1;
+}
+
+void cep_ring_producer_report(struct cep_ring *r,
+			      const struct cep_ring_producer_counters *c)
+{
+	struct cep_ring_shm *shm = r->shm;
+	uint64_t v[CEP_RING_PCOUNTERS];
+
+	if (!r->prod.took_over)
+		take_over(r);
+	counters_to_array(c, v);
+	for (int i = 0; i < CEP_RING_PCOUNTERS; i++) {
+		/* A counter that went back restarted from zero: keep what it
+		 * had counted, so the totals never go backwards. */
+		if (v[i] < r->prod.last[i])
+			r->prod.base[i] += r->prod.last[i];
+		r->prod.last[i] = v[i];
+		/* Relaxed: published by the heartbeat's R5 below. */
+		STORE_RELAXED(&shm->prod.counters[i], r->prod.base[i] + v[i]);
+	}
+	/* Relaxed: published by R5 as well. */
+	STORE_RELAXED(&shm->prod.reporting, 1u);
+	beat(r);
 }
 
 /* --- sleeping and waking --------------------------------------------------- */
@@ -593,16 +704,24 @@ static bool prod_ready(struct cep_ring *r)
 	return prod_room(r, LOAD_RELAXED(&r->shm->prod.tail), 1) > 0;
 }
 
-/* Wait until at least one slot is free: spin, then sleep on prod_wait. */
+/*
+ * Wait until at least one slot is free: spin, then sleep on prod_wait.  The
+ * sleep ends once a second for a heartbeat, so that a producer held up by
+ * a slow consumer reads as alive, not hung.
+ */
 static void wait_for_room(struct cep_ring *r)
 {
+	static const struct timespec heartbeat = { 1, 0 };
+
 	for (int i = 0; i < RING_SPIN; i++) {
 		if (prod_ready(r))
 			return;
 		caa_cpu_relax();
 	}
-	while (!prod_ready(r))
-		park(r, &r->shm->prod_wait, prod_ready, NULL);
+	while (!prod_ready(r)) {
+		beat(r);
+		park(r, &r->shm->prod_wait, prod_ready, &heartbeat);
+	}
 }
 
 int cep_ring_enqueue_policy(struct cep_ring *r, const struct cep_event *ev,
@@ -647,11 +766,12 @@ void cep_ring_close(struct cep_ring *r)
 int cep_ring_reopen(struct cep_ring *r)
 {
 	/*
-	 * Relaxed: the pid is advice for humans and for a consumer probing
-	 * whether the producer lives (cep_ring_stats()); it orders nothing,
-	 * and the release below publishes it with closed.
+	 * The pid, the heartbeat and the run base of the counters are advice
+	 * for humans and for a consumer probing whether the producer lives
+	 * (cep_ring_stats(), cep_ring_producer_state()); they order nothing
+	 * of the records.  take_over() publishes them with R5.
 	 */
-	STORE_RELAXED(&r->shm->prod.pid, (uint32_t)getpid());
+	take_over(r);
 	/*
 	 * R4: pairs with A3 in closed_and_empty() and cons_ready().  Stored
 	 * before this producer's first tail, so R1 in publish_tail() carries
@@ -796,13 +916,37 @@ int cep_ring_wait(struct cep_ring *r, int timeout_ms)
 
 void cep_ring_stats(const struct cep_ring *r, struct cep_ring_stats *st)
 {
+	const struct cep_ring_shm *shm = r->shm;
+	uint64_t total[CEP_RING_PCOUNTERS], run[CEP_RING_PCOUNTERS];
+	uint64_t head, tail;
+
 	/*
-	 * Relaxed: a snapshot for humans and tests; nothing is read through
-	 * these values.  head is read before tail, so on the usual TSO
-	 * machine tail >= head; the clamps keep used sane elsewhere.
+	 * closed and the heartbeat first, with acquire, so that the counters
+	 * read after them are at least that new.
 	 */
-	uint64_t head = LOAD_RELAXED(&r->shm->cons.head);
-	uint64_t tail = LOAD_RELAXED(&r->shm->prod.tail);
+	st->closed = LOAD_ACQUIRE(&shm->prod.closed) != 0; /* A3: pairs with
+						R3 in cep_ring_close() */
+	st->heartbeat_ns = LOAD_ACQUIRE(&shm->prod.heartbeat_ns); /* A5: pairs
+						with R5 in beat() */
+	/*
+	 * Relaxed from here on: a snapshot for humans and tests; nothing is
+	 * read through these values.  head is read before tail, so on the
+	 * usual TSO machine tail >= head; the clamps keep used sane
+	 * elsewhere.  A run base newer than the totals (a take-over between
+	 * the loads) is clamped the same way.
+	 */
+	for (int i = 0; i < CEP_RING_PCOUNTERS; i++) {
+		uint64_t base = LOAD_RELAXED(&shm->prod.run_base[i]);
+
+		total[i] = LOAD_RELAXED(&shm->prod.counters[i]);
+		run[i] = total[i] >= base ? total[i] - base : 0;
+	}
+	counters_from_array(&st->producer, total);
+	counters_from_array(&st->producer_run, run);
+	st->producer_reports = LOAD_RELAXED(&shm->prod.reporting) != 0;
+	st->producer_pid = (int)LOAD_RELAXED(&shm->prod.pid);
+	head = LOAD_RELAXED(&shm->cons.head);
+	tail = LOAD_RELAXED(&shm->prod.tail);
 
 	st->enqueued = tail;
 	st->dequeued = head;
@@ -814,6 +958,34 @@ void cep_ring_stats(const struct cep_ring *r, struct cep_ring_stats *st)
 		st->used = r->capacity;
 	else
 		st->used = (uint32_t)(tail - head);
-	st->closed = LOAD_RELAXED(&r->shm->prod.closed) != 0;
-	st->producer_pid = (int)LOAD_RELAXED(&r->shm->prod.pid);
+}
+
+int cep_ring_producer_state(const struct cep_ring_stats *st, int64_t now_ns)
+{
+	if (st->closed)
+		return CEP_RING_PRODUCER_CLOSED;
+	if (st->producer_pid <= 0 && st->heartbeat_ns == 0)
+		return CEP_RING_PRODUCER_NONE;
+	/* EPERM: it exists but belongs to someone else; still alive. */
+	if (st->producer_pid > 0 && kill((pid_t)st->producer_pid, 0) &&
+	    errno == ESRCH)
+		return CEP_RING_PRODUCER_DEAD;
+	if (now_ns == 0)
+		now_ns = wall_ns();
+	if (st->producer_reports &&
+	    now_ns - st->heartbeat_ns > (int64_t)CEP_RING_STALE_MS * 1000000)
+		return CEP_RING_PRODUCER_STALE;
+	return CEP_RING_PRODUCER_ALIVE;
+}
+
+const char *cep_ring_producer_state_name(int state)
+{
+	switch (state) {
+	case CEP_RING_PRODUCER_NONE: return "none";
+	case CEP_RING_PRODUCER_ALIVE: return "alive";
+	case CEP_RING_PRODUCER_STALE: return "stale";
+	case CEP_RING_PRODUCER_CLOSED: return "closed";
+	case CEP_RING_PRODUCER_DEAD: return "dead";
+	}
+	return "?";
 }

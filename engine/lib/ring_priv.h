@@ -28,6 +28,12 @@
  */
 #define CEP_RING_GROUP 128
 
+/* Fields of struct cep_ring_producer_counters, kept as an array here. */
+#define CEP_RING_PCOUNTERS 4
+_Static_assert(sizeof(struct cep_ring_producer_counters) ==
+		       CEP_RING_PCOUNTERS * sizeof(uint64_t),
+	       "one shared counter per field of cep_ring_producer_counters");
+
 /* Words a sleeper waits on; one pair for each side. */
 struct cep_ring_waiter {
 	uint32_t sleeping; /* 1: the owner is in, or about to enter, FUTEX_WAIT */
@@ -43,14 +49,28 @@ struct cep_ring_shm {
 		uint32_t capacity;    /* slots, a power of two */
 		uint32_t records_off; /* offset of record[0] in the segment */
 	} info;
-	/* Written by the producer only. */
+	/*
+	 * Written by the producer only: tail once per batch, the rest rarely
+	 * (the counters and the heartbeat about once a second).  The consumer
+	 * loads tail from this group anyway, so the rare fields cost no
+	 * extra cache-line transfer on the fast path.
+	 */
 	_Alignas(CEP_RING_GROUP) struct {
 		uint64_t tail;    /* records committed since creation */
 		uint64_t dropped; /* records refused under CEP_OVERFLOW_DROP */
 		uint32_t closed;  /* 1 after cep_ring_close(), 0 after
 				     cep_ring_reopen() */
-		uint32_t pid;     /* process of the last cep_ring_reopen(),
-				     0 when none was called */
+		uint32_t pid;     /* process of the producer that last took the
+				     ring over, 0 when none did */
+		int64_t heartbeat_ns; /* CLOCK_REALTIME of the last reopen,
+					 report or wait for room; 0: none */
+		uint32_t reporting;   /* 1 once the current producer reported */
+		uint32_t reserved;    /* 0 */
+		/* Producer counters (struct cep_ring_producer_counters, in its
+		 * field order): totals since creation, and what the totals were
+		 * when the current producer took over. */
+		uint64_t counters[CEP_RING_PCOUNTERS];
+		uint64_t run_base[CEP_RING_PCOUNTERS];
 	} prod;
 	/* Written by the consumer only. */
 	_Alignas(CEP_RING_GROUP) struct {
@@ -76,6 +96,10 @@ _Static_assert(offsetof(struct cep_ring_shm, prod) == 128 &&
 	       "the groups sit where ring.h draws them");
 _Static_assert(offsetof(struct cep_ring_shm, prod.pid) == 128 + 20,
 	       "prod.pid sits in padding older builds left zero");
+_Static_assert(offsetof(struct cep_ring_shm, prod.run_base) +
+			       sizeof(((struct cep_ring_shm *)0)->prod.run_base) <=
+		       256,
+	       "the producer's fields fit its group");
 _Static_assert(sizeof(struct cep_ring_shm) == 640,
 	       "records start at byte 640, as ring.h draws them");
 _Static_assert(sizeof(struct cep_ring_shm) % CEP_CACHE_LINE == 0,

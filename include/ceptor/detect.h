@@ -7,10 +7,15 @@
  * over a window of event time (stage 2, "correlate"), and returns signals
  * (signal.h): one per emitting detection rule that matched, and one when a
  * correlation condition becomes true for a group, plus a `final` one when
- * that group's window closes with a count that grew since.
+ * that group's window closes with a count that grew since; absence and
+ * alert_clear rules also emit kind ABSENCE and CLEAR signals.
  *
- *   event --> by_kind[ev->kind] --> match each candidate rule
+ *   event --> candidate rules --> match each candidate rule
  *                                     | emits? ----------------> signal
+ *                                     | late? -> counted, no correlation
+ *                                     v
+ *                             reorder buffer: held until watermark -
+ *                             lateness passes them, then in ts order
  *                                     v
  *                             correlation windows (window.c):
  *                             open-addressing table (rule, group key)
@@ -24,6 +29,21 @@
  * oldest group (least recently updated) is evicted and counted.  Windows
  * close on event time, never on wall-clock time, so a replay gives the same
  * signals as the live run.
+ *
+ * Event time: each cep_detect keeps one watermark, the largest ts it has
+ * seen (reset by a complete flush).  With an allowed lateness L, an event
+ * with ts >= watermark - L is on time: it waits in a reorder buffer (at
+ * most max_held entries) and reaches the windows in ts order once the
+ * watermark minus L has passed it; a window closes only when the watermark
+ * minus L passes its end.  An event with ts < watermark - L is late: its
+ * detection signals still go out, but it feeds no correlation and is
+ * counted (events_late).  Hence any arrival order in which no event is
+ * more than L behind the newest one gives exactly the signals of the
+ * sorted order, at the price of correlation signals coming out once the
+ * watermark is L past their event.  With L = 0 nothing waits, and any
+ * event older than the newest one is late.  A watermark only moves with
+ * events: when input pauses, the last L of it waits for more input or a
+ * flush.
  *
  * Signals that do not fit in the caller's array wait in a small internal
  * queue and come out first on the next call; a detection signal that finds
@@ -45,12 +65,15 @@
 struct cep_ruleset;
 struct cep_detect;
 
-/* Limits; a zero member takes its default. */
+/* Limits; a zero member takes its default, except lateness (0 is none). */
 struct cep_detect_config {
 	size_t max_keys;     /* groups per correlation rule (100000) */
 	size_t mem_ceiling;  /* bytes of window state in all (256 MiB) */
 	uint32_t max_values; /* distinct values kept per group (65536) */
 	unsigned queue;      /* signals held between calls (256) */
+	uint64_t lateness;   /* ns an event may trail the watermark (0) */
+	uint32_t max_held;   /* reorder buffer entries, each an event copy
+				per correlation it feeds (65536) */
 };
 
 struct cep_detect_stats {
@@ -63,6 +86,11 @@ struct cep_detect_stats {
 	uint64_t keys_expired;    /* groups closed because their window ended */
 	uint64_t values_overflow; /* values refused because a group was full */
 	uint64_t mem_bytes;       /* window state now held, in bytes */
+	uint64_t events_late;     /* events too late for correlation */
+	uint64_t held;            /* reorder buffer entries now held */
+	uint64_t held_forced;     /* released before their time: buffer full */
+	uint64_t chain_dropped;   /* chained alerts lost (chain queue full) */
+	uint64_t watermark;       /* largest event time seen, ns */
 };
 
 /*

@@ -174,7 +174,8 @@ enum cep_trigger {
 #define CEP_EV_EXERCISE      (1u << 2) /* "exercise": produced by a drill */
 #define CEP_EV_MAY_SPREAD    (1u << 3) /* "may_spread": to other operators */
 #define CEP_EV_DAMAGE_LIKELY (1u << 4) /* "damage_likely": report says so */
-#define CEP_EV_FLAG_BITS     5
+#define CEP_EV_TUNNEL        (1u << 5) /* "tunnel": inner header of a tunnel */
+#define CEP_EV_FLAG_BITS     6
 
 /* Address family of src_ip/dst_ip: 0 (absent), 4 or 6. */
 #define CEP_AF_NONE 0

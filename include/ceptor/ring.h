@@ -18,7 +18,9 @@
  *         |   written once by cep_ring_create(), read-only afterwards  |
  *     128 +------------------------------------------------------------+
  *         | tail (records committed) | dropped | closed | producer pid   |
- *         |   written by the producer only                             |
+ *         | heartbeat | reporting | producer counters | their run base |
+ *         |   written by the producer only (the counters and the       |
+ *         |   heartbeat about once a second, tail once per batch)      |
  *     256 +------------------------------------------------------------+
  *         | head (records consumed)                                    |
  *         |   written by the consumer only                             |
@@ -61,10 +63,12 @@
  * also serve both roles in one process).
  *   producer only:  cep_ring_reopen(), cep_ring_enqueue_burst(),
  *                   cep_ring_enqueue_bulk(), cep_ring_enqueue_policy(),
- *                   cep_ring_close()
+ *                   cep_ring_close(), cep_ring_producer_report()
  *   consumer only:  cep_ring_dequeue_burst(), cep_ring_dequeue_bulk(),
  *                   cep_ring_wait()
- *   anyone, any time: cep_ring_stats() (a snapshot, not a synchronisation)
+ *   anyone, any time: cep_ring_stats() (a snapshot, not a synchronisation),
+ *                   cep_ring_producer_state(), also through a handle from
+ *                   cep_ring_attach_readonly()
  * Two producers (or two consumers) at once corrupt the ring; nothing
  * detects it.
  *
@@ -79,6 +83,19 @@
  * the previous one died without closing may skip the reopen, but calling
  * it costs nothing and records its pid.
  *
+ * Producer counters and liveness.  Besides what goes through the ring, a
+ * producer publishes what happened before its records were made: packets
+ * its capture saw (libpcap's ps_recv), packets the kernel and the interface
+ * dropped (ps_drop, ps_ifdrop), input it could not decode.  It calls
+ * cep_ring_producer_report() about once a second with its own running
+ * totals; the ring keeps totals since its creation, across producers, so
+ * they never go backwards: each producer's lifetime starts at its
+ * cep_ring_reopen() (or its first report), and its counts are added to what
+ * the producers before it left.  Every report and every reopen also stores
+ * a heartbeat (wall-clock time), so that cep_ring_producer_state() can tell
+ * a live producer from a hung one (no report for CEP_RING_STALE_MS), a dead
+ * one (its pid is gone and it never closed) and one that finished.
+ *
  * Ownership.  A handle belongs to the thread(s) that use it; release it with
  * cep_ring_destroy(), which unmaps but leaves the segment in place.  The
  * segment lives until cep_ring_unlink() and the last unmap.  Enqueued
@@ -91,9 +108,10 @@
  * dequeue do not fail: they move fewer records.  A producer that dies without
  * cep_ring_close() leaves the stream open; the consumer sees no more records
  * and should use a timeout in cep_ring_wait() to notice (and may ask
- * whether cep_ring_stats().producer_pid still lives: a hint, as pids are
- * reused and differ between pid namespaces).  A consumer that
- * dies leaves a CEP_OVERFLOW_BLOCK producer waiting for room forever.
+ * cep_ring_producer_state() whether the producer still lives: a hint, as
+ * pids are reused and differ between pid namespaces).  A consumer that
+ * dies leaves a CEP_OVERFLOW_BLOCK producer waiting for room forever (it
+ * keeps its heartbeat going while it waits, so it reads as alive).
  */
 #ifndef CEPTOR_RING_H
 #define CEPTOR_RING_H
@@ -103,8 +121,9 @@
 #include "ceptor/collector.h"
 #include "ceptor/event.h"
 
-/* Layout version of the shared segment; bump on any change of the layout. */
-#define CEP_RING_VERSION 1u
+/* Layout version of the shared segment; bump on any change of the layout.
+ * 2: producer counters, heartbeat and reporting flag in the producer group. */
+#define CEP_RING_VERSION 2u
 /* Largest capacity accepted, in records (4 GiB of 256-byte records). */
 #define CEP_RING_CAPACITY_MAX (1u << 24)
 
@@ -169,6 +188,16 @@ int cep_ring_open(const char *name, uint32_t capacity, struct cep_ring **out,
 int cep_ring_attach(const char *name, struct cep_ring **out);
 
 /*
+ * cep_ring_attach_readonly - map the existing ring @name for looking only:
+ * the handle serves cep_ring_stats() and nothing else (any other call
+ * faults on the read-only mapping).  Needs only read permission on the
+ * segment, and cannot disturb the producer or the consumer.  For
+ * monitoring tools (ceptorctl status --ring).  Returns and fails as
+ * cep_ring_attach() does (-EACCES without read permission).
+ */
+int cep_ring_attach_readonly(const char *name, struct cep_ring **out);
+
+/*
  * cep_ring_destroy - unmap the ring and free the handle.  Accepts NULL.
  * The segment itself stays (see cep_ring_unlink()).
  */
@@ -193,8 +222,10 @@ const char *cep_ring_last_error(void);
  * that the stream is open again after a previous producer's
  * cep_ring_close().  Call it right after cep_ring_attach() and before the
  * first enqueue, and only when no other producer is running (one producer
- * at a time: nothing detects two).  Clears the closed flag and records the
- * calling process's pid (cep_ring_stats().producer_pid).  The new records
+ * at a time: nothing detects two).  Clears the closed flag, records the
+ * calling process's pid (cep_ring_stats().producer_pid), stores a
+ * heartbeat and starts this producer's lifetime for the producer counters
+ * (see cep_ring_producer_report()).  The new records
  * continue at the committed tail: the consumer gets every record of the old
  * producer before those of the new one, and cep_ring_wait() returns records
  * again even if it had returned -CEP_ECLOSED.  Harmless on a ring that is
@@ -237,7 +268,9 @@ unsigned cep_ring_dequeue_bulk(struct cep_ring *r, struct cep_event *out,
  * cep_ring_enqueue_policy - producer: enqueue @n records under a collector's
  * overflow policy (collector.h).
  * CEP_OVERFLOW_BLOCK: waits (spins briefly, then sleeps on the futex until
- * the consumer frees slots) until all n are in; returns n.
+ * the consumer frees slots) until all n are in; returns n.  While it
+ * sleeps it wakes once a second to store a heartbeat, so a producer held
+ * up by a slow consumer does not read as hung.
  * CEP_OVERFLOW_DROP: enqueues what fits, adds the others to the ring's drop
  * counter (cep_ring_stats().dropped) and returns the number accepted,
  * 0 .. n.  Records not accepted stay with the caller.
@@ -268,6 +301,42 @@ int cep_ring_wait(struct cep_ring *r, int timeout_ms);
  */
 void cep_ring_close(struct cep_ring *r);
 
+/*
+ * What a producer counts before its records reach the ring.  The names are
+ * libpcap's (struct pcap_stat); other producers fill what applies and
+ * leave the rest 0.
+ */
+struct cep_ring_producer_counters {
+	uint64_t captured;     /* packets (records) its input delivered to it:
+				  ps_recv for a capture, rows read for a feed */
+	uint64_t kernel_drops; /* dropped by the kernel for want of buffer
+				  space: ps_drop */
+	uint64_t if_drops;     /* dropped by the interface or its driver:
+				  ps_ifdrop */
+	uint64_t malformed;    /* input it could not decode, skipped */
+};
+
+/*
+ * cep_ring_producer_report - producer: publish this producer's counters
+ * and a heartbeat.  Call it about once a second, also while no input
+ * arrives (an idle tap), and once more before cep_ring_close() so that the
+ * final counts are in.
+ * @c: this producer's own running totals since its start, as libpcap's
+ *     pcap_stats() gives them (the caller widens libpcap's 32-bit fields);
+ *     borrowed for the call.
+ * The ring adds them to the totals the producers before this one left
+ * (cep_ring_stats().producer), so the totals count since the ring's
+ * creation and never go backwards.  A field that is smaller than in this
+ * producer's previous report is taken as a counter that restarted from
+ * zero (a reopened capture handle, a 32-bit counter that wrapped): what
+ * was counted before stays in the totals and the new value is added on
+ * top.  This producer's lifetime starts at its cep_ring_reopen(), or, on a
+ * handle that never reopened, at its first report (which then also
+ * records the pid).  Never blocks, no system call but clock_gettime().
+ */
+void cep_ring_producer_report(struct cep_ring *r,
+			      const struct cep_ring_producer_counters *c);
+
 struct cep_ring_stats {
 	uint64_t enqueued; /* records committed since creation (the tail) */
 	uint64_t dequeued; /* records consumed since creation (the head) */
@@ -275,14 +344,54 @@ struct cep_ring_stats {
 	uint32_t capacity; /* slots */
 	uint32_t used;     /* enqueued - dequeued at the time of the snapshot */
 	int closed;        /* 1 after cep_ring_close(), 0 after a reopen */
-	int producer_pid;  /* process of the last cep_ring_reopen(), 0 if none */
+	int producer_pid;  /* process of the producer that last took the ring
+			      over (reopen, or a first report), 0 if none */
+	int producer_reports; /* 1 once that producer reported its counters */
+	int64_t heartbeat_ns; /* wall-clock time (CLOCK_REALTIME, ns since
+				 1970) of that producer's last reopen, report
+				 or wait for room; 0 if none */
+	/* Producer counters of every producer since the ring's creation. */
+	struct cep_ring_producer_counters producer;
+	/* The same for the current (or last) producer's lifetime only: what
+	 * its own reports said, restarts of its counters included. */
+	struct cep_ring_producer_counters producer_run;
 };
 
 /*
  * cep_ring_stats - a snapshot of the counters; may run on any thread or
  * process at any time.  The fields are read one by one, so they are each
- * exact but not taken at the same instant.
+ * exact but not taken at the same instant; the producer counters are at
+ * least as new as heartbeat_ns says, and, when closed is 1, include the
+ * closing producer's last report.
  */
 void cep_ring_stats(const struct cep_ring *r, struct cep_ring_stats *st);
+
+/* A producer that reported before and has been silent this long (in
+ * milliseconds) reads as CEP_RING_PRODUCER_STALE. */
+#define CEP_RING_STALE_MS 5000
+
+enum cep_ring_producer_state {
+	CEP_RING_PRODUCER_NONE = 0, /* no producer took the ring over yet */
+	CEP_RING_PRODUCER_ALIVE,    /* its process exists, and it reported
+				       within CEP_RING_STALE_MS or never
+				       reports */
+	CEP_RING_PRODUCER_STALE,    /* its process exists but stopped
+				       reporting: hung, or stopped */
+	CEP_RING_PRODUCER_CLOSED,   /* it closed the ring: its input ended */
+	CEP_RING_PRODUCER_DEAD,     /* its process is gone, ring not closed */
+};
+
+/*
+ * cep_ring_producer_state - judge the producer of a snapshot @st at the
+ * wall-clock time @now_ns (CLOCK_REALTIME, ns; 0: now).  Asks the kernel
+ * whether st->producer_pid exists (kill(pid, 0)): a hint only, as pids are
+ * reused and differ between pid namespaces.  Any thread.  Returns an enum
+ * cep_ring_producer_state.
+ */
+int cep_ring_producer_state(const struct cep_ring_stats *st, int64_t now_ns);
+
+/* cep_ring_producer_state_name - "none", "alive", "stale", "closed",
+ * "dead"; "?" for anything else.  A static string. */
+const char *cep_ring_producer_state_name(int state);
 
 #endif /* CEPTOR_RING_H */

@@ -39,7 +39,9 @@
 #ifndef CEPTOR_RULE_H
 #define CEPTOR_RULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct cep_ruleset;
@@ -56,6 +58,43 @@ struct cep_ruleset;
  */
 int cep_ruleset_compile(const char *const *dirs, size_t ndirs, FILE *diag,
 			struct cep_ruleset **out);
+
+/*
+ * Options for compiling rules that are not ceptor's own.
+ *
+ * skip_unsupported: third-party packs (SigmaHQ's, a vendor's) use fields
+ * and features ceptor cannot match.  With this set, such a rule (a field the
+ * logsource mapping has no ceptor field for, a value it cannot convert, a
+ * modifier such as `expand`, a keyword search on a logsource without text)
+ * is reported as "FILE:LINE: warning: ...; rule skipped" and left out, a
+ * correlation that references a skipped rule is left out the same way, and
+ * the rest is compiled as usual: every other error still rejects the whole
+ * set.  Without it (cep_ruleset_compile()), each such problem is an error.
+ *
+ * mapping, nmapping: files, or directories of *.yml / *.yaml files, that
+ * extend the built-in Sigma logsource mapping (rules/LANGUAGE.md,
+ * "Mapping"); their entries win over built-in ones that are as specific.
+ * no_builtin_mapping: start from an empty mapping instead.
+ */
+struct cep_rule_options {
+	bool skip_unsupported;
+	bool no_builtin_mapping;
+	const char *const *mapping;
+	size_t nmapping;
+};
+
+/*
+ * cep_ruleset_compile_opts - cep_ruleset_compile() with options; @opts NULL
+ * is the same as cep_ruleset_compile().  Returns as cep_ruleset_compile();
+ * with skip_unsupported, a set where every rule was skipped is still a
+ * (empty) rule set.
+ */
+int cep_ruleset_compile_opts(const char *const *dirs, size_t ndirs,
+			     const struct cep_rule_options *opts, FILE *diag,
+			     struct cep_ruleset **out);
+
+/* cep_ruleset_skipped - how many rules skip_unsupported left out. */
+size_t cep_ruleset_skipped(const struct cep_ruleset *rs);
 
 /* cep_ruleset_destroy - free a rule set; NULL is accepted.  No cep_detect
  * created from it may be used afterwards. */
@@ -75,6 +114,21 @@ struct cep_rule_info {
 	int level;          /* enum cep_level (signal.h) */
 	int type;           /* enum cep_type it detects, or 0 */
 	int emits;          /* 1 when it produces signals of its own */
+	/* Sigma attributes, kept as written ("" or 0 when absent). */
+	const char *status;       /* stable, test, experimental, ... */
+	const char *description;
+	const char *const *tags;  /* ntags strings */
+	size_t ntags;
+	const char *const *falsepositives; /* nfalsepositives strings */
+	size_t nfalsepositives;
+	const char *ls_product;   /* logsource as written */
+	const char *ls_category;
+	const char *ls_service;
+	/* ceptor's own: whom it concerns and how far it may be shared. */
+	uint32_t sectors;  /* bit (1u << enum cep_sector) per `sectors` token */
+	uint32_t systems;  /* bit (1u << enum cep_system) per `systems` token */
+	int tlp_lower_to;  /* enum cep_tlp its signals may be lowered to, or 0 */
+	uint32_t kinds;    /* bit (1u << enum cep_kind) it sees; 0 = every kind */
 };
 
 /*

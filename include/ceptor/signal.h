@@ -3,10 +3,12 @@
  *
  * A signal is one piece of evidence produced by the correlation core: a
  * detection rule that matched an event on its own, or a correlation rule
- * whose window condition became true for one group.  It is a plain value that
- * owns copies of everything it names, so it stays valid after the rule set it
- * came from has been swapped out and freed by RCU: nothing in it points into
- * a rule set.
+ * whose window condition became true for one group (kind ALERT), whose
+ * expected follow-up event did not come (ABSENCE), or whose alert ended
+ * (CLEAR); `corr` says which type of correlation it was.  It is a plain
+ * value that owns copies of everything it names, so it stays valid after
+ * the rule set it came from has been swapped out and freed by RCU: nothing
+ * in it points into a rule set.
  *
  * The incident stage joins signals that share (rule_id, key) into one
  * incident; key is the rule's group-by values, for example
@@ -40,6 +42,37 @@ enum cep_signal_origin {
 	CEP_SIGNAL_CORRELATION,   /* a correlation condition became true */
 };
 
+/*
+ * What a correlation signal means (cep_signal.kind).  ALERT is 0 so that
+ * detection signals, and every consumer written before kinds existed, read
+ * a plain "the condition holds".  ABSENCE and CLEAR are new evidence of a
+ * different sort: an expected event did not come, and an alert_clear
+ * condition that had alerted has dropped back to its clear level (the
+ * incident it raised may be resolved).
+ */
+enum cep_signal_kind {
+	CEP_SIGNAL_ALERT = 0, /* the condition became true (or, final: its
+				 window closed with a larger count) */
+	CEP_SIGNAL_ABSENCE,   /* absence: the window of an A ended without a B */
+	CEP_SIGNAL_CLEAR,     /* alert_clear: the count fell to `clear` */
+};
+
+/* The correlation type of a rule (cep_signal.corr); 0 for a detection. */
+enum cep_corr_type {
+	CEP_CORR_NONE = 0,
+	CEP_CORR_VALUE_COUNT,
+	CEP_CORR_EVENT_COUNT,
+	CEP_CORR_VALUE_SUM,
+	CEP_CORR_VALUE_AVG,
+	CEP_CORR_TEMPORAL,
+	CEP_CORR_TEMPORAL_ORDERED,
+	CEP_CORR_ABSENCE,        /* ceptor: A not followed by B within T */
+	CEP_CORR_ALERT_CLEAR,    /* ceptor: alert at one count, clear at another */
+	CEP_CORR_BACKOFF,        /* ceptor: alert at N, N*M, N*M^2, ... */
+	CEP_CORR_CORROBORATION,  /* ceptor: K distinct sources, one entity */
+	CEP_CORR_COUNT
+};
+
 #define CEP_RULE_ID_MAX 64
 #define CEP_RULE_TITLE_MAX 128
 #define CEP_SIGNAL_KEY_MAX 128
@@ -52,11 +85,19 @@ struct cep_signal {
 	uint8_t level;    /* enum cep_level of the rule */
 	uint8_t type;     /* enum cep_type the rule says it detects, or 0 */
 	uint8_t final;    /* 1: the window closed; count is final */
-	uint32_t pad;
+	uint8_t kind;     /* enum cep_signal_kind; ALERT for a detection */
+	uint8_t corr;     /* enum cep_corr_type of the rule; 0: detection */
+	uint16_t pad;
 	uint64_t first_ts; /* event time of the first contributing event */
 	uint64_t last_ts;  /* event time of the last contributing event */
-	uint64_t count;    /* events (event_count) or distinct values
-			      (value_count) in the window; 1 for a detection */
+	uint64_t count;    /* what the condition tested, by corr type:
+			      event_count, alert_clear, backoff: events in
+			      the window; value_count, corroboration: distinct
+			      values; value_sum: the sum; value_avg: the
+			      average, rounded down; temporal: distinct rules
+			      seen; temporal_ordered: rules seen in order;
+			      absence: A events left unanswered; CLEAR: the
+			      count it fell to.  1 for a detection */
 	struct cep_event ev; /* the event that made the condition true */
 };
 

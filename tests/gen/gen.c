@@ -4,6 +4,7 @@
  *   ceptor-gen scan OUT.pcap [--src IP] [--dst IP] [--ports N]
  *                            [--start-port P] [--noise N] [--seed S]
  *   ceptor-gen mix OUT.pcap --packets N [--seed S]
+ *   (scan and mix also take --time-offset SECONDS: added to every time)
  *   ceptor-gen linktypes DIR
  *
  * Every byte of the output is a function of the arguments: a seeded
@@ -21,7 +22,12 @@
  *        586 bytes.  What the benchmarks read.
  * linktypes: one small capture per encapsulation the decoder knows, with
  *        exactly the packets listed in linktypes() below; tests/unit/
- *        test_pcap.c checks the decoded fields against that list.
+ *        test_pcap.c checks the decoded fields against that list.  Among
+ *        them tunnels.pcap (IPIP, 6in4, 6in6, 4in6, GRE with options and
+ *        Ethernet inside, AH), fcs.pcap (a link-type field with FCS bits,
+ *        written by hand since libpcap's writer cannot), and pcapng files
+ *        written by hand in both byte orders with several sections and
+ *        interfaces (multi-le/multi-be.pcapng, badif.pcapng).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +46,8 @@
 /* --- PRNG ------------------------------------------------------------------ */
 
 static uint64_t rng_state;
+/* --time-offset: seconds added to every time stamp of scan and mix. */
+static uint64_t time_offset;
 
 static uint64_t rnd(void)
 {
@@ -91,7 +99,7 @@ static void writer_put(struct writer *w, const uint8_t *pkt, uint32_t caplen,
 	struct pcap_pkthdr h;
 
 	w->ts_us += gap_us;
-	h.ts.tv_sec = (time_t)(BASE_SEC + w->ts_us / 1000000);
+	h.ts.tv_sec = (time_t)(BASE_SEC + time_offset + w->ts_us / 1000000);
 	h.ts.tv_usec = (suseconds_t)(w->ts_us % 1000000);
 	h.caplen = caplen;
 	h.len = wirelen;
@@ -700,6 +708,523 @@ static int lt_corrupt(const char *dir)
 	return 0;
 }
 
+/* --- tunnels, AH, FCS ---------------------------------------------------------- */
+
+/* An IPsec AH header of 24 bytes (12-byte ICV) before @nh. */
+static size_t ah(uint8_t *p, int nh)
+{
+	memset(p, 0, 24);
+	p[0] = (uint8_t)nh;
+	p[1] = 24 / 4 - 2;
+	put16(p + 4, 0);
+	p[7] = 0x42; /* SPI */
+	p[11] = 1;   /* sequence number */
+	memset(p + 12, 0xa5, 12);
+	return 24;
+}
+
+/* A GRE header with @flags (C 0x8000, K 0x2000, S 0x1000, version in the
+ * low 3 bits) for @proto; optional fields follow in RFC 2890 order. */
+static size_t gre(uint8_t *p, unsigned flags, unsigned proto)
+{
+	size_t n = 4;
+
+	put16(p, flags);
+	put16(p + 2, proto);
+	if (flags & 0x8000) { /* checksum + reserved1 */
+		put16(p + n, 0xbeef);
+		put16(p + n + 2, 0);
+		n += 4;
+	}
+	if (flags & 0x2000) { /* key */
+		put16(p + n, 0x0001);
+		put16(p + n + 2, 0x0002);
+		n += 4;
+	}
+	if (flags & 0x1000) { /* sequence number */
+		put16(p + n, 0);
+		put16(p + n + 2, 7);
+		n += 4;
+	}
+	return n;
+}
+
+/* An IPv4 header for @proto whose payload of @inner bytes the caller
+ * writes after it. */
+static size_t outer4(uint8_t *p, const char *src, const char *dst, int proto,
+		     size_t inner)
+{
+	return ip4(p, src, dst, proto, 20 + inner, 0, 0);
+}
+
+static int lt_tunnel(const char *dir)
+{
+	struct writer w;
+	uint8_t p[MAXPKT], in[MAXPKT];
+	size_t n, k, g;
+
+	if (writer_open(&w, in_dir(dir, "tunnels.pcap"), DLT_EN10MB, 65535))
+		return -1;
+	/* 1: IPv4-in-IPv4: TCP SYN 10.0.0.1:1111 -> 10.0.0.2:80 */
+	k = ip_pkt(in, "10.0.0.1", "10.0.0.2", 6, 1111, 80, 0x02, 0, 0);
+	n = eth(p, 0x0800);
+	n += outer4(p + n, "192.0.2.1", "192.0.2.2", 4, k);
+	memcpy(p + n, in, k);
+	PUT(&w, p, pad60(p, n + k));
+	/* 2: IPv6-in-IPv4 (6in4): UDP 2001:db8::1:5000 -> 2001:db8::2:53 */
+	k = ip_pkt(in, "2001:db8::1", "2001:db8::2", 17, 5000, 53, 0, 0, 12);
+	n = eth(p, 0x0800);
+	n += outer4(p + n, "192.0.2.1", "192.0.2.2", 41, k);
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 3: IPv6-in-IPv6: TCP SYN 2001:db8::a:2222 -> 2001:db8::b:22 */
+	k = ip_pkt(in, "2001:db8::a", "2001:db8::b", 6, 2222, 22, 0x02, 0, 0);
+	n = eth(p, 0x86dd);
+	n += ip6(p + n, "2001:db8:ffff::1", "2001:db8:ffff::2", 41, k);
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 4: IPv4-in-IPv6: ICMP echo 10.1.0.1 -> 10.1.0.2 */
+	k = ip_pkt(in, "10.1.0.1", "10.1.0.2", 1, 0, 0, 8, 0, 16);
+	n = eth(p, 0x86dd);
+	n += ip6(p + n, "2001:db8:ffff::1", "2001:db8:ffff::2", 4, k);
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 5: GRE, no options, IPv4: TCP 10.2.0.1:3333 -> 10.2.0.2:443 PSH-ACK */
+	k = ip_pkt(in, "10.2.0.1", "10.2.0.2", 6, 3333, 443, 0x18, 0, 10);
+	n = eth(p, 0x0800);
+	g = gre(p + 14 + 20, 0, 0x0800);
+	n += outer4(p + n, "198.51.100.1", "198.51.100.2", 47, g + k);
+	n += g;
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 6: GRE with checksum, key and sequence number, IPv6:
+	 *    UDP 2001:db8:2::1:4444 -> 2001:db8:2::2:4789 */
+	k = ip_pkt(in, "2001:db8:2::1", "2001:db8:2::2", 17, 4444, 4789, 0, 0,
+		   8);
+	n = eth(p, 0x0800);
+	g = gre(p + 14 + 20, 0xB000, 0x86dd);
+	n += outer4(p + n, "198.51.100.1", "198.51.100.2", 47, g + k);
+	n += g;
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 7: GRE with a key, transparent Ethernet bridging: an inner frame
+	 *    tagged 802.1Q 77 carrying UDP 10.3.0.1:5555 -> 10.3.0.2:8080 */
+	k = eth(in, 0x8100);
+	k += vlan(in + k, 77, 0x0800);
+	k += ip_pkt(in + k, "10.3.0.1", "10.3.0.2", 17, 5555, 8080, 0, 0, 4);
+	n = eth(p, 0x0800);
+	g = gre(p + 14 + 20, 0x2000, 0x6558);
+	n += outer4(p + n, "198.51.100.1", "198.51.100.2", 47, g + k);
+	n += g;
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 8: GRE version 1 (PPTP, key present, PPP 0x880b): outer view */
+	n = eth(p, 0x0800);
+	g = gre(p + 14 + 20, 0x2001, 0x880b);
+	n += outer4(p + n, "198.51.100.3", "198.51.100.4", 47, g + 16);
+	n += g;
+	memset(p + n, 0xff, 16);
+	PUT(&w, p, pad60(p, n + 16));
+	/* 9: GRE with a sequence number carrying ERSPAN (0x88be): outer */
+	n = eth(p, 0x0800);
+	g = gre(p + 14 + 20, 0x1000, 0x88be);
+	n += outer4(p + n, "198.51.100.5", "198.51.100.6", 47, g + 40);
+	n += g;
+	memset(p + n, 0x11, 40);
+	PUT(&w, p, n + 40);
+	/* 10: IPv4-in-IPv4 cut 10 bytes into the inner header: outer view,
+	 *     truncated */
+	k = ip_pkt(in, "10.0.0.1", "10.0.0.2", 6, 1111, 80, 0x02, 0, 0);
+	n = eth(p, 0x0800);
+	n += outer4(p + n, "192.0.2.1", "192.0.2.2", 4, k);
+	memcpy(p + n, in, k);
+	writer_put(&w, p, (uint32_t)(n + 10), (uint32_t)(n + k), 10);
+	/* 11: protocol 4 with an IPv6 packet inside: outer view */
+	k = ip_pkt(in, "2001:db8::1", "2001:db8::2", 17, 1, 2, 0, 0, 0);
+	n = eth(p, 0x0800);
+	n += outer4(p + n, "192.0.2.3", "192.0.2.4", 4, k);
+	memcpy(p + n, in, k);
+	PUT(&w, p, n + k);
+	/* 12: IPv4 with AH before TCP 192.0.2.5:1234 -> 192.0.2.6:80 SYN */
+	n = eth(p, 0x0800);
+	n += ip4(p + n, "192.0.2.5", "192.0.2.6", 51, 20 + 24 + 20, 0, 0);
+	n += ah(p + n, 6);
+	n += tcp(p + n, 1234, 80, 0x02);
+	PUT(&w, p, n);
+	/* 13: IPv6, AH, destination options, UDP 2001:db8::5:7 -> ::6:8 */
+	n = eth(p, 0x86dd);
+	n += ip6(p + n, "2001:db8::5", "2001:db8::6", 51, 24 + 8 + 8);
+	n += ah(p + n, 60);
+	n += ext6(p + n, 17, 8);
+	n += udp(p + n, 7, 8, 8);
+	PUT(&w, p, n);
+	/* 14: GRE in GRE: UDP 10.9.0.1:9 -> 10.9.0.2:99 two tunnels deep */
+	k = ip_pkt(in, "10.9.0.1", "10.9.0.2", 17, 9, 99, 0, 0, 4);
+	{
+		uint8_t mid[MAXPKT];
+		size_t m, mg;
+
+		mg = gre(mid + 20, 0, 0x0800);
+		m = outer4(mid, "192.0.2.9", "192.0.2.10", 47, mg + k);
+		m += mg;
+		memcpy(mid + m, in, k);
+		m += k;
+		n = eth(p, 0x0800);
+		g = gre(p + 14 + 20, 0, 0x0800);
+		n += outer4(p + n, "198.51.100.1", "198.51.100.2", 47, g + m);
+		n += g;
+		memcpy(p + n, mid, m);
+		n += m;
+	}
+	PUT(&w, p, n);
+	/* 15: IPv6, shim6 (140) extension header, TCP 2001:db8::5:7 -> ::6:8 */
+	n = eth(p, 0x86dd);
+	n += ip6(p + n, "2001:db8::5", "2001:db8::6", 140, 8 + 20);
+	n += ext6(p + n, 6, 8);
+	n += tcp(p + n, 7, 8, 0x10);
+	PUT(&w, p, n);
+	return writer_close(&w, "tunnels: IPIP, 6in4, 6in6, 4in6, GRE (plain, "
+			    "C+K+S, TEB, v1, ERSPAN), cut and mismatched "
+			    "inner headers, AH in v4 and v6, GRE in GRE, shim6");
+}
+
+/* A classic pcap file written by hand, so that the link-type field may
+ * carry FCS and reserved bits that libpcap's writer would not write. */
+static FILE *raw_pcap_open(const char *path, uint32_t linktype_field,
+			   uint32_t snaplen)
+{
+	uint32_t h[6] = { 0xa1b2c3d4, 2 | 4u << 16, 0, 0, snaplen,
+			  linktype_field };
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return NULL;
+	if (fwrite(h, sizeof h, 1, f) != 1) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int raw_pcap_put(FILE *f, const uint8_t *pkt, uint32_t caplen,
+			uint32_t wirelen, uint32_t usec)
+{
+	uint32_t rec[4] = { BASE_SEC, usec, caplen, wirelen };
+
+	return fwrite(rec, sizeof rec, 1, f) == 1 &&
+	       fwrite(pkt, caplen, 1, f) == 1 ? 0 : -1;
+}
+
+static int lt_fcs(const char *dir)
+{
+	uint8_t p[MAXPKT];
+	size_t n;
+	FILE *f;
+	int bad = 0;
+
+	/* Ethernet with a 4-byte FCS: FCS len 2 (16-bit words), P set. */
+	f = raw_pcap_open(in_dir(dir, "fcs.pcap"), 0x24000001u, 65535);
+	if (!f)
+		return -1;
+	n = eth(p, 0x0800);
+	n += ip_pkt(p + n, "192.0.2.1", "192.0.2.2", 17, 1000, 2000, 0, 0, 4);
+	n = pad60(p, n);
+	memcpy(p + n, "\xde\xad\xbe\xef", 4); /* the FCS */
+	/* 1: the whole frame and its FCS: 64 bytes captured and on the wire */
+	bad |= raw_pcap_put(f, p, (uint32_t)n + 4, (uint32_t)n + 4, 1);
+	/* 2: cut at 42 bytes (the UDP header's end), 64 on the wire */
+	bad |= raw_pcap_put(f, p, 42, (uint32_t)n + 4, 2);
+	/* 3: the frame and the first 2 FCS bytes: 62 of 64 */
+	bad |= raw_pcap_put(f, p, (uint32_t)n + 2, (uint32_t)n + 4, 3);
+	bad |= fclose(f) != 0;
+	/* Reserved bits 16..25 set, no FCS: still Ethernet. */
+	f = raw_pcap_open(in_dir(dir, "reserved.pcap"), 0x00ff0001u, 65535);
+	if (!f)
+		return -1;
+	bad |= raw_pcap_put(f, p, (uint32_t)n, (uint32_t)n, 1);
+	bad |= fclose(f) != 0;
+	if (bad)
+		return -1;
+	fprintf(stderr, "ceptor-gen: wrote fcs.pcap (Ethernet + FCS, 3 "
+		"packets) and reserved.pcap (reserved link-type bits)\n");
+	return 0;
+}
+
+/* --- pcapng, written by hand --------------------------------------------------- */
+
+/* A block being built in either byte order. */
+struct ngblock {
+	uint8_t b[MAXPKT + 256];
+	size_t n;
+	int be;
+};
+
+static void ng_u32(struct ngblock *k, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		k->b[k->n + (size_t)i] =
+			(uint8_t)(v >> (k->be ? 24 - 8 * i : 8 * i));
+	k->n += 4;
+}
+
+static void ng_u16(struct ngblock *k, unsigned v)
+{
+	k->b[k->n + (k->be ? 0 : 1)] = (uint8_t)(v >> 8);
+	k->b[k->n + (k->be ? 1 : 0)] = (uint8_t)v;
+	k->n += 2;
+}
+
+static void ng_bytes(struct ngblock *k, const void *p, size_t len)
+{
+	memcpy(k->b + k->n, p, len);
+	k->n += len;
+	while (k->n % 4)
+		k->b[k->n++] = 0;
+}
+
+static void ng_opt(struct ngblock *k, unsigned code, const void *v,
+		   size_t len)
+{
+	ng_u16(k, code);
+	ng_u16(k, (unsigned)len);
+	ng_bytes(k, v, len);
+}
+
+static void ng_start(struct ngblock *k, uint32_t type, int be)
+{
+	k->n = 0;
+	k->be = be;
+	ng_u32(k, type);
+	ng_u32(k, 0); /* length, patched by ng_end() */
+}
+
+static int ng_end(struct ngblock *k, FILE *f)
+{
+	size_t total = k->n + 4, at = k->n;
+
+	k->n = 4;
+	ng_u32(k, (uint32_t)total);
+	k->n = at;
+	ng_u32(k, (uint32_t)total);
+	return fwrite(k->b, k->n, 1, f) == 1 ? 0 : -1;
+}
+
+static int ng_shb(FILE *f, int be)
+{
+	struct ngblock k;
+
+	ng_start(&k, 0x0A0D0D0A, be);
+	ng_u32(&k, 0x1A2B3C4D);
+	ng_u16(&k, 1);
+	ng_u16(&k, 0);
+	ng_u32(&k, 0xffffffff); /* section length unknown */
+	ng_u32(&k, 0xffffffff);
+	ng_opt(&k, 4, "ceptor-gen", 10); /* shb_userappl */
+	ng_u32(&k, 0);                   /* opt_endofopt */
+	return ng_end(&k, f);
+}
+
+/* An IDB; @tsresol < 0 leaves the default, @fcslen 0 none. */
+static int ng_idb(FILE *f, int be, unsigned linktype, uint32_t snaplen,
+		  int tsresol, int64_t tsoffset, unsigned fcslen)
+{
+	struct ngblock k;
+
+	ng_start(&k, 1, be);
+	ng_u16(&k, linktype);
+	ng_u16(&k, 0);
+	ng_u32(&k, snaplen);
+	ng_opt(&k, 2, "ceptor0", 7); /* if_name */
+	if (tsresol >= 0) {
+		uint8_t r = (uint8_t)tsresol;
+
+		ng_opt(&k, 9, &r, 1);
+	}
+	if (tsoffset) {
+		uint64_t v = (uint64_t)tsoffset;
+
+		ng_u16(&k, 14);
+		ng_u16(&k, 8);
+		ng_u32(&k, be ? (uint32_t)(v >> 32) : (uint32_t)v);
+		ng_u32(&k, be ? (uint32_t)v : (uint32_t)(v >> 32));
+	}
+	if (fcslen) {
+		uint8_t v = (uint8_t)fcslen;
+
+		ng_opt(&k, 13, &v, 1);
+	}
+	ng_u32(&k, 0);
+	return ng_end(&k, f);
+}
+
+static int ng_epb(FILE *f, int be, uint32_t ifid, uint64_t ts,
+		  const uint8_t *pkt, uint32_t caplen, uint32_t wirelen)
+{
+	struct ngblock k;
+
+	ng_start(&k, 6, be);
+	ng_u32(&k, ifid);
+	ng_u32(&k, (uint32_t)(ts >> 32));
+	ng_u32(&k, (uint32_t)ts);
+	ng_u32(&k, caplen);
+	ng_u32(&k, wirelen);
+	ng_bytes(&k, pkt, caplen);
+	ng_opt(&k, 1, "epb", 3); /* opt_comment */
+	ng_u32(&k, 0);
+	return ng_end(&k, f);
+}
+
+static int ng_spb(FILE *f, int be, const uint8_t *pkt, uint32_t len)
+{
+	struct ngblock k;
+
+	ng_start(&k, 3, be);
+	ng_u32(&k, len);
+	ng_bytes(&k, pkt, len);
+	return ng_end(&k, f);
+}
+
+/* The obsolete Packet Block (type 2). */
+static int ng_pb(FILE *f, int be, unsigned ifid, uint64_t ts,
+		 const uint8_t *pkt, uint32_t len)
+{
+	struct ngblock k;
+
+	ng_start(&k, 2, be);
+	ng_u16(&k, ifid);
+	ng_u16(&k, 0); /* drops count */
+	ng_u32(&k, (uint32_t)(ts >> 32));
+	ng_u32(&k, (uint32_t)ts);
+	ng_u32(&k, len);
+	ng_u32(&k, len);
+	ng_bytes(&k, pkt, len);
+	return ng_end(&k, f);
+}
+
+/* A block the walker must skip: an NRB, an ISB or a custom block. */
+static int ng_other(FILE *f, int be, uint32_t type)
+{
+	struct ngblock k;
+
+	ng_start(&k, type, be);
+	ng_u32(&k, 0);
+	ng_u32(&k, 0x12345678);
+	return ng_end(&k, f);
+}
+
+/*
+ * multi-le.pcapng / multi-be.pcapng: two sections, the second in the other
+ * byte order; packets 1..7 (test_pcap.c checks each):
+ *  section 1: if0 Ethernet (us), if1 raw IP (ns, +100 s offset),
+ *             if2 Ethernet with a 4-byte FCS (2^-10 s)
+ *   1 EPB if0  TCP SYN 192.0.2.1:40000 -> 198.51.100.2:443, BASE_SEC + 5 us
+ *   2 EPB if1  UDP 2001:db8::1:546 -> 2001:db8::2:547, BASE_SEC + 7 ns + 100 s
+ *   3 EPB if2  UDP 192.0.2.1:1000 -> 192.0.2.2:2000 + FCS, BASE_SEC + 0.5 s
+ *   4 SPB      ICMP echo 192.0.2.1 -> 192.0.2.2 (if0, no time stamp)
+ *   5 PB  if1  UDP 203.0.113.5:123 -> 203.0.113.6:123, BASE_SEC + 9 ns + 100 s
+ *  section 2: if0 Linux SLL (ms)
+ *   6 EPB if0  TCP 172.16.0.1:22 -> 172.16.0.2:50000, BASE_SEC + 250 ms
+ *   7 EPB if0  UDP 172.16.0.1:53 -> 172.16.0.2:40000, BASE_SEC + 251 ms
+ * with an NRB, an ISB and a custom block among them.
+ */
+static int ng_multi(const char *path, int be)
+{
+	uint8_t p[MAXPKT];
+	size_t n;
+	FILE *f = fopen(path, "wb");
+	int bad = 0;
+
+	if (!f)
+		return -1;
+	bad |= ng_shb(f, be);
+	bad |= ng_idb(f, be, 1, 0, -1, 0, 0);
+	bad |= ng_idb(f, be, 101, 65535, 9, 100, 0);
+	bad |= ng_other(f, be, 4); /* NRB */
+	n = eth(p, 0x0800);
+	n += ip_pkt(p + n, "192.0.2.1", "198.51.100.2", 6, 40000, 443, 0x02,
+		    0, 0);
+	n = pad60(p, n);
+	bad |= ng_epb(f, be, 0, (uint64_t)BASE_SEC * 1000000u + 5, p,
+		      (uint32_t)n, (uint32_t)n);
+	n = ip_pkt(p, "2001:db8::1", "2001:db8::2", 17, 546, 547, 0, 0, 30);
+	bad |= ng_epb(f, be, 1, (uint64_t)BASE_SEC * 1000000000u + 7, p,
+		      (uint32_t)n, (uint32_t)n);
+	bad |= ng_idb(f, be, 1, 0, 0x80 | 10, 0, 4);
+	n = eth(p, 0x0800);
+	n += ip_pkt(p + n, "192.0.2.1", "192.0.2.2", 17, 1000, 2000, 0, 0, 4);
+	n = pad60(p, n);
+	memcpy(p + n, "\xde\xad\xbe\xef", 4);
+	bad |= ng_epb(f, be, 2, (uint64_t)BASE_SEC * 1024u + 512, p,
+		      (uint32_t)n + 4, (uint32_t)n + 4);
+	bad |= ng_other(f, be, 5); /* ISB */
+	n = eth(p, 0x0800);
+	n += ip_pkt(p + n, "192.0.2.1", "192.0.2.2", 1, 0, 0, 8, 0, 16);
+	bad |= ng_spb(f, be, p, (uint32_t)n);
+	n = ip_pkt(p, "203.0.113.5", "203.0.113.6", 17, 123, 123, 0, 0, 48);
+	bad |= ng_pb(f, be, 1, (uint64_t)BASE_SEC * 1000000000u + 9, p,
+		     (uint32_t)n);
+	bad |= ng_other(f, be, 0x40000BAD); /* custom, copyable */
+
+	be = !be;
+	bad |= ng_shb(f, be);
+	bad |= ng_idb(f, be, 113, 65535, 3, 0, 0);
+	memset(p, 0, 16);
+	put16(p + 2, 1);
+	put16(p + 4, 6);
+	put16(p + 14, 0x0800);
+	n = 16 + ip_pkt(p + 16, "172.16.0.1", "172.16.0.2", 6, 22, 50000,
+			0x18, 0, 8);
+	bad |= ng_epb(f, be, 0, (uint64_t)BASE_SEC * 1000u + 250, p,
+		      (uint32_t)n, (uint32_t)n);
+	n = 16 + ip_pkt(p + 16, "172.16.0.1", "172.16.0.2", 17, 53, 40000,
+			0, 0, 8);
+	bad |= ng_epb(f, be, 0, (uint64_t)BASE_SEC * 1000u + 251, p,
+		      (uint32_t)n, (uint32_t)n);
+	bad |= fclose(f) != 0;
+	if (bad)
+		return -1;
+	fprintf(stderr, "ceptor-gen: wrote %s: 7 packets in 2 sections "
+		"(%s, then %s)\n", path, be ? "little-endian" : "big-endian",
+		be ? "big-endian" : "little-endian");
+	return 0;
+}
+
+/* badif.pcapng: EPB if0, EPB of an undeclared interface 3, EPB if0. */
+static int ng_badif(const char *path)
+{
+	uint8_t p[MAXPKT];
+	size_t n;
+	FILE *f = fopen(path, "wb");
+	int bad = 0;
+
+	if (!f)
+		return -1;
+	bad |= ng_shb(f, 0);
+	bad |= ng_idb(f, 0, 1, 0, -1, 0, 0);
+	n = eth(p, 0x0800);
+	n += ip_pkt(p + n, "192.0.2.1", "192.0.2.2", 17, 1, 2, 0, 0, 4);
+	n = pad60(p, n);
+	for (uint32_t ifid = 0; ifid < 3; ifid++)
+		bad |= ng_epb(f, 0, ifid == 1 ? 3 : 0,
+			      (uint64_t)BASE_SEC * 1000000u + ifid, p,
+			      (uint32_t)n, (uint32_t)n);
+	bad |= fclose(f) != 0;
+	if (bad)
+		return -1;
+	fprintf(stderr, "ceptor-gen: wrote %s: 3 packet blocks, the second "
+		"of an undeclared interface\n", path);
+	return 0;
+}
+
+static int lt_pcapng(const char *dir)
+{
+	if (ng_multi(in_dir(dir, "multi-le.pcapng"), 0) ||
+	    ng_multi(in_dir(dir, "multi-be.pcapng"), 1) ||
+	    ng_badif(in_dir(dir, "badif.pcapng")))
+		return -1;
+	return 0;
+}
+
 static int cmd_linktypes(const char *dir)
 {
 	if (mkdir(dir, 0777) && errno != EEXIST) {
@@ -707,7 +1232,9 @@ static int cmd_linktypes(const char *dir)
 		return 1;
 	}
 	if (lt_ether(dir) || lt_vlan(dir) || lt_sll(dir) || lt_raw(dir) ||
-	    lt_frag(dir) || lt_icmp6(dir) || lt_trunc(dir) || lt_corrupt(dir))
+	    lt_frag(dir) || lt_icmp6(dir) || lt_trunc(dir) ||
+	    lt_corrupt(dir) || lt_tunnel(dir) || lt_fcs(dir) ||
+	    lt_pcapng(dir))
 		return 1;
 	return 0;
 }
@@ -719,7 +1246,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: ceptor-gen scan OUT.pcap [--src IP] [--dst IP] [--ports N]\n"
 		"                  [--start-port P] [--noise N] [--seed S]\n"
-		"       ceptor-gen mix OUT.pcap --packets N [--seed S]\n"
+		"                  [--time-offset SECONDS]\n"
+		"       ceptor-gen mix OUT.pcap --packets N [--seed S] [--time-offset S]\n"
 		"       ceptor-gen linktypes DIR\n");
 }
 
@@ -745,6 +1273,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } ext_cmds[] = {
 	/* one line per command: { "name", gen_name_main }, */
+	{ "flows", gen_flow_main },
+	{ "feeds", gen_feed_main },
 	{ NULL, NULL },
 };
 
@@ -752,7 +1282,7 @@ int main(int argc, char **argv)
 {
 	const char *src = "192.0.2.66", *dst = "198.51.100.10";
 	unsigned long long ports = 100, start = 1, noise = 200, seed = 1;
-	unsigned long long packets = 0;
+	unsigned long long packets = 0, toff = 0;
 	int have_packets = 0;
 	uint8_t tmp[16];
 
@@ -767,7 +1297,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (int i = 3; i < argc; i++) {
+	/* Options come in pairs: --name value. */
+	for (int i = 3; i < argc; i += 2) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad = 0;
 
@@ -787,6 +1318,8 @@ int main(int argc, char **argv)
 			bad = num(v, 100000000, &noise);
 		else if (!strcmp(o, "--seed"))
 			bad = num(v, UINT64_MAX, &seed);
+		else if (!strcmp(o, "--time-offset"))
+			bad = num(v, 100000000, &toff);
 		else if (!strcmp(o, "--packets"))
 			bad = num(v, 1000000000, &packets), have_packets = 1;
 		else {
@@ -796,9 +1329,9 @@ int main(int argc, char **argv)
 		}
 		if (bad)
 			return 2;
-		i++;
 	}
 	rng_state = seed;
+	time_offset = toff;
 	if (!strcmp(argv[1], "scan")) {
 		if (inet_pton(AF_INET, src, tmp) != 1 ||
 		    inet_pton(AF_INET, dst, tmp) != 1) {

@@ -11,4 +11,7 @@
 #ifndef CEPTOR_TESTS_GEN_H
 #define CEPTOR_TESTS_GEN_H
 
+int gen_flow_main(int argc, char **argv); /* flows: tests/gen/gen_flow.c */
+int gen_feed_main(int argc, char **argv); /* feeds: tests/gen/gen_feed.c */
+
 #endif /* CEPTOR_TESTS_GEN_H */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ceptor/error.h"
+#include "collectors/feed/feed.h"
 #include "lib/config.h"
 
 static char path[64];
@@ -104,7 +105,7 @@ START_TEST(config_reports_every_problem_with_its_line)
 	ck_assert_msg(strstr(diag, ":3: ring_capacity must be a power of two"), "%s", diag);
 	ck_assert_msg(strstr(diag, ":6: reliability must be one of A..F"), "%s", diag);
 	ck_assert_msg(strstr(diag, ":7: tlp must be one of"), "%s", diag);
-	ck_assert_msg(strstr(diag, ":8: collector kind must be pcap, feed or ring"), "%s", diag);
+	ck_assert_msg(strstr(diag, ":8: collector kind must be pcap, flow, feed or ring"), "%s", diag);
 	free(diag);
 	cep_config_fini(&cfg);
 }
@@ -162,6 +163,24 @@ START_TEST(config_shipped_example_is_valid)
 }
 END_TEST
 
+/* The config accepts exactly the formats the feed collector reads. */
+START_TEST(config_feed_formats_are_the_collectors)
+{
+	static const char *const names[] = {
+		"jsonl", "csv-shadowserver", "csv", "iplist", "report", "redis",
+		"xml", "", "JSONL",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		ck_assert_msg(cep_config_feed_format_ok(names[i]) ==
+				      (cep_feed_format_parse(names[i]) > 0),
+			      "format \"%s\"", names[i]);
+	for (int f = 1; *cep_feed_format_name(f) != '?'; f++)
+		ck_assert_msg(cep_config_feed_format_ok(cep_feed_format_name(f)),
+			      "format %s", cep_feed_format_name(f));
+}
+END_TEST
+
 START_TEST(source_set_takes_tokens_and_refuses_others)
 {
 	struct cep_source src;
@@ -201,6 +220,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_missing_file_is_an_errno);
 	tcase_add_test(tc, config_shipped_example_is_valid);
 	tcase_add_test(tc, source_set_takes_tokens_and_refuses_others);
+	tcase_add_test(tc, config_feed_formats_are_the_collectors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@
 #include "ceptor/error.h"
 #include "collectors/pcap/pcap_decode.h"
 #include "collectors/pcap/pcap_reader.h"
+#include "collectors/pcap/pcapng.h"
+#include "collectors/pcap/privdrop.h"
 
 /* Directory names stay well below PATH_MAX so that composed paths fit. */
 #define DIRMAX 1024
@@ -673,6 +676,469 @@ END_TEST
 
 /* --- generator ------------------------------------------------------------------- */
 
+/* --- tunnels, AH, FCS (tunnels.pcap, fcs.pcap: see tests/gen/gen.c) -------------- */
+
+static void ck_tunnel(const struct cep_event *ev, int tunnelled)
+{
+	ck_assert_uint_eq(ev->flags & CEP_PCAP_EV_TUNNEL,
+			  tunnelled ? CEP_PCAP_EV_TUNNEL : 0);
+}
+
+START_TEST(tunnels_give_the_inner_addresses_ports_and_protocol)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+
+	ck_assert_int_eq(read_gen("tunnels.pcap", &c, &st), 0);
+	ck_assert_uint_eq(st.read, 15);
+	ck_assert_uint_eq(st.malformed, 0);
+	ck_assert_uint_eq(c.n, 15);
+	ck_flow(&c.ev[0], 4, "10.0.0.1", "10.0.0.2", 6, 1111, 80); /* IPIP */
+	ck_assert_uint_eq(c.ev[0].tcp_flags, 0x02);
+	ck_flow(&c.ev[1], 6, "2001:db8::1", "2001:db8::2", 17, 5000, 53);
+	ck_flow(&c.ev[2], 6, "2001:db8::a", "2001:db8::b", 6, 2222, 22);
+	ck_flow(&c.ev[3], 4, "10.1.0.1", "10.1.0.2", 1, 0, 0); /* 4in6 */
+	ck_assert_uint_eq(c.ev[3].icmp_type, 8);
+	ck_flow(&c.ev[4], 4, "10.2.0.1", "10.2.0.2", 6, 3333, 443); /* GRE */
+	ck_assert_uint_eq(c.ev[4].tcp_flags, 0x18);
+	/* GRE with checksum, key and sequence number around IPv6 */
+	ck_flow(&c.ev[5], 6, "2001:db8:2::1", "2001:db8:2::2", 17, 4444, 4789);
+	/* GRE bridging an Ethernet frame with an inner VLAN tag: the event's
+	 * VLAN is the outermost one, and the outer frame had none. */
+	ck_flow(&c.ev[6], 4, "10.3.0.1", "10.3.0.2", 17, 5555, 8080);
+	ck_assert_uint_eq(c.ev[6].vlan, 0);
+	/* GRE in GRE: the innermost packet */
+	ck_flow(&c.ev[13], 4, "10.9.0.1", "10.9.0.2", 17, 9, 99);
+	for (unsigned i = 0; i < 7; i++) {
+		ck_tunnel(&c.ev[i], 1);
+		ck_assert_uint_eq(c.ev[i].flags & CEP_EV_TRUNCATED, 0);
+	}
+	ck_tunnel(&c.ev[13], 1);
+	/* bytes stay the outer frame's wire length */
+	ck_assert_uint_eq(c.ev[0].bytes, 14 + 20 + 20 + 20);
+}
+END_TEST
+
+START_TEST(gre_payloads_that_are_not_ip_keep_the_outer_view)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+
+	ck_assert_int_eq(read_gen("tunnels.pcap", &c, &st), 0);
+	/* PPTP's GRE version 1 and ERSPAN */
+	ck_flow(&c.ev[7], 4, "198.51.100.3", "198.51.100.4", 47, 0, 0);
+	ck_flow(&c.ev[8], 4, "198.51.100.5", "198.51.100.6", 47, 0, 0);
+	ck_tunnel(&c.ev[7], 0);
+	ck_tunnel(&c.ev[8], 0);
+}
+END_TEST
+
+START_TEST(a_cut_or_mismatched_inner_header_keeps_the_outer_view)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+
+	ck_assert_int_eq(read_gen("tunnels.pcap", &c, &st), 0);
+	/* IPIP whose inner header is cut after 10 bytes */
+	ck_flow(&c.ev[9], 4, "192.0.2.1", "192.0.2.2", 4, 0, 0);
+	ck_assert_uint_eq(c.ev[9].flags & CEP_EV_TRUNCATED, CEP_EV_TRUNCATED);
+	ck_tunnel(&c.ev[9], 0);
+	/* protocol 4 announcing IPv4, carrying IPv6: not decoded, not
+	 * malformed either: the outer packet is sound */
+	ck_flow(&c.ev[10], 4, "192.0.2.3", "192.0.2.4", 4, 0, 0);
+	ck_tunnel(&c.ev[10], 0);
+}
+END_TEST
+
+START_TEST(ipsec_ah_and_shim6_are_walked_to_the_transport)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+
+	ck_assert_int_eq(read_gen("tunnels.pcap", &c, &st), 0);
+	ck_flow(&c.ev[11], 4, "192.0.2.5", "192.0.2.6", 6, 1234, 80);
+	ck_assert_uint_eq(c.ev[11].tcp_flags, 0x02);
+	ck_flow(&c.ev[12], 6, "2001:db8::5", "2001:db8::6", 17, 7, 8);
+	ck_flow(&c.ev[14], 6, "2001:db8::5", "2001:db8::6", 6, 7, 8);
+	/* ev[13] is the GRE-in-GRE packet between them: tunnelled */
+	ck_assert_uint_eq(c.ev[11].flags, 0);
+	ck_assert_uint_eq(c.ev[12].flags, 0);
+	ck_assert_uint_eq(c.ev[13].flags, CEP_EV_TUNNEL);
+	ck_assert_uint_eq(c.ev[14].flags, 0);
+}
+END_TEST
+
+START_TEST(an_fcs_announced_by_the_link_type_is_removed_from_the_length)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+
+	ck_assert_uint_eq(CEP_PCAP_FCS_BYTES(0x24000001u), 4);
+	ck_assert_uint_eq(CEP_PCAP_FCS_BYTES(0x20000001u), 0); /* no P bit */
+	ck_assert_uint_eq(CEP_PCAP_FCS_BYTES(0x14000001u), 2);
+	ck_assert_int_eq(read_gen("fcs.pcap", &c, &st), 0);
+	ck_assert_uint_eq(c.n, 3);
+	ck_assert_uint_eq(st.fcs_stripped, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_flow(&c.ev[i], 4, "192.0.2.1", "192.0.2.2", 17, 1000, 2000);
+		ck_assert_uint_eq(c.ev[i].bytes, 60);
+		ck_assert_uint_eq(c.ev[i].flags, 0);
+	}
+	ck_assert_uint_eq(st.bytes, 3 * 60);
+	/* Bits 16..25 are reserved: readers ignore them. */
+	ck_assert_int_eq(read_gen("reserved.pcap", &c, &st), 0);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_uint_eq(st.unsupported, 0);
+	ck_flow(&c.ev[0], 4, "192.0.2.1", "192.0.2.2", 17, 1000, 2000);
+	ck_assert_uint_eq(st.fcs_stripped, 0);
+}
+END_TEST
+
+/* --- pcapng (multi-le/multi-be.pcapng, badif.pcapng: see tests/gen/gen.c) --------- */
+
+#define BASE_NS 1700000000000000000ull
+
+static void ck_multi(const struct collect *c, const struct cep_pcap_stats *st)
+{
+	ck_assert_uint_eq(st->read, 7);
+	ck_assert_uint_eq(st->decoded, 7);
+	ck_assert_uint_eq(st->errors, 0);
+	ck_assert_uint_eq(c->n, 7);
+	/* section 1: Ethernet in microseconds */
+	ck_flow(&c->ev[0], 4, "192.0.2.1", "198.51.100.2", 6, 40000, 443);
+	ck_assert_uint_eq(c->ev[0].ts, BASE_NS + 5000);
+	/* raw IP, nanoseconds, if_tsoffset 100 s */
+	ck_flow(&c->ev[1], 6, "2001:db8::1", "2001:db8::2", 17, 546, 547);
+	ck_assert_uint_eq(c->ev[1].ts, BASE_NS + 100000000000ull + 7);
+	/* Ethernet with if_fcslen 4, 2^-10 s units */
+	ck_flow(&c->ev[2], 4, "192.0.2.1", "192.0.2.2", 17, 1000, 2000);
+	ck_assert_uint_eq(c->ev[2].ts, BASE_NS + 500000000ull);
+	ck_assert_uint_eq(c->ev[2].bytes, 60);
+	/* an SPB: interface 0, the time of the packet before it */
+	ck_flow(&c->ev[3], 4, "192.0.2.1", "192.0.2.2", 1, 0, 0);
+	ck_assert_uint_eq(c->ev[3].ts, c->ev[2].ts);
+	/* the obsolete Packet Block on interface 1 */
+	ck_flow(&c->ev[4], 4, "203.0.113.5", "203.0.113.6", 17, 123, 123);
+	ck_assert_uint_eq(c->ev[4].ts, BASE_NS + 100000000000ull + 9);
+	/* section 2, the other byte order: Linux SLL in milliseconds */
+	ck_flow(&c->ev[5], 4, "172.16.0.1", "172.16.0.2", 6, 22, 50000);
+	ck_assert_uint_eq(c->ev[5].ts, BASE_NS + 250000000ull);
+	ck_flow(&c->ev[6], 4, "172.16.0.1", "172.16.0.2", 17, 53, 40000);
+	ck_assert_uint_eq(c->ev[6].ts, BASE_NS + 251000000ull);
+	for (unsigned i = 0; i < 7; i++)
+		ck_assert_uint_eq(c->ev[i].seq, i + 1);
+}
+
+START_TEST(pcapng_sections_of_both_byte_orders_give_every_packet_with_its_interface)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+
+	ck_assert_int_eq(read_gen("multi-le.pcapng", &c, &st), 0);
+	ck_multi(&c, &st);
+	ck_assert_uint_eq(st.fcs_stripped, 1);
+	ck_assert_int_eq(read_gen("multi-be.pcapng", &c, &st), 0);
+	ck_multi(&c, &st);
+}
+END_TEST
+
+START_TEST(libpcap_alone_stops_where_our_walker_goes_on)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	long n = 0;
+	pcap_t *p = pcap_open_offline(gen_path("multi-le.pcapng"), errbuf);
+
+	/* The reason for the walker: libpcap refuses the second link type. */
+	ck_assert_ptr_nonnull(p);
+	while (pcap_next_ex(p, &h, &d) == 1)
+		n++;
+	pcap_close(p);
+	ck_assert_int_lt(n, 7);
+}
+END_TEST
+
+START_TEST(a_bpf_filter_is_compiled_for_each_pcapng_link_type)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+	char err[2048];
+
+	/* UDP on Ethernet, raw IP (twice: EPB and PB) and Linux SLL */
+	ck_assert_int_eq(read_capturing_stderr(gen_path("multi-be.pcapng"),
+					       "udp", &c, &st, err, sizeof err),
+			 0);
+	ck_assert_uint_eq(c.n, 4);
+	ck_assert_uint_eq(c.ev[0].src_port, 546);
+	ck_assert_uint_eq(c.ev[1].src_port, 1000);
+	ck_assert_uint_eq(c.ev[2].src_port, 123);
+	ck_assert_uint_eq(c.ev[3].src_port, 53);
+	ck_assert_int_eq(read_capturing_stderr(gen_path("multi-be.pcapng"),
+					       "no such (filter", &c, &st, err,
+					       sizeof err),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "bad filter"));
+}
+END_TEST
+
+/* The offset of the @k-th block (from 0) of a little-endian pcapng file. */
+static long block_offset(const char *path, unsigned k)
+{
+	FILE *f = fopen(path, "rb");
+	long off = 0;
+	uint8_t h[8];
+
+	ck_assert_ptr_nonnull(f);
+	for (unsigned i = 0; i < k; i++) {
+		ck_assert_int_eq(fseek(f, off, SEEK_SET), 0);
+		if (fread(h, 8, 1, f) != 1) {
+			off = LONG_MAX;
+			break;
+		}
+		off += (long)(h[4] | h[5] << 8 | h[6] << 16 |
+			      (uint32_t)h[7] << 24);
+	}
+	fclose(f);
+	return off;
+}
+
+START_TEST(an_unusable_pcapng_packet_block_is_counted_and_named_by_offset)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+	char err[2048], want[64];
+	const char *path = gen_path("badif.pcapng");
+
+	ck_assert_int_eq(read_capturing_stderr(path, NULL, &c, &st, err,
+					       sizeof err), 0);
+	ck_assert_uint_eq(st.read, 3);
+	ck_assert_uint_eq(st.decoded, 2);
+	ck_assert_uint_eq(st.malformed, 1);
+	ck_assert_uint_eq(st.errors, 0);
+	ck_assert_uint_eq(c.ev[1].seq, 3);
+	/* SHB, IDB, EPB, then the bad one */
+	snprintf(want, sizeof want, "byte offset %ld:", block_offset(path, 3));
+	ck_assert_msg(strstr(err, want), "no \"%s\" in: %s", want, err);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_ptr_nonnull(strstr(err, "interface 3"));
+}
+END_TEST
+
+START_TEST(a_pcapng_file_cut_inside_a_block_keeps_the_packets_before_it)
+{
+	struct collect c;
+	struct cep_pcap_stats st;
+	char err[2048], want[64], cmd[3 * PATH_MAX];
+	char src[PATH_MAX], cut[PATH_MAX];
+	struct stat sb;
+	long last = 0, off;
+
+	/* Cut the file 10 bytes into its last block (the 7th packet); the
+	 * second section is big-endian, so find the block from the end: its
+	 * trailing length is the file's last word. */
+	snprintf(src, sizeof src, "%s", gen_path("multi-le.pcapng"));
+	ck_assert_int_eq(stat(src, &sb), 0);
+	{
+		FILE *f = fopen(src, "rb");
+		uint8_t t[4];
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fseek(f, -4, SEEK_END), 0);
+		ck_assert_int_eq(fread(t, 4, 1, f), 1);
+		fclose(f);
+		off = (long)((uint32_t)t[0] << 24 | t[1] << 16 | t[2] << 8 |
+			     t[3]);
+		last = (long)sb.st_size - off;
+	}
+	snprintf(cut, sizeof cut, "%s", gen_path("cut.pcapng"));
+	snprintf(cmd, sizeof cmd, "head -c %ld '%s' > '%s'", last + 10, src,
+		 cut);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(read_capturing_stderr(cut, NULL, &c, &st, err,
+					       sizeof err), 0);
+	ck_assert_uint_eq(c.n, 6);
+	ck_assert_uint_eq(st.errors, 1);
+	snprintf(want, sizeof want, "byte offset %ld ", last);
+	ck_assert_msg(strstr(err, want), "no \"%s\" in: %s", want, err);
+	ck_assert_ptr_nonnull(strstr(err, "keeping the 6 packets"));
+	ck_assert_ptr_eq(strchr(err, '\n'), strrchr(err, '\n')); /* one line */
+}
+END_TEST
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	struct stat sb;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fstat(fileno(f), &sb), 0);
+	buf = malloc((size_t)sb.st_size + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(fread(buf, 1, (size_t)sb.st_size, f),
+			 (size_t)sb.st_size);
+	fclose(f);
+	*len = (size_t)sb.st_size;
+	return buf;
+}
+
+START_TEST(every_prefix_of_a_pcapng_file_walks_cleanly_from_memory)
+{
+	size_t len;
+	uint8_t *buf = slurp(gen_path("multi-be.pcapng"), &len);
+	unsigned full = 0;
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct cep_pcapng r;
+		struct cep_pcapng_pkt pkt;
+		unsigned n = 0;
+		int rc;
+		/* A copy of exactly cut bytes, so that ASan sees overreads. */
+		uint8_t *copy = malloc(cut ? cut : 1);
+
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, buf, cut);
+		cep_pcapng_init_mem(&r, copy, cut);
+		while ((rc = cep_pcapng_next(&r, &pkt)) == 1) {
+			ck_assert(pkt.data >= copy &&
+				  pkt.data + pkt.caplen <= copy + cut);
+			n++;
+		}
+		ck_assert_uint_le(n, 7);
+		/* A clean end only at a block boundary; else a cut. */
+		ck_assert(rc == 0 || rc == -CEP_ETRUNCATED);
+		ck_assert_int_eq(cep_pcapng_next(&r, &pkt), rc); /* sticky */
+		if (cut == len) {
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(r.sections, 2);
+		}
+		full += n == 7;
+		cep_pcapng_fini(&r);
+		free(copy);
+	}
+	ck_assert_uint_ge(full, 1);
+	free(buf);
+}
+END_TEST
+
+START_TEST(pcapng_and_pcap_on_standard_input_read_like_files)
+{
+	char cmd[4 * PATH_MAX], ng[PATH_MAX];
+	FILE *f;
+	unsigned long long n1 = 0, n2 = 0;
+
+	snprintf(ng, sizeof ng, "%s", gen_path("multi-be.pcapng"));
+	snprintf(cmd, sizeof cmd, "'%s' --stats -r - < '%s' 2>/dev/null && "
+		 "'%s' --stats -r - < '%s' 2>/dev/null", pcap_bin, ng, pcap_bin,
+		 gen_path("tunnels.pcap"));
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "{\"read\":%llu%*[^\n]\n", &n1), 1);
+	ck_assert_int_eq(fscanf(f, "{\"read\":%llu", &n2), 1);
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_uint_eq(n1, 7);
+	ck_assert_uint_eq(n2, 15);
+}
+END_TEST
+
+/* --- privileges and the command line ------------------------------------------- */
+
+START_TEST(root_drops_to_an_unprivileged_user_with_no_capability_left)
+{
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_pcap: notice: not root; privilege drop "
+			"test skipped\n");
+		return;
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[256];
+		unsigned long long prm = 1, eff = 1;
+		int rc = cep_priv_drop(NULL, err, sizeof err);
+
+		if (rc != 1) {
+			fprintf(stderr, "drop: %d %s\n", rc, err);
+			_exit(10);
+		}
+		if (getuid() == 0 || geteuid() == 0 || getgid() == 0)
+			_exit(11);
+		if (cep_priv_caps(&prm, &eff) || prm || eff)
+			_exit(12);
+		if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+			_exit(13);
+		if (setuid(0) == 0)
+			_exit(14);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+START_TEST(an_unknown_user_is_refused)
+{
+	char err[256] = "";
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_pcap: notice: not root; skipped\n");
+		return;
+	}
+	/* Nothing changes before the user is found, so this process keeps
+	 * its privileges. */
+	ck_assert_int_eq(cep_priv_drop("no-such-user-ceptor-test", err,
+				       sizeof err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "no-such-user-ceptor-test"));
+	ck_assert_int_eq(geteuid(), 0);
+}
+END_TEST
+
+static int run_status(const char *args)
+{
+	char cmd[2 * PATH_MAX];
+	int rc;
+
+	snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", pcap_bin, args);
+	rc = system(cmd);
+	ck_assert(rc != -1 && WIFEXITED(rc));
+	return WEXITSTATUS(rc);
+}
+
+START_TEST(bad_capture_settings_are_usage_errors)
+{
+	ck_assert_int_eq(run_status("-i lo --snaplen 0"), 2);
+	ck_assert_int_eq(run_status("-i lo --buffer-size 4X"), 2);
+	ck_assert_int_eq(run_status("-i lo --timeout -5"), 2);
+	ck_assert_int_eq(run_status("-i lo --no-such-option"), 2);
+	ck_assert_int_eq(run_status("-i no-such-iface0 --stats"), 1);
+	ck_assert_int_eq(run_status("--help"), 0);
+}
+END_TEST
+
+START_TEST(stats_name_the_fcs_and_drop_counters)
+{
+	char cmd[2 * PATH_MAX], line[1024];
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "'%s' --stats -r '%s' 2>/dev/null", pcap_bin,
+		 gen_path("fcs.pcap"));
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_ptr_nonnull(strstr(line, "\"read\":3,"));
+	ck_assert_ptr_nonnull(strstr(line, "\"decoded\":3,"));
+	ck_assert_ptr_nonnull(strstr(line, "\"bytes\":180,"));
+	ck_assert_ptr_nonnull(strstr(line, "\"fcs_stripped\":3,"));
+	ck_assert_ptr_nonnull(strstr(line, "\"ring_drops\":0"));
+}
+END_TEST
+
 START_TEST(the_scan_capture_has_one_source_on_many_ports_and_quiet_noise)
 {
 	struct collect c;
@@ -767,7 +1233,33 @@ static int is_capture_name(const char *name)
 	       (n > 7 && !strcmp(name + n - 7, ".pcapng"));
 }
 
-static void conform_dir(const char *dir, unsigned *files)
+/* Packets tcpdump printed in its expected output (lines "  N  date ..."). */
+static long tcpdump_expected(const char *dir, const char *name)
+{
+	char p[PATH_MAX], line[4096];
+	long n = 0;
+	FILE *f;
+	const char *dot = strrchr(name, '.');
+
+	snprintf(p, sizeof p, "%s/expected/%.*s.tcpdump.out", dir,
+		 (int)(dot - name), name);
+	f = fopen(p, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long k;
+		int year;
+
+		if (sscanf(line, " %lu %d-", &k, &year) == 2 && year > 1900)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* tcpdump's files: as many packets as libpcap returns and as tcpdump
+ * printed; every packet counted once. */
+static void conform_td(const char *dir, unsigned *files)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -776,25 +1268,21 @@ static void conform_dir(const char *dir, unsigned *files)
 		return;
 	while ((e = readdir(d))) {
 		char p[PATH_MAX], err[4096];
-		struct stat sb;
 		struct collect c;
 		struct cep_pcap_stats st;
+		long want;
 
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || !is_capture_name(e->d_name))
 			continue;
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-		if (stat(p, &sb))
-			continue;
-		if (S_ISDIR(sb.st_mode)) {
-			conform_dir(p, files);
-			continue;
-		}
-		if (!is_capture_name(e->d_name))
-			continue;
 		read_capturing_stderr(p, NULL, &c, &st, err, sizeof err);
 		ck_assert_msg(st.read == (uint64_t)libpcap_count(p),
 			      "%s: we read %llu packets, libpcap %ld", p,
 			      (unsigned long long)st.read, libpcap_count(p));
+		want = tcpdump_expected(dir, e->d_name);
+		ck_assert_msg(want < 0 || st.read == (uint64_t)want,
+			      "%s: we read %llu packets, tcpdump printed %ld",
+			      p, (unsigned long long)st.read, want);
 		ck_assert_uint_eq(st.read, st.decoded + st.malformed +
 						   st.unsupported);
 		(*files)++;
@@ -802,7 +1290,70 @@ static void conform_dir(const char *dir, unsigned *files)
 	closedir(d);
 }
 
-START_TEST(every_shared_capture_reads_as_many_packets_as_libpcap_returns)
+/* The packet blocks a pcapng-test-generator .txt lists (EPB, SPB, PB). */
+static long txt_packets(const char *txt)
+{
+	char line[512], kind[8];
+	long n = 0, k;
+	FILE *f = fopen(txt, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, " %7[A-Z]: %ld", kind, &k) == 2 &&
+		    (!strcmp(kind, "EPB") || !strcmp(kind, "SPB") ||
+		     !strcmp(kind, "PB")))
+			n += k;
+	fclose(f);
+	return n;
+}
+
+static void conform_ng(const char *dir, unsigned *files)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX], txt[PATH_MAX], err[4096];
+		struct stat sb;
+		struct collect c;
+		struct cep_pcap_stats st;
+		size_t n = strlen(e->d_name);
+		long want;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		if (stat(p, &sb))
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			conform_ng(p, files);
+			continue;
+		}
+		if (n < 8 || strcmp(e->d_name + n - 7, ".pcapng"))
+			continue;
+		snprintf(txt, sizeof txt, "%s/%.*s.txt", dir, (int)(n - 7),
+			 e->d_name);
+		want = txt_packets(txt);
+		ck_assert_msg(want >= 0, "%s: no .txt beside it", p);
+		ck_assert_int_eq(read_capturing_stderr(p, NULL, &c, &st, err,
+						       sizeof err), 0);
+		ck_assert_msg(st.read == (uint64_t)want && st.errors == 0 &&
+			      st.malformed == 0,
+			      "%s: read %llu (malformed %llu, errors %llu), "
+			      "its .txt lists %ld: %s", p,
+			      (unsigned long long)st.read,
+			      (unsigned long long)st.malformed,
+			      (unsigned long long)st.errors, want, err);
+		ck_assert_uint_eq(st.read, st.decoded + st.unsupported);
+		(*files)++;
+	}
+	closedir(d);
+}
+
+START_TEST(every_tcpdump_capture_reads_as_many_packets_as_libpcap_and_tcpdump)
 {
 	char dir[PATH_MAX];
 	unsigned files = 0;
@@ -813,8 +1364,25 @@ START_TEST(every_shared_capture_reads_as_many_packets_as_libpcap_returns)
 		return;
 	}
 	snprintf(dir, sizeof dir, "%s/pcap", shared);
-	conform_dir(dir, &files);
-	ck_assert_uint_gt(files, 40);
+	conform_td(dir, &files);
+	ck_assert_uint_ge(files, 10);
+}
+END_TEST
+
+START_TEST(every_pcapng_conformance_file_gives_the_packets_its_txt_lists)
+{
+	char dir[PATH_MAX];
+	unsigned files = 0;
+
+	if (!shared[0]) {
+		fprintf(stderr, "test_pcap: notice: shared data not found "
+			"(set CEPTOR_SHARED_DATA); pcapng conformance "
+			"skipped\n");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/pcap/pcapng-test-generator", shared);
+	conform_ng(dir, &files);
+	ck_assert_uint_ge(files, 48); /* 24 files in each byte order */
 }
 END_TEST
 
@@ -933,6 +1501,11 @@ int main(void)
 	tcase_add_test(dec, an_ipv4_total_length_of_zero_from_tso_means_the_captured_length);
 	tcase_add_test(dec, timestamps_and_sequence_numbers_are_stamped);
 	tcase_add_test(dec, every_prefix_of_every_packet_decodes_within_caplen);
+	tcase_add_test(dec, tunnels_give_the_inner_addresses_ports_and_protocol);
+	tcase_add_test(dec, gre_payloads_that_are_not_ip_keep_the_outer_view);
+	tcase_add_test(dec, a_cut_or_mismatched_inner_header_keeps_the_outer_view);
+	tcase_add_test(dec, ipsec_ah_and_shim6_are_walked_to_the_transport);
+	tcase_add_test(dec, an_fcs_announced_by_the_link_type_is_removed_from_the_length);
 	tcase_set_timeout(dec, 60);
 	suite_add_tcase(s, dec);
 
@@ -943,6 +1516,18 @@ int main(void)
 	tcase_add_test(rd, a_file_that_is_not_a_capture_is_malformed);
 	tcase_add_test(rd, a_bpf_filter_selects_the_scan_packets_only);
 	tcase_add_test(rd, batches_never_exceed_the_collector_batch);
+	tcase_add_test(rd, pcapng_sections_of_both_byte_orders_give_every_packet_with_its_interface);
+	tcase_add_test(rd, libpcap_alone_stops_where_our_walker_goes_on);
+	tcase_add_test(rd, a_bpf_filter_is_compiled_for_each_pcapng_link_type);
+	tcase_add_test(rd, an_unusable_pcapng_packet_block_is_counted_and_named_by_offset);
+	tcase_add_test(rd, a_pcapng_file_cut_inside_a_block_keeps_the_packets_before_it);
+	tcase_add_test(rd, every_prefix_of_a_pcapng_file_walks_cleanly_from_memory);
+	tcase_add_test(rd, pcapng_and_pcap_on_standard_input_read_like_files);
+	tcase_add_test(rd, root_drops_to_an_unprivileged_user_with_no_capability_left);
+	tcase_add_test(rd, an_unknown_user_is_refused);
+	tcase_add_test(rd, bad_capture_settings_are_usage_errors);
+	tcase_add_test(rd, stats_name_the_fcs_and_drop_counters);
+	tcase_set_timeout(rd, 60);
 	suite_add_tcase(s, rd);
 
 	tcase_add_test(gen, the_scan_capture_has_one_source_on_many_ports_and_quiet_noise);
@@ -950,7 +1535,8 @@ int main(void)
 	tcase_set_timeout(gen, 60);
 	suite_add_tcase(s, gen);
 
-	tcase_add_test(conf, every_shared_capture_reads_as_many_packets_as_libpcap_returns);
+	tcase_add_test(conf, every_tcpdump_capture_reads_as_many_packets_as_libpcap_and_tcpdump);
+	tcase_add_test(conf, every_pcapng_conformance_file_gives_the_packets_its_txt_lists);
 	tcase_add_test(conf, tcpdump_counts_the_same_packets_as_we_read);
 	tcase_set_timeout(conf, 60);
 	suite_add_tcase(s, conf);

@@ -5,7 +5,8 @@
  * another (reopen), the collectors ceptor-pcap and ceptor-feed as such
  * producers (found in $CEPTOR_BIN, else in build/<flavour>/bin next to
  * this binary, or build/bin), records surviving a SIGKILLed producer
- * process, and a threaded stress test that also runs under
+ * process, producer counters and liveness (reports, reopens, a dead
+ * producer, a blocked one), and threaded tests that also run under
  * ThreadSanitizer (make tsan).
  *
  * Every segment is named "/cep-test-ring-<runner pid>-<tag>"; the
@@ -260,9 +261,19 @@ END_TEST
 
 START_TEST(ring_attach_with_wrong_version_fails_with_eversion)
 {
+	char want[64];
+
 	ck_assert_int_eq(attach_after_poke("version", 8, CEP_RING_VERSION + 1, 4),
 			 -CEP_EVERSION);
-	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "layout version 2"));
+	snprintf(want, sizeof want, "layout version %u", CEP_RING_VERSION + 1);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), want));
+}
+END_TEST
+
+START_TEST(ring_attach_refuses_a_version_1_ring_without_producer_counters)
+{
+	ck_assert_int_eq(attach_after_poke("version1", 8, 1, 4), -CEP_EVERSION);
+	ck_assert_ptr_nonnull(strstr(cep_ring_last_error(), "layout version 1"));
 }
 END_TEST
 
@@ -619,6 +630,269 @@ START_TEST(ring_block_policy_waits_for_the_consumer_and_loses_nothing)
 	cep_ring_stats(r, &st);
 	ck_assert_uint_eq(st.dropped, 0);
 	ck_assert_uint_eq(st.enqueued, a.expect);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+/* --- producer counters and liveness ---------------------------------------- */
+
+static struct cep_ring_producer_counters pc(uint64_t captured, uint64_t kdrop,
+					     uint64_t ifdrop, uint64_t bad)
+{
+	struct cep_ring_producer_counters c = { captured, kdrop, ifdrop, bad };
+	return c;
+}
+
+#define ck_assert_counters(got, a, b, c, d)                                  \
+	do {                                                                 \
+		ck_assert_uint_eq((got).captured, (a));                      \
+		ck_assert_uint_eq((got).kernel_drops, (b));                  \
+		ck_assert_uint_eq((got).if_drops, (c));                      \
+		ck_assert_uint_eq((got).malformed, (d));                     \
+	} while (0)
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+START_TEST(ring_producer_report_reaches_the_consumer_with_pid_and_heartbeat)
+{
+	const char *name = ring_name("report");
+	struct cep_ring *prod, *cons;
+	struct cep_ring_producer_counters c = pc(1000, 7, 3, 2);
+	struct cep_ring_stats st;
+	int64_t before, after;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &cons), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &prod), 0);
+	cep_ring_stats(cons, &st);
+	ck_assert_int_eq(st.producer_pid, 0);
+	ck_assert_int_eq(st.heartbeat_ns, 0);
+	ck_assert_int_eq(st.producer_reports, 0);
+	ck_assert_counters(st.producer, 0, 0, 0, 0);
+
+	before = wall_ns();
+	cep_ring_producer_report(prod, &c);
+	after = wall_ns();
+	cep_ring_stats(cons, &st);
+	ck_assert_counters(st.producer, 1000, 7, 3, 2);
+	ck_assert_counters(st.producer_run, 1000, 7, 3, 2);
+	/* A handle that never reopened starts its lifetime at this report. */
+	ck_assert_int_eq(st.producer_pid, getpid());
+	ck_assert_int_eq(st.producer_reports, 1);
+	ck_assert_int_ge(st.heartbeat_ns, before);
+	ck_assert_int_le(st.heartbeat_ns, after);
+
+	/* Later reports replace this producer's share, they do not add. */
+	c = pc(1500, 9, 3, 2);
+	cep_ring_producer_report(prod, &c);
+	cep_ring_stats(cons, &st);
+	ck_assert_counters(st.producer, 1500, 9, 3, 2);
+	cep_ring_destroy(prod);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_producer_counters_add_up_across_reopens_and_never_go_back)
+{
+	const char *name = ring_name("reportreopen");
+	struct cep_ring *cons, *first, *second;
+	struct cep_ring_producer_counters c;
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_open(name, 8, &cons, NULL), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &first), 0);
+	ck_assert_int_eq(cep_ring_reopen(first), 0);
+	c = pc(100, 5, 1, 4);
+	cep_ring_producer_report(first, &c);
+	cep_ring_close(first);
+	cep_ring_destroy(first);
+
+	/* A restarted collector counts from zero again (libpcap does). */
+	ck_assert_int_eq(cep_ring_attach(name, &second), 0);
+	ck_assert_int_eq(cep_ring_reopen(second), 0);
+	cep_ring_stats(cons, &st);
+	ck_assert_counters(st.producer, 100, 5, 1, 4);
+	ck_assert_counters(st.producer_run, 0, 0, 0, 0);
+	ck_assert_int_eq(st.producer_reports, 0);
+	ck_assert_int_eq(st.closed, 0);
+
+	c = pc(30, 2, 0, 0);
+	cep_ring_producer_report(second, &c);
+	cep_ring_stats(cons, &st);
+	ck_assert_counters(st.producer, 130, 7, 1, 4);
+	ck_assert_counters(st.producer_run, 30, 2, 0, 0);
+	ck_assert_int_eq(st.producer_reports, 1);
+
+	/* The engine reopening its end keeps the totals too. */
+	cep_ring_destroy(cons);
+	ck_assert_int_eq(cep_ring_open(name, 8, &cons, NULL), 0);
+	cep_ring_stats(cons, &st);
+	ck_assert_counters(st.producer, 130, 7, 1, 4);
+	cep_ring_destroy(second);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_producer_counter_that_restarts_from_zero_keeps_the_totals)
+{
+	const char *name = ring_name("reportwrap");
+	struct cep_ring *r;
+	struct cep_ring_producer_counters c;
+	struct cep_ring_stats st;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	ck_assert_int_eq(cep_ring_reopen(r), 0);
+	c = pc(50, 10, 0, 1);
+	cep_ring_producer_report(r, &c);
+	/* The capture handle was opened again: its counters start over. */
+	c = pc(20, 10, 0, 0);
+	cep_ring_producer_report(r, &c);
+	cep_ring_stats(r, &st);
+	ck_assert_counters(st.producer, 70, 10, 0, 1);
+	ck_assert_counters(st.producer_run, 70, 10, 0, 1);
+	c = pc(25, 12, 0, 0);
+	cep_ring_producer_report(r, &c);
+	cep_ring_stats(r, &st);
+	ck_assert_counters(st.producer, 75, 12, 0, 1);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_producer_state_tells_none_alive_stale_and_closed)
+{
+	const char *name = ring_name("pstate");
+	struct cep_ring *r;
+	struct cep_ring_producer_counters c = pc(1, 0, 0, 0);
+	struct cep_ring_stats st;
+	int64_t later;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	cep_ring_stats(r, &st);
+	ck_assert_int_eq(cep_ring_producer_state(&st, 0), CEP_RING_PRODUCER_NONE);
+	ck_assert_int_eq(cep_ring_reopen(r), 0);
+	cep_ring_stats(r, &st);
+	ck_assert_int_eq(cep_ring_producer_state(&st, 0),
+			 CEP_RING_PRODUCER_ALIVE);
+	/* A producer that never reports is not judged by its heartbeat. */
+	later = st.heartbeat_ns + (int64_t)(CEP_RING_STALE_MS + 1000) * 1000000;
+	ck_assert_int_eq(cep_ring_producer_state(&st, later),
+			 CEP_RING_PRODUCER_ALIVE);
+	cep_ring_producer_report(r, &c);
+	cep_ring_stats(r, &st);
+	later = st.heartbeat_ns + (int64_t)(CEP_RING_STALE_MS + 1000) * 1000000;
+	ck_assert_int_eq(cep_ring_producer_state(&st, later),
+			 CEP_RING_PRODUCER_STALE);
+	ck_assert_int_eq(cep_ring_producer_state(&st, st.heartbeat_ns + 1000),
+			 CEP_RING_PRODUCER_ALIVE);
+	cep_ring_close(r);
+	cep_ring_stats(r, &st);
+	ck_assert_int_eq(cep_ring_producer_state(&st, later),
+			 CEP_RING_PRODUCER_CLOSED);
+	ck_assert_str_eq(cep_ring_producer_state_name(CEP_RING_PRODUCER_NONE),
+			 "none");
+	ck_assert_str_eq(cep_ring_producer_state_name(CEP_RING_PRODUCER_ALIVE),
+			 "alive");
+	ck_assert_str_eq(cep_ring_producer_state_name(CEP_RING_PRODUCER_STALE),
+			 "stale");
+	ck_assert_str_eq(cep_ring_producer_state_name(CEP_RING_PRODUCER_CLOSED),
+			 "closed");
+	ck_assert_str_eq(cep_ring_producer_state_name(CEP_RING_PRODUCER_DEAD),
+			 "dead");
+	ck_assert_str_eq(cep_ring_producer_state_name(99), "?");
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+START_TEST(ring_producer_that_died_without_closing_reads_as_dead)
+{
+	const char *name = ring_name("pdead");
+	struct cep_ring *r;
+	struct cep_ring_stats st;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct cep_ring *child;
+		struct cep_ring_producer_counters c = pc(42, 1, 0, 0);
+
+		if (cep_ring_attach(name, &child) || cep_ring_reopen(child))
+			_exit(3);
+		cep_ring_producer_report(child, &c);
+		_exit(0); /* no close: a crash, as far as the ring can tell */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cep_ring_stats(r, &st);
+	ck_assert_int_eq(st.producer_pid, pid);
+	ck_assert_counters(st.producer, 42, 1, 0, 0);
+	ck_assert_int_eq(cep_ring_producer_state(&st, 0), CEP_RING_PRODUCER_DEAD);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+static void exit_on_fault(int sig)
+{
+	(void)sig;
+	_exit(42);
+}
+
+START_TEST(ring_attach_readonly_reads_the_stats_and_cannot_write)
+{
+	const char *name = ring_name("readonly");
+	struct cep_ring *r, *ro;
+	struct cep_event ev[3];
+	struct cep_ring_producer_counters c = pc(9, 1, 0, 0);
+	struct cep_ring_stats st;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &r), 0);
+	fill(ev, 3, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(r, ev, 3), 3);
+	cep_ring_producer_report(r, &c);
+	ck_assert_int_eq(cep_ring_attach_readonly(name, &ro), 0);
+	cep_ring_stats(ro, &st);
+	ck_assert_uint_eq(st.enqueued, 3);
+	ck_assert_uint_eq(st.used, 3);
+	ck_assert_counters(st.producer, 9, 1, 0, 0);
+	ck_assert_int_eq(st.producer_pid, getpid());
+
+	/* A monitoring tool's handle cannot disturb the ring: any write
+	 * faults. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = exit_on_fault };
+		struct cep_event out[3];
+
+		/* Our own handler, also under AddressSanitizer's. */
+		sigaction(SIGSEGV, &sa, NULL);
+		sigaction(SIGBUS, &sa, NULL);
+		cep_ring_dequeue_burst(ro, out, 3);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 42,
+		      "a write through a read-only handle did not fault");
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.dequeued, 0);
+	cep_ring_destroy(ro);
+	ck_assert_int_eq(cep_ring_attach_readonly(ring_name("nothere"), &ro),
+			 -ENOENT);
 	cep_ring_destroy(r);
 	cep_ring_unlink(name);
 }
@@ -1222,6 +1496,117 @@ START_TEST(ring_keeps_committed_records_when_the_producer_is_killed)
 }
 END_TEST
 
+/* --- producer counters under concurrency ------------------------------------- */
+
+struct block_arg {
+	struct cep_ring *r;
+	const struct cep_event *ev;
+	unsigned n;
+	int rc;
+};
+
+static void *enqueue_blocking(void *p)
+{
+	struct block_arg *b = p;
+
+	b->rc = cep_ring_enqueue_policy(b->r, b->ev, b->n, CEP_OVERFLOW_BLOCK);
+	return NULL;
+}
+
+START_TEST(ring_blocked_producer_keeps_its_heartbeat_going)
+{
+	const char *name = ring_name("blockbeat");
+	struct cep_ring *prod, *cons;
+	struct cep_event in[12], out[12];
+	struct cep_ring_stats st;
+	struct block_arg b = { .n = 4, .rc = -1 };
+	int64_t first;
+	pthread_t th;
+	int beat = 0;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &cons), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &prod), 0);
+	ck_assert_int_eq(cep_ring_reopen(prod), 0);
+	fill(in, 12, 0);
+	ck_assert_uint_eq(cep_ring_enqueue_burst(prod, in, 8), 8);
+	cep_ring_stats(cons, &st);
+	first = st.heartbeat_ns;
+
+	/* The producer blocks on the full ring in its own thread; at most
+	 * 10 s for a heartbeat from it while it sleeps. */
+	b.r = prod;
+	b.ev = in + 8;
+	ck_assert_int_eq(pthread_create(&th, NULL, enqueue_blocking, &b), 0);
+	for (int i = 0; i < 1000 && !beat; i++) {
+		usleep(10000);
+		cep_ring_stats(cons, &st);
+		beat = st.heartbeat_ns > first && st.used == 8;
+	}
+	ck_assert_msg(beat, "no heartbeat from a producer blocked on a full "
+			    "ring");
+	ck_assert_int_eq(cep_ring_producer_state(&st, 0),
+			 CEP_RING_PRODUCER_ALIVE);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(cons, out, 12), 8);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(b.rc, 4);
+	ck_assert_uint_eq(cep_ring_dequeue_burst(cons, out, 12), 4);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert(is_event(&out[i], 8 + i));
+	cep_ring_destroy(prod);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
+#define REPORTS 200000u
+
+static void *reporter(void *p)
+{
+	struct cep_ring *r = p;
+
+	cep_ring_reopen(r);
+	for (uint64_t i = 1; i <= REPORTS; i++) {
+		struct cep_ring_producer_counters c = pc(i, i / 2, i / 3,
+							 i / 5);
+		cep_ring_producer_report(r, &c);
+	}
+	cep_ring_close(r);
+	return NULL;
+}
+
+START_TEST(ring_producer_reports_seen_concurrently_only_grow)
+{
+	const char *name = ring_name("reportrace");
+	struct cep_ring *prod, *cons;
+	struct cep_ring_stats st;
+	struct cep_ring_producer_counters prev = { 0 };
+	pthread_t th;
+	unsigned snapshots = 0;
+
+	ck_assert_int_eq(cep_ring_create(name, 8, &cons), 0);
+	ck_assert_int_eq(cep_ring_attach(name, &prod), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, reporter, prod), 0);
+	do {
+		cep_ring_stats(cons, &st);
+		ck_assert_uint_ge(st.producer.captured, prev.captured);
+		ck_assert_uint_ge(st.producer.kernel_drops, prev.kernel_drops);
+		ck_assert_uint_ge(st.producer.if_drops, prev.if_drops);
+		ck_assert_uint_ge(st.producer.malformed, prev.malformed);
+		ck_assert_uint_le(st.producer_run.captured, st.producer.captured);
+		prev = st.producer;
+		snapshots++;
+	} while (!st.closed);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	/* closed was seen: the last report is in the same snapshot. */
+	ck_assert_counters(st.producer, REPORTS, REPORTS / 2, REPORTS / 3,
+			   REPORTS / 5);
+	ck_assert_uint_gt(snapshots, 0);
+	cep_ring_destroy(prod);
+	cep_ring_destroy(cons);
+	cep_ring_unlink(name);
+}
+END_TEST
+
 /* --- stress ------------------------------------------------------------------- */
 
 #define STRESS_RECORDS 2000000u
@@ -1309,6 +1694,8 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, ring_attach_with_wrong_magic_fails_with_eversion);
 	tcase_add_test(tc, ring_attach_with_wrong_version_fails_with_eversion);
 	tcase_add_test(tc,
+		       ring_attach_refuses_a_version_1_ring_without_producer_counters);
+	tcase_add_test(tc,
 		       ring_attach_with_wrong_record_size_fails_with_eversion);
 	tcase_add_test(
 		tc, ring_attach_with_capacity_beyond_segment_fails_with_emalformed);
@@ -1331,6 +1718,15 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, ring_wait_after_close_returns_eclosed_once_drained);
 	tcase_add_test(tc,
 		       ring_reopen_by_a_new_producer_delivers_after_the_old_one_closed);
+	tcase_add_test(tc,
+		       ring_producer_report_reaches_the_consumer_with_pid_and_heartbeat);
+	tcase_add_test(tc,
+		       ring_producer_counters_add_up_across_reopens_and_never_go_back);
+	tcase_add_test(tc,
+		       ring_producer_counter_that_restarts_from_zero_keeps_the_totals);
+	tcase_add_test(tc, ring_producer_state_tells_none_alive_stale_and_closed);
+	tcase_add_test(tc, ring_producer_that_died_without_closing_reads_as_dead);
+	tcase_add_test(tc, ring_attach_readonly_reads_the_stats_and_cannot_write);
 	suite_add_tcase(s, tc);
 
 	/* Generous limits: ThreadSanitizer makes these several times slower;
@@ -1347,6 +1743,8 @@ static Suite *ring_suite(void)
 		       ring_sequential_producer_processes_each_deliver_everything);
 	tcase_add_test(slow,
 		       ring_keeps_committed_records_when_the_producer_is_killed);
+	tcase_add_test(slow, ring_blocked_producer_keeps_its_heartbeat_going);
+	tcase_add_test(slow, ring_producer_reports_seen_concurrently_only_grow);
 	tcase_add_test(slow, ring_stress_threads_move_two_million_records_in_order);
 	suite_add_tcase(s, slow);
 

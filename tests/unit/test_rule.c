@@ -191,7 +191,6 @@ static const struct {
 	const char *text;
 } errors[] = {
 	{ "unknown_field.yml", 8, "unknown field 'dst_prot'" },
-	{ "bad_modifier.yml", 6, "modifier 'contains' is not supported yet" },
 	{ "bad_modifier.yml", 8, "unknown modifier 'between'" },
 	{ "bad_cidr.yml", 7, "bad CIDR '10.0.0.0/33'" },
 	{ "bad_condition.yml", 6, "condition: unexpected 'end'" },
@@ -591,11 +590,432 @@ START_TEST(correlation_rule_with_generate_true_also_emits)
 }
 END_TEST
 
+/* --- Sigma modifiers ------------------------------------------------------- */
+
+/* Compiles yaml with options; returns the rule set or NULL, diagnostics in
+ * *diag (free it). */
+static struct cep_ruleset *compile_opts(const char *yaml,
+					const struct cep_rule_options *o,
+					int *rc, char **diag)
+{
+	char path[128];
+	const char *dirs[1] = { tmpdir };
+	struct cep_ruleset *rs = NULL;
+	size_t len;
+	FILE *f, *d;
+
+	snprintf(path, sizeof path, "%s/rule.yml", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(yaml, f);
+	fclose(f);
+	d = open_memstream(diag, &len);
+	ck_assert_ptr_nonnull(d);
+	*rc = cep_ruleset_compile_opts(dirs, 1, o, d, &rs);
+	fclose(d);
+	return rs;
+}
+
+/* The error a detection block alone produces (test rule around it). */
+static char *detection_error(const char *detection)
+{
+	char yaml[2048], *diag;
+	struct cep_ruleset *rs;
+	int rc;
+
+	snprintf(yaml, sizeof yaml,
+		 "title: Test rule\nid: test-rule\ndetection:\n%s", detection);
+	rs = compile_opts(yaml, NULL, &rc, &diag);
+	ck_assert_ptr_null(rs);
+	ck_assert_int_eq(rc, -CEP_ERULE);
+	return diag;
+}
+
+START_TEST(match_contains_startswith_endswith_and_the_empty_string)
+{
+	struct cep_ruleset *c = rule_with("  sel:\n"
+					  "    indicator|contains: EVIL\n"
+					  "  condition: sel\n");
+	struct cep_ruleset *sw = rule_with("  sel:\n"
+					   "    indicator|startswith: 'api.'\n"
+					   "  condition: sel\n");
+	struct cep_ruleset *ew = rule_with("  sel:\n"
+					   "    indicator|endswith: '.onion'\n"
+					   "  condition: sel\n");
+	struct cep_ruleset *empty = rule_with("  sel:\n"
+					      "    name: ''\n"
+					      "  condition: sel\n");
+	struct cep_ruleset *cempty = rule_with("  sel:\n"
+					       "    name|contains: ''\n"
+					       "  condition: sel\n");
+
+	ck_assert(fires(c, "{\"indicator\":\"an.evil.example\"}"));
+	ck_assert(fires(c, "{\"indicator\":\"evil\"}"));
+	ck_assert(!fires(c, "{\"indicator\":\"ev.il\"}"));
+	ck_assert(fires(sw, "{\"indicator\":\"API.telegram.org\"}"));
+	ck_assert(!fires(sw, "{\"indicator\":\"x.api.telegram.org\"}"));
+	ck_assert(fires(ew, "{\"indicator\":\"abc.ONION\"}"));
+	ck_assert(!fires(ew, "{\"indicator\":\"abc.onion.to\"}"));
+	ck_assert(!fires(ew, "{\"indicator\":\"onion\"}"));
+	ck_assert(fires(empty, "{\"indicator\":\"x\"}"));
+	ck_assert(!fires(empty, "{\"name\":\"x\"}"));
+	ck_assert(fires(cempty, "{\"name\":\"x\"}"));
+	ck_assert(fires(cempty, "{\"indicator\":\"x\"}"));
+	cep_ruleset_destroy(c);
+	cep_ruleset_destroy(sw);
+	cep_ruleset_destroy(ew);
+	cep_ruleset_destroy(empty);
+	cep_ruleset_destroy(cempty);
+}
+END_TEST
+
+START_TEST(match_wildcards_and_their_escapes_inside_modifier_values)
+{
+	struct cep_ruleset *w = rule_with("  sel:\n"
+					  "    indicator|contains: 'a*c'\n"
+					  "  condition: sel\n");
+	struct cep_ruleset *lit = rule_with("  sel:\n"
+					    "    indicator|contains: 'a\\*c'\n"
+					    "  condition: sel\n");
+	struct cep_ruleset *bs = rule_with("  sel:\n"
+					   "    name|endswith: 'C:\\'\n"
+					   "  condition: sel\n");
+	struct cep_ruleset *q = rule_with("  sel:\n"
+					  "    name|startswith: 'ab\\?'\n"
+					  "  condition: sel\n");
+
+	ck_assert(fires(w, "{\"indicator\":\"xxabbbcxx\"}"));
+	ck_assert(!fires(w, "{\"indicator\":\"xxa*\"}"));
+	ck_assert(fires(lit, "{\"indicator\":\"xa*cx\"}"));
+	ck_assert(!fires(lit, "{\"indicator\":\"xabcx\"}"));
+	/* A trailing plain backslash stays a backslash: the implied `*` of
+	 * endswith must not become an escaped one. */
+	ck_assert(fires(bs, "{\"name\":\"dir c:\\\\\"}"));
+	ck_assert(!fires(bs, "{\"name\":\"dir c:\\\\x\"}"));
+	ck_assert(fires(q, "{\"name\":\"ab?cd\"}"));
+	ck_assert(!fires(q, "{\"name\":\"abxcd\"}"));
+	cep_ruleset_destroy(w);
+	cep_ruleset_destroy(lit);
+	cep_ruleset_destroy(bs);
+	cep_ruleset_destroy(q);
+}
+END_TEST
+
+START_TEST(match_contains_all_needs_every_value)
+{
+	struct cep_ruleset *rs = rule_with("  sel:\n"
+					   "    indicator|contains|all:\n"
+					   "      - seed\n"
+					   "      - .nkn.org\n"
+					   "  condition: sel\n");
+
+	ck_assert(fires(rs, "{\"indicator\":\"seed3.nkn.org\"}"));
+	ck_assert(!fires(rs, "{\"indicator\":\"x.nkn.org\"}"));
+	ck_assert(!fires(rs, "{\"indicator\":\"seed.example\"}"));
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+START_TEST(match_cased_compares_case_and_default_ignores_it)
+{
+	struct cep_ruleset *cased = rule_with("  sel:\n"
+					      "    name|cased: Emotet\n"
+					      "  condition: sel\n");
+	struct cep_ruleset *ccont = rule_with("  sel:\n"
+					      "    name|contains|cased: Tet\n"
+					      "  condition: sel\n");
+	struct cep_ruleset *plain = rule_with("  sel:\n"
+					      "    name: Emotet\n"
+					      "  condition: sel\n");
+
+	ck_assert(fires(cased, "{\"name\":\"Emotet\"}"));
+	ck_assert(!fires(cased, "{\"name\":\"emotet\"}"));
+	ck_assert(fires(ccont, "{\"name\":\"EmoTet\"}"));
+	ck_assert(!fires(ccont, "{\"name\":\"Emotet\"}"));
+	ck_assert(fires(plain, "{\"name\":\"EMOTET\"}"));
+	cep_ruleset_destroy(cased);
+	cep_ruleset_destroy(ccont);
+	cep_ruleset_destroy(plain);
+}
+END_TEST
+
+START_TEST(match_re_is_case_sensitive_unless_i_and_takes_m_and_s)
+{
+	struct cep_ruleset *re = rule_with("  sel:\n"
+					   "    indicator|re: '^[a-z0-9]{16}\\.onion$'\n"
+					   "  condition: sel\n");
+	struct cep_ruleset *ri = rule_with("  sel:\n"
+					   "    name|re|i: '^emo(tet|crypt)$'\n"
+					   "  condition: sel\n");
+	struct cep_ruleset *rm = rule_with("  sel:\n"
+					   "    name|re|m: '^b$'\n"
+					   "  condition: sel\n");
+	struct cep_ruleset *rs = rule_with("  sel:\n"
+					   "    name|re|s: 'a.b'\n"
+					   "  condition: sel\n");
+	char *diag;
+
+	ck_assert(fires(re, "{\"indicator\":\"abcdefgh12345678.onion\"}"));
+	ck_assert(!fires(re, "{\"indicator\":\"ABCDEFGH12345678.onion\"}"));
+	ck_assert(!fires(re, "{\"indicator\":\"abcdefgh1234567.onion\"}"));
+	ck_assert(fires(ri, "{\"name\":\"EmoCrypt\"}"));
+	ck_assert(!fires(ri, "{\"name\":\"emotets\"}"));
+	ck_assert(fires(rm, "{\"name\":\"a\\nb\\nc\"}"));
+	ck_assert(!fires(rm, "{\"name\":\"ab\"}"));
+	ck_assert(fires(rs, "{\"name\":\"a\\nb\"}"));
+	ck_assert(fires(rs, "{\"name\":\"axb\"}"));
+	ck_assert(!fires(rm, "{\"name\":\"a\\nbc\"}"));
+	cep_ruleset_destroy(re);
+	cep_ruleset_destroy(ri);
+	cep_ruleset_destroy(rm);
+	cep_ruleset_destroy(rs);
+	diag = detection_error("  sel:\n    name|re: 'a(b'\n  condition: sel\n");
+	ck_assert_msg(strstr(diag, "rule.yml:5: bad regular expression 'a(b'"),
+		      "%s", diag);
+	free(diag);
+	diag = detection_error("  sel:\n    name|i: 'x'\n  condition: sel\n");
+	ck_assert_msg(strstr(diag, "modifier 'i' needs 're'"), "%s", diag);
+	free(diag);
+}
+END_TEST
+
+START_TEST(match_exists_true_and_false)
+{
+	struct cep_ruleset *yes = rule_with("  sel:\n"
+					    "    indicator|exists: true\n"
+					    "    src_ip|exists: true\n"
+					    "  condition: sel\n");
+	struct cep_ruleset *no = rule_with("  sel:\n"
+					   "    dst_port|exists: false\n"
+					   "  condition: sel\n");
+
+	ck_assert(fires(yes, "{\"indicator\":\"x\",\"src_ip\":\"::1\"}"));
+	ck_assert(!fires(yes, "{\"indicator\":\"x\"}"));
+	ck_assert(!fires(yes, "{\"src_ip\":\"192.0.2.1\"}"));
+	ck_assert(fires(no, "{\"src_port\":80}"));
+	ck_assert(!fires(no, "{\"dst_port\":80}"));
+	cep_ruleset_destroy(yes);
+	cep_ruleset_destroy(no);
+}
+END_TEST
+
+START_TEST(match_fieldref_compares_two_fields_of_the_event)
+{
+	struct cep_ruleset *eq = rule_with("  sel:\n"
+					   "    src_port|fieldref: dst_port\n"
+					   "  ip:\n"
+					   "    src_ip|fieldref: dst_ip\n"
+					   "  condition: sel or ip\n");
+	struct cep_ruleset *ne = rule_with("  sel:\n"
+					   "    name|fieldref|neq: indicator\n"
+					   "  condition: sel\n");
+	char *diag;
+
+	ck_assert(fires(eq, "{\"src_port\":53,\"dst_port\":53}"));
+	ck_assert(!fires(eq, "{\"src_port\":53,\"dst_port\":54}"));
+	ck_assert(fires(eq, "{\"src_ip\":\"10.0.0.1\",\"dst_ip\":\"10.0.0.1\","
+			    "\"src_port\":1}"));
+	ck_assert(!fires(eq, "{\"src_ip\":\"10.0.0.1\",\"dst_ip\":\"10.0.0.2\","
+			     "\"src_port\":1}"));
+	ck_assert(fires(ne, "{\"name\":\"a\",\"indicator\":\"b\"}"));
+	ck_assert(!fires(ne, "{\"name\":\"Same\",\"indicator\":\"same\"}"));
+	cep_ruleset_destroy(eq);
+	cep_ruleset_destroy(ne);
+	diag = detection_error("  sel:\n    src_port|fieldref: src_ip\n"
+			       "  condition: sel\n");
+	ck_assert_msg(strstr(diag, "hold different kinds of value"), "%s", diag);
+	free(diag);
+}
+END_TEST
+
+START_TEST(match_base64_and_the_three_base64offset_encodings)
+{
+	struct cep_ruleset *b64 = rule_with("  sel:\n"
+					    "    indicator|base64: secret\n"
+					    "  condition: sel\n");
+	struct cep_ruleset *off = rule_with("  sel:\n"
+					    "    indicator|base64offset|contains: "
+					    "'http://'\n"
+					    "  condition: sel\n");
+	struct cep_ruleset *wide = rule_with("  sel:\n"
+					     "    indicator|wide|base64offset|"
+					     "contains: cmd\n"
+					     "  condition: sel\n");
+	char *diag;
+
+	ck_assert(fires(b64, "{\"indicator\":\"c2VjcmV0\"}"));
+	/* base64 is case-sensitive even though strings are not. */
+	ck_assert(!fires(b64, "{\"indicator\":\"C2VJCMV0\"}"));
+	/* "http://x.io" after 0, 1 and 2 bytes of other text. */
+	ck_assert(fires(off, "{\"indicator\":\"aHR0cDovL3guaW8=\"}"));
+	ck_assert(fires(off, "{\"indicator\":\"YWh0dHA6Ly94Lmlv\"}"));
+	ck_assert(fires(off, "{\"indicator\":\"YWJodHRwOi8veC5pbw==\"}"));
+	ck_assert(!fires(off, "{\"indicator\":\"aHR0cHM6Ly94Lmlv\"}"));
+	ck_assert(fires(wide, "{\"indicator\":\"YwBtAGQA\"}"));
+	ck_assert(fires(wide, "{\"indicator\":\"YQBjAG0AZAA=\"}"));
+	ck_assert(fires(wide, "{\"indicator\":\"YQBiAGMAbQBkAA==\"}"));
+	ck_assert(!fires(wide, "{\"indicator\":\"Y21k\"}"));
+	cep_ruleset_destroy(b64);
+	cep_ruleset_destroy(off);
+	cep_ruleset_destroy(wide);
+	diag = detection_error("  sel:\n    name|wide: cmd\n  condition: sel\n");
+	ck_assert_msg(strstr(diag, "NUL bytes"), "%s", diag);
+	free(diag);
+	diag = detection_error("  sel:\n    name|base64: 'a*'\n"
+			       "  condition: sel\n");
+	ck_assert_msg(strstr(diag, "wildcards cannot be encoded"), "%s", diag);
+	free(diag);
+}
+END_TEST
+
+START_TEST(match_windash_takes_every_dash_variant)
+{
+	struct cep_ruleset *rs = rule_with("  sel:\n"
+					   "    name|windash|contains: ' -enc '\n"
+					   "  condition: sel\n");
+
+	ck_assert(fires(rs, "{\"name\":\"ps -enc x\"}"));
+	ck_assert(fires(rs, "{\"name\":\"ps /enc x\"}"));
+	ck_assert(fires(rs, "{\"name\":\"ps \xe2\x80\x93" "enc x\"}"));
+	ck_assert(fires(rs, "{\"name\":\"ps \xe2\x80\x94" "enc x\"}"));
+	ck_assert(fires(rs, "{\"name\":\"ps \xe2\x80\x95" "enc x\"}"));
+	ck_assert(!fires(rs, "{\"name\":\"ps +enc x\"}"));
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+START_TEST(match_keywords_search_every_text_field)
+{
+	struct cep_ruleset *any = rule_with("  keywords:\n"
+					    "    - 'BGP_AUTH_FAILED'\n"
+					    "    - 'missing MD5'\n"
+					    "  condition: keywords\n");
+	struct cep_ruleset *all = rule_with("  keywords:\n"
+					    "    '|all':\n"
+					    "      - ':179'\n"
+					    "      - 'bgp_auth'\n"
+					    "  condition: keywords\n");
+
+	ck_assert(fires(any, "{\"name\":\"x BGP_AUTH_FAILED y\"}"));
+	ck_assert(fires(any, "{\"reporter\":\"peer Missing md5 digest\"}"));
+	ck_assert(!fires(any, "{\"indicator\":\"bgp ok\"}"));
+	/* each keyword may be found in a different field */
+	ck_assert(fires(all, "{\"indicator\":\"10.0.0.1:179\","
+			     "\"name\":\"BGP_AUTH_FAILED\"}"));
+	ck_assert(!fires(all, "{\"name\":\"BGP_AUTH_FAILED\"}"));
+	cep_ruleset_destroy(any);
+	cep_ruleset_destroy(all);
+}
+END_TEST
+
+START_TEST(match_neq_combines_with_contains_and_cidr)
+{
+	struct cep_ruleset *rs = rule_with("  sel:\n"
+					   "    indicator|contains|neq:\n"
+					   "      - google\n"
+					   "      - bing\n"
+					   "    src_ip|cidr|neq: 10.0.0.0/8\n"
+					   "  condition: sel\n");
+
+	ck_assert(fires(rs, "{\"indicator\":\"evil.example\","
+			    "\"src_ip\":\"192.0.2.1\"}"));
+	ck_assert(!fires(rs, "{\"indicator\":\"www.google.com\","
+			     "\"src_ip\":\"192.0.2.1\"}"));
+	ck_assert(!fires(rs, "{\"indicator\":\"evil.example\","
+			     "\"src_ip\":\"10.1.2.3\"}"));
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+START_TEST(rule_expand_is_an_error_or_a_skip_with_its_reason)
+{
+	static const char yaml[] =
+		"title: Placeholder\nid: ph\ndetection:\n"
+		"  sel:\n    src_ip|expand: '%Servers%'\n  condition: sel\n"
+		"---\n"
+		"title: Fine\nid: fine\ndetection:\n"
+		"  sel:\n    dst_port: 22\n  condition: sel\n";
+	struct cep_rule_options o = { .skip_unsupported = true };
+	struct cep_ruleset *rs;
+	char *diag;
+	int rc;
+
+	rs = compile_opts(yaml, NULL, &rc, &diag);
+	ck_assert_ptr_null(rs);
+	ck_assert_msg(strstr(diag, "rule.yml:5: modifier 'expand' is not "
+			     "supported"), "%s", diag);
+	free(diag);
+	rs = compile_opts(yaml, &o, &rc, &diag);
+	ck_assert_msg(rs, "%s", diag);
+	ck_assert_msg(strstr(diag, "rule.yml:5: warning: modifier 'expand' is "
+			     "not supported") && strstr(diag, "; rule skipped"),
+		      "%s", diag);
+	ck_assert_uint_eq(cep_ruleset_count(rs), 1);
+	ck_assert_uint_eq(cep_ruleset_skipped(rs), 1);
+	cep_ruleset_destroy(rs);
+	free(diag);
+}
+END_TEST
+
+START_TEST(rule_keeps_sectors_systems_tlp_and_sigma_attributes)
+{
+	struct cep_ruleset *rs = compile_text(
+		"title: SCADA write\n"
+		"id: scada-write\n"
+		"status: experimental\n"
+		"level: high\n"
+		"type: tampering\n"
+		"sectors: [electricity, water]\n"
+		"systems: [plant_control, water_control]\n"
+		"tlp_lower_to: GREEN\n"
+		"tags: [attack.t0855]\n"
+		"falsepositives: [maintenance windows]\n"
+		"logsource: {product: ceptor, category: packet}\n"
+		"detection:\n  sel:\n    dst_port: 502\n  condition: sel\n");
+	struct cep_rule_info info;
+
+	ck_assert_int_eq(cep_ruleset_rule(rs, 0, &info), 0);
+	ck_assert_str_eq(info.status, "experimental");
+	ck_assert_uint_eq(info.sectors, (1u << CEP_SECTOR_ELECTRICITY) |
+					(1u << CEP_SECTOR_WATER));
+	ck_assert_uint_eq(info.systems, (1u << CEP_SYSTEM_PLANT_CONTROL) |
+					(1u << CEP_SYSTEM_WATER_CONTROL));
+	ck_assert_int_eq(info.tlp_lower_to, CEP_TLP_GREEN);
+	ck_assert_uint_eq(info.ntags, 1);
+	ck_assert_str_eq(info.tags[0], "attack.t0855");
+	ck_assert_uint_eq(info.nfalsepositives, 1);
+	ck_assert_str_eq(info.falsepositives[0], "maintenance windows");
+	ck_assert_uint_eq(info.kinds, 1u << CEP_KIND_PACKET);
+	ck_assert_str_eq(info.ls_category, "packet");
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+START_TEST(rule_unknown_system_and_tlp_are_errors)
+{
+	char *diag;
+	struct cep_ruleset *rs;
+	int rc;
+
+	rs = compile_opts("title: T\nid: t\nsystems: [toaster]\n"
+			  "tlp_lower_to: BLUE\n"
+			  "detection:\n  sel:\n    dst_port: 1\n  condition: sel\n",
+			  NULL, &rc, &diag);
+	ck_assert_ptr_null(rs);
+	ck_assert_msg(strstr(diag, "rule.yml:3: unknown system 'toaster'"),
+		      "%s", diag);
+	ck_assert_msg(strstr(diag, "rule.yml:4: unknown TLP 'BLUE'"), "%s",
+		      diag);
+	free(diag);
+}
+END_TEST
+
 static Suite *rule_suite(void)
 {
 	Suite *s = suite_create("rule");
 	TCase *tc = tcase_create("compile");
 	TCase *tm = tcase_create("match");
+	TCase *ts = tcase_create("sigma");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, rule_default_pack_compiles_with_portscan_correlation);
@@ -624,6 +1044,23 @@ static Suite *rule_suite(void)
 	tcase_add_test(tm, match_logsource_category_restricts_to_that_kind);
 	tcase_add_test(tm, match_signal_carries_the_rule_and_the_event);
 	suite_add_tcase(s, tm);
+
+	tcase_add_checked_fixture(ts, setup, teardown);
+	tcase_add_test(ts, match_contains_startswith_endswith_and_the_empty_string);
+	tcase_add_test(ts, match_wildcards_and_their_escapes_inside_modifier_values);
+	tcase_add_test(ts, match_contains_all_needs_every_value);
+	tcase_add_test(ts, match_cased_compares_case_and_default_ignores_it);
+	tcase_add_test(ts, match_re_is_case_sensitive_unless_i_and_takes_m_and_s);
+	tcase_add_test(ts, match_exists_true_and_false);
+	tcase_add_test(ts, match_fieldref_compares_two_fields_of_the_event);
+	tcase_add_test(ts, match_base64_and_the_three_base64offset_encodings);
+	tcase_add_test(ts, match_windash_takes_every_dash_variant);
+	tcase_add_test(ts, match_keywords_search_every_text_field);
+	tcase_add_test(ts, match_neq_combines_with_contains_and_cidr);
+	tcase_add_test(ts, rule_expand_is_an_error_or_a_skip_with_its_reason);
+	tcase_add_test(ts, rule_keeps_sectors_systems_tlp_and_sigma_attributes);
+	tcase_add_test(ts, rule_unknown_system_and_tlp_are_errors);
+	suite_add_tcase(s, ts);
 	return s;
 }
 

@@ -24,8 +24,10 @@ trap cleanup EXIT
 
 "$BIN/ceptor-gen" scan "$WORK/a.pcap" --src 198.51.100.1 --dst 192.0.2.20 \
 	--ports 30 --start-port 1000 --noise 100 --seed 1 2>/dev/null
+# The second capture is an hour later: event time moves on, as it does
+# when a collector really restarts (an older one would be late data).
 "$BIN/ceptor-gen" scan "$WORK/b.pcap" --src 198.51.100.2 --dst 192.0.2.20 \
-	--ports 40 --start-port 1000 --noise 100 --seed 2 2>/dev/null
+	--ports 40 --start-port 1000 --noise 100 --seed 2 --time-offset 3600 2>/dev/null
 cat >"$WORK/ceptor.yml" <<YML
 rules: rules/default
 redis: none

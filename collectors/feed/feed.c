@@ -1,0 +1,407 @@
+/*
+ * feed.c - the feed collector's dispatch, its line source and its batching
+ * event front (feed.h, feed_priv.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ceptor/error.h"
+#include "collectors/feed/feed_priv.h"
+
+#define PROGRESS_STEP (256 * 1024)
+
+/* ---- formats ----------------------------------------------------------- */
+
+static const char *const format_names[CEP_FEED_FORMAT_COUNT] = {
+	[CEP_FEED_NONE] = "", [CEP_FEED_JSONL] = "jsonl",
+	[CEP_FEED_CSV] = "csv-shadowserver", [CEP_FEED_IPLIST] = "iplist",
+	[CEP_FEED_REPORT] = "report", [CEP_FEED_REDIS] = "redis",
+};
+
+int cep_feed_format_parse(const char *name)
+{
+	if (!name)
+		return -CEP_EUNKNOWN;
+	for (int i = 1; i < CEP_FEED_FORMAT_COUNT; i++)
+		if (strcmp(name, format_names[i]) == 0)
+			return i;
+	if (strcmp(name, "csv") == 0)
+		return CEP_FEED_CSV;
+	return -CEP_EUNKNOWN;
+}
+
+const char *cep_feed_format_name(int format)
+{
+	if (format < 0 || format >= CEP_FEED_FORMAT_COUNT)
+		return "?";
+	return format_names[format];
+}
+
+static cep__feed_parse_fn parser_of(int format)
+{
+	switch (format) {
+	case CEP_FEED_JSONL: return cep__feed_parse_jsonl;
+	case CEP_FEED_CSV: return cep__feed_parse_csv;
+	case CEP_FEED_IPLIST: return cep__feed_parse_iplist;
+	case CEP_FEED_REPORT: return cep__feed_parse_report;
+	default: return NULL;
+	}
+}
+
+static const struct cep_feed_opts no_opts;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int cep_feed_read(int format, const char *path,
+		  const struct cep_feed_opts *opts,
+		  const struct cep_source *src, const struct cep_sink *sink,
+		  struct cep_feed_stats *st, FILE *diag)
+{
+	struct stat sb;
+
+	if (!opts)
+		opts = &no_opts;
+	if (!diag)
+		diag = stderr;
+	if (format == CEP_FEED_REDIS)
+		return cep__feed_redis(path, opts, src, sink, st, diag);
+	cep__feed_parse_fn parse = parser_of(format);
+	if (!parse) {
+		fprintf(diag, "%s: unknown feed format %d\n", path, format);
+		return -EINVAL;
+	}
+	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return cep__feed_dir(path, parse, opts, src, sink, st, diag);
+	return cep__feed_file(path, parse, opts, src, sink, st, diag);
+}
+
+int cep_feed_parse(int format, const char *name, const char *buf,
+		   size_t len, const struct cep_feed_opts *opts,
+		   const struct cep_source *src, const struct cep_sink *sink,
+		   struct cep_feed_stats *st, FILE *diag)
+{
+	cep__feed_parse_fn parse = parser_of(format);
+	struct cep__feed_in in;
+	struct cep__feed_out *out;
+
+	if (!parse)
+		return -EINVAL;
+	if (!opts)
+		opts = &no_opts;
+	if (!diag)
+		diag = stderr;
+	/* The batch is 16 KiB; keep it off small (fuzzer) stacks. */
+	out = malloc(sizeof *out);
+	if (!out)
+		return -ENOMEM;
+	memset(&in, 0, sizeof in);
+	in.name = name;
+	in.p = buf;
+	in.end = buf + len;
+	in.total = len;
+	in.mtime = now_ns();
+	in.opts = opts;
+	in.st = st;
+	cep__feed_out_init(out, name, src, sink, st, diag);
+	st->files++;
+	int rc = parse(&in, out, opts);
+	if (rc == 0)
+		rc = cep__feed_flush(out);
+	free(out);
+	return rc;
+}
+
+int cep__feed_file(const char *path, cep__feed_parse_fn parse,
+		   const struct cep_feed_opts *opts,
+		   const struct cep_source *src, const struct cep_sink *sink,
+		   struct cep_feed_stats *st, FILE *diag)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	struct cep__feed_in in;
+	struct cep__feed_out *out;
+	struct stat sb;
+	int rc;
+
+	memset(&in, 0, sizeof in);
+	in.name = is_stdin ? "<stdin>" : path;
+	in.f = is_stdin ? stdin : fopen(path, "rb");
+	if (!in.f) {
+		rc = -errno;
+		fprintf(diag, "%s: cannot open: %s\n", path, strerror(errno));
+		st->files_failed++;
+		return rc;
+	}
+	if (fstat(fileno(in.f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+		in.total = (uint64_t)sb.st_size;
+		in.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+			   (uint64_t)sb.st_mtim.tv_nsec;
+	} else {
+		in.mtime = now_ns();
+	}
+	in.opts = opts;
+	in.st = st;
+	out = malloc(sizeof *out);
+	if (!out) {
+		if (!is_stdin)
+			fclose(in.f);
+		return -ENOMEM;
+	}
+	cep__feed_out_init(out, in.name, src, sink, st, diag);
+	st->files++;
+	rc = parse(&in, out, opts);
+	if (rc == 0)
+		rc = cep__feed_flush(out);
+	if (rc == -CEP_EMALFORMED)
+		st->files_failed++;
+	if (opts->progress)
+		opts->progress(opts->progress_arg, in.name, in.done,
+			       in.total ? in.total : in.done);
+	free(in.line);
+	free(out);
+	if (!is_stdin)
+		fclose(in.f);
+	return rc;
+}
+
+/* ---- the line source --------------------------------------------------- */
+
+int cep__feed_line(struct cep__feed_in *in, const char **line, size_t *len)
+{
+	size_t n;
+
+	if (in->f) {
+		ssize_t got = getline(&in->line, &in->cap, in->f);
+		if (got < 0)
+			return ferror(in->f) ? -EIO : 0;
+		*line = in->line;
+		n = (size_t)got;
+	} else {
+		if (in->p >= in->end)
+			return 0;
+		const char *nl = memchr(in->p, '\n', (size_t)(in->end - in->p));
+		n = nl ? (size_t)(nl - in->p) + 1 : (size_t)(in->end - in->p);
+		*line = in->p;
+		in->p += n;
+	}
+	in->lineno++;
+	in->done += n;
+	in->st->bytes += n;
+	if (in->opts->progress && in->done >= in->next_progress) {
+		in->next_progress = in->done + PROGRESS_STEP;
+		in->opts->progress(in->opts->progress_arg, in->name, in->done,
+				   in->total);
+	}
+	if (n && (*line)[n - 1] == '\n')
+		n--;
+	if (n && (*line)[n - 1] == '\r')
+		n--;
+	*len = n;
+	return 1;
+}
+
+/* ---- the event front --------------------------------------------------- */
+
+void cep__feed_out_init(struct cep__feed_out *o, const char *name,
+			const struct cep_source *src,
+			const struct cep_sink *sink, struct cep_feed_stats *st,
+			FILE *diag)
+{
+	o->src = src;
+	o->sink = sink;
+	o->st = st;
+	o->diag = diag ? diag : stderr;
+	o->name = name;
+	o->bad = 0;
+	o->n = 0;
+	o->keep_source = 0;
+}
+
+struct cep_event *cep__feed_slot(struct cep__feed_out *o)
+{
+	struct cep_event *ev = &o->batch[o->n];
+
+	memset(ev, 0, sizeof *ev);
+	return ev;
+}
+
+int cep__feed_flush(struct cep__feed_out *o)
+{
+	int rc = 0;
+
+	if (o->n)
+		rc = o->sink->fn(o->sink->arg, o->batch, o->n);
+	o->n = 0;
+	return rc < 0 ? rc : 0;
+}
+
+int cep__feed_emit(struct cep__feed_out *o)
+{
+	struct cep_event *ev = &o->batch[o->n];
+
+	if (o->keep_source && ev->source[0]) {
+		char own[sizeof ev->source];
+		memcpy(own, ev->source, sizeof own);
+		cep_source_stamp(o->src, ev);
+		memcpy(ev->source, own, sizeof own);
+	} else {
+		cep_source_stamp(o->src, ev);
+	}
+	o->st->decoded++;
+	if (++o->n == CEP_COLLECTOR_BATCH)
+		return cep__feed_flush(o);
+	return 0;
+}
+
+int cep__feed_bad(struct cep__feed_out *o, uint64_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->st->malformed++;
+	/* Reported once per row up to a limit, then only counted: a broken
+	 * file must not flood the log. */
+	if (++o->bad > CEP_FEED_REPORT_MAX)
+		return 0;
+	if (line)
+		fprintf(o->diag, "%s:%llu: ", o->name, (unsigned long long)line);
+	else
+		fprintf(o->diag, "%s: ", o->name);
+	va_start(ap, fmt);
+	vfprintf(o->diag, fmt, ap);
+	va_end(ap);
+	fputc('\n', o->diag);
+	if (o->bad == CEP_FEED_REPORT_MAX)
+		fprintf(o->diag, "%s: further malformed rows are counted, "
+			"not shown\n", o->name);
+	return 0;
+}
+
+void cep__feed_set_cut(struct cep__feed_out *o, char *dst, size_t size,
+		       const char *s, size_t n)
+{
+	if (n >= size) {
+		n = size - 1;
+		/* Back up over UTF-8 continuation bytes so that the cut
+		 * never splits a character. */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		o->st->cut++;
+	}
+	memcpy(dst, s, n);
+	memset(dst + n, 0, size - n);
+}
+
+/* ---- text helpers ------------------------------------------------------ */
+
+int cep__feed_ieq(const char *a, size_t an, const char *b)
+{
+	return strlen(b) == an && strncasecmp(a, b, an) == 0;
+}
+
+void cep__feed_trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+int cep__feed_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 20)
+		return -CEP_EMALFORMED;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -CEP_EMALFORMED;
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return -CEP_EMALFORMED;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int cep__feed_time(const char *s, size_t n, uint64_t *ts)
+{
+	static const char *const utc[] = { "+00:00", "+0000", "+00", " UTC",
+					   "UTC" };
+	char buf[48];
+
+	if (n < 19 || n >= sizeof buf - 1)
+		return -CEP_EMALFORMED;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	for (size_t i = 0; i < sizeof utc / sizeof utc[0]; i++) {
+		size_t k = strlen(utc[i]);
+		if (n > 19 && n - k >= 19 && strcmp(buf + n - k, utc[i]) == 0) {
+			n -= k;
+			buf[n++] = 'Z';
+			buf[n] = '\0';
+			break;
+		}
+	}
+	return cep_time_parse(buf, n, ts);
+}
+
+int cep__feed_ip(const char *s, size_t n, uint8_t out[16])
+{
+	char buf[CEP_IP_STRLEN];
+
+	if (n == 0 || n >= sizeof buf)
+		return -CEP_EMALFORMED;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return cep_ip_parse(buf, out);
+}
+
+/* ---- the readers by format --------------------------------------------- */
+
+int cep_feed_read_jsonl(const char *path, const struct cep_source *src,
+			const struct cep_sink *sink, struct cep_feed_stats *st,
+			FILE *diag)
+{
+	return cep_feed_read(CEP_FEED_JSONL, path, NULL, src, sink, st, diag);
+}
+
+int cep_feed_read_csv(const char *path, const struct cep_source *src,
+		      const struct cep_sink *sink, struct cep_feed_stats *st,
+		      FILE *diag)
+{
+	return cep_feed_read(CEP_FEED_CSV, path, NULL, src, sink, st, diag);
+}
+
+int cep_feed_read_iplist(const char *path, const struct cep_source *src,
+			 const struct cep_sink *sink,
+			 struct cep_feed_stats *st, FILE *diag)
+{
+	return cep_feed_read(CEP_FEED_IPLIST, path, NULL, src, sink, st, diag);
+}
+
+int cep_feed_read_report(const char *path, const struct cep_source *src,
+			 const struct cep_sink *sink,
+			 struct cep_feed_stats *st, FILE *diag)
+{
+	return cep_feed_read(CEP_FEED_REPORT, path, NULL, src, sink, st, diag);
+}
+
+int cep_feed_read_redis(const char *url, const struct cep_source *src,
+			const struct cep_sink *sink, struct cep_feed_stats *st,
+			FILE *diag)
+{
+	return cep_feed_read(CEP_FEED_REDIS, url, NULL, src, sink, st, diag);
+}

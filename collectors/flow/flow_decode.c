@@ -1,0 +1,1198 @@
+/*
+ * flow_decode.c - NetFlow v5/v9 and IPFIX export packets -> events
+ * (flow.h).
+ *
+ * A template is compiled once, when it is learned, into an array of
+ * (length, meaning) pairs: the meaning says which event field (or which
+ * time source) the element feeds, or that it is skipped.  Decoding a
+ * record is then one pass over that array; a template without
+ * variable-length fields has one fixed record length, checked once per
+ * record, so its inner loop reads without further bounds checks.
+ *
+ * Exporters live in one open-addressing table (linear probing, kept at
+ * most half full, doubled when needed up to twice the maximum number of
+ * exporters, never shrunk).
+ * Templates of an exporter live in a small array searched linearly from
+ * the last hit: an exporter rarely has more than a handful.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceptor/error.h"
+#include "collectors/flow/flow.h"
+#include "lib/log.h"
+
+#define EX_SLOTS_MAX (2 * CEP_FLOW_MAX_EXPORTERS)
+#define EX_SLOTS_MIN 16
+#define VARLEN 0xFFFF
+#define NTP_UNIX_OFFSET 2208988800ull
+
+/* What an element of a template feeds. */
+enum what {
+	W_SKIP = 0,
+	W_BYTES,
+	W_PKTS,
+	W_PROTO,
+	W_TCPF,
+	W_SPORT,
+	W_DPORT,
+	W_SRC4,
+	W_DST4,
+	W_SRC6,
+	W_DST6,
+	W_FIRST_UP,   /* 22: FIRST_SWITCHED / flowStartSysUpTime, ms */
+	W_START_S,    /* 150 */
+	W_START_MS,   /* 152 */
+	W_START_NTP,  /* 154, 156: NTP timestamps */
+	W_START_DUS,  /* 158: microseconds before the export time */
+	W_SYSINIT,    /* 160: systemInitTimeMilliseconds */
+	W_ICMP_TC,    /* 32, 139 */
+	W_ICMP_T,     /* 176, 178 */
+	W_ICMP_C,     /* 177, 179 */
+	W_VLAN,       /* 58 */
+};
+
+struct field {
+	uint16_t len;  /* bytes, or VARLEN */
+	uint8_t what;  /* enum what */
+};
+
+struct tmpl {
+	uint16_t id;
+	uint16_t nfields;
+	uint8_t options; /* an options template: its records are not flows */
+	uint8_t varlen;  /* has a variable-length field */
+	uint32_t min_len; /* record length, variable fields at 1 byte */
+	struct field *f;
+};
+
+/* What a data set needs from its packet's header to give times. */
+struct hctx {
+	uint32_t secs;   /* v5/v9 unix_secs, IPFIX export time */
+	uint32_t nsecs;  /* v5 unix_nsecs */
+	uint32_t uptime; /* v5/v9 sysUptime, ms */
+};
+
+/* A data set waiting for its template, in an exporter's pending FIFO. */
+struct pend {
+	uint16_t set_id;
+	uint16_t len;   /* bytes of set content (after the 4-byte header) */
+	struct hctx ctx;
+};
+#define PEND_ALIGN(n) (((n) + 7u) & ~7u)
+
+struct exporter {
+	uint8_t used;
+	uint8_t family;   /* 4 or 6 */
+	uint16_t version;
+	uint32_t domain;
+	uint8_t addr[16];
+	uint8_t seq_valid;
+	uint32_t seq_next;
+	uint64_t sysinit_ms; /* from options data; 0 unknown */
+	uint32_t ntmpl, cap, last;
+	struct tmpl *tmpl;
+	uint8_t *pend;       /* CEP_FLOW_PENDING_BYTES, allocated when needed */
+	uint32_t pend_used, pend_n;
+	uint64_t packets, records, lost;
+};
+
+struct cep_flow_decoder {
+	const struct cep_source *src;
+	const struct cep_sink *sink;
+	struct cep_flow_stats *st;
+	FILE *diag;
+	const char *origin;
+	long long origin_off;
+	unsigned reported;
+	uint32_t seq;
+	unsigned n;
+	int sink_err;
+	struct exporter *ex;      /* slots entries, at most half used */
+	unsigned nex, slots;
+	/* The packet at hand, for damage reports. */
+	const struct exporter *cur;
+	char cur_addr[CEP_IP_STRLEN + 8];
+	struct cep_event batch[CEP_COLLECTOR_BATCH];
+};
+
+/* --- small helpers --------------------------------------------------------- */
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An unsigned big-endian number of 1..8 bytes (reduced-size encoding). */
+static inline uint64_t beN(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void damage(struct cep_flow_decoder *d, size_t off, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Count one damage and report it (the first CEP_FLOW_REPORT_MAX of the
+ * decoder): where the packet came from, which exporter, and the byte
+ * offset within the export packet.
+ */
+static void damage(struct cep_flow_decoder *d, size_t off, const char *fmt,
+		   ...)
+{
+	char why[256], where[512];
+	va_list ap;
+
+	d->st->malformed++;
+	if (d->reported >= CEP_FLOW_REPORT_MAX)
+		return;
+	d->reported++;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (d->origin && d->origin_off >= 0)
+		snprintf(where, sizeof where, "%s: byte offset %lld: exporter %s",
+			 d->origin, d->origin_off, d->cur_addr);
+	else if (d->origin)
+		snprintf(where, sizeof where, "%s: exporter %s", d->origin,
+			 d->cur_addr);
+	else
+		snprintf(where, sizeof where, "exporter %s", d->cur_addr);
+	if (d->cur)
+		snprintf(where + strlen(where), sizeof where - strlen(where),
+			 " %s domain %u",
+			 d->cur->version == 10 ? "IPFIX"
+			 : d->cur->version == 9 ? "v9" : "v5",
+			 (unsigned)d->cur->domain);
+	if (d->diag)
+		fprintf(d->diag, "%s: %s at byte %zu of the export packet\n",
+			where, why, off);
+	else
+		cep_error("%s: %s at byte %zu of the export packet", where, why,
+			  off);
+	if (d->reported == CEP_FLOW_REPORT_MAX) {
+		if (d->diag)
+			fprintf(d->diag, "%s: further damage is counted, not "
+				"shown\n", d->origin ? d->origin : "flow");
+		else
+			cep_error("%s: further damage is counted, not shown",
+				  d->origin ? d->origin : "flow");
+	}
+}
+
+static int flush_batch(struct cep_flow_decoder *d)
+{
+	int rc;
+
+	if (d->n == 0 || d->sink_err)
+		return d->sink_err;
+	rc = d->sink->fn(d->sink->arg, d->batch, d->n);
+	if (rc < 0) {
+		d->sink_err = rc;
+		return rc;
+	}
+	if ((unsigned)rc < d->n)
+		d->st->refused += d->n - (unsigned)rc;
+	d->n = 0;
+	return 0;
+}
+
+/* The next free event of the batch, zeroed; the caller fills and commits. */
+static inline struct cep_event *ev_next(struct cep_flow_decoder *d)
+{
+	struct cep_event *ev = &d->batch[d->n];
+
+	memset(ev, 0, sizeof *ev);
+	return ev;
+}
+
+static inline void ev_commit(struct cep_flow_decoder *d, struct cep_event *ev)
+{
+	ev->kind = CEP_KIND_FLOW;
+	ev->type = CEP_TYPE_TRAFFIC;
+	ev->seq = ++d->seq;
+	if (ev->proto == 1 || ev->proto == 58) {
+		/* ICMP carries type and code, not ports: in the destination
+		 * port (type << 8 | code), or byte-swapped in the source port
+		 * by some exporters; explicit elements were applied already. */
+		if (!ev->icmp_type && !ev->icmp_code) {
+			uint16_t tc = ev->src_port ? (uint16_t)(ev->src_port >> 8 |
+								ev->src_port << 8)
+						   : ev->dst_port;
+			ev->icmp_type = (uint8_t)(tc >> 8);
+			ev->icmp_code = (uint8_t)tc;
+		}
+		ev->src_port = ev->dst_port = 0;
+	}
+	if (d->src)
+		cep_source_stamp(d->src, ev);
+	d->st->decoded++;
+	if (++d->n == CEP_COLLECTOR_BATCH)
+		flush_batch(d);
+}
+
+/* --- exporters -------------------------------------------------------------- */
+
+static uint32_t ex_hash(int family, const uint8_t *addr, uint16_t version,
+			uint32_t domain)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned n = family == 6 ? 16 : 4;
+
+	for (unsigned i = 0; i < n; i++)
+		h = (h ^ addr[i]) * 0x100000001b3ull;
+	h = (h ^ version) * 0x100000001b3ull;
+	h = (h ^ domain) * 0x100000001b3ull;
+	return (uint32_t)(h ^ h >> 29);
+}
+
+/* Double the exporter table; the entries move, their heap parts stay. */
+static int ex_grow(struct cep_flow_decoder *d)
+{
+	unsigned slots = d->slots * 2;
+	struct exporter *t = calloc(slots, sizeof *t);
+
+	if (!t)
+		return -1;
+	for (unsigned k = 0; k < d->slots; k++) {
+		const struct exporter *e = &d->ex[k];
+
+		if (!e->used)
+			continue;
+		uint32_t i = ex_hash(e->family, e->addr, e->version, e->domain) &
+			     (slots - 1);
+		while (t[i].used)
+			i = (i + 1) & (slots - 1);
+		t[i] = *e;
+	}
+	free(d->ex);
+	d->ex = t;
+	d->slots = slots;
+	return 0;
+}
+
+/* The exporter for this packet, made on first sight; NULL past the bound. */
+static struct exporter *ex_get(struct cep_flow_decoder *d, int family,
+			       const uint8_t *addr, uint16_t version,
+			       uint32_t domain)
+{
+	uint32_t i = ex_hash(family, addr, version, domain) & (d->slots - 1);
+	unsigned n = family == 6 ? 16 : 4;
+
+	for (;; i = (i + 1) & (d->slots - 1)) {
+		struct exporter *e = &d->ex[i];
+
+		if (!e->used)
+			break;
+		if (e->family == family && e->version == version &&
+		    e->domain == domain && memcmp(e->addr, addr, n) == 0)
+			return e;
+	}
+	if (d->nex >= CEP_FLOW_MAX_EXPORTERS)
+		return NULL;
+	if ((d->nex + 1) * 2 > d->slots) {
+		if (d->slots >= EX_SLOTS_MAX || ex_grow(d) < 0)
+			return NULL;
+		i = ex_hash(family, addr, version, domain) & (d->slots - 1);
+		while (d->ex[i].used)
+			i = (i + 1) & (d->slots - 1);
+	}
+	struct exporter *e = &d->ex[i];
+
+	memset(e, 0, sizeof *e);
+	e->used = 1;
+	e->family = (uint8_t)family;
+	e->version = version;
+	e->domain = domain;
+	memcpy(e->addr, addr, n);
+	d->nex++;
+	d->st->exporters++;
+	return e;
+}
+
+static struct tmpl *tmpl_find(struct exporter *e, uint16_t id)
+{
+	if (e->last < e->ntmpl && e->tmpl[e->last].id == id)
+		return &e->tmpl[e->last];
+	for (uint32_t i = 0; i < e->ntmpl; i++)
+		if (e->tmpl[i].id == id) {
+			e->last = i;
+			return &e->tmpl[i];
+		}
+	return NULL;
+}
+
+static void tmpl_remove(struct exporter *e, uint32_t i)
+{
+	free(e->tmpl[i].f);
+	e->tmpl[i] = e->tmpl[--e->ntmpl];
+	e->last = 0;
+}
+
+/* Withdraw one template, or all of one kind (@all: 1 data, 2 options). */
+static void tmpl_withdraw(struct cep_flow_decoder *d, struct exporter *e,
+			  uint16_t id, int all)
+{
+	for (uint32_t i = 0; i < e->ntmpl;) {
+		struct tmpl *t = &e->tmpl[i];
+
+		if ((all == 0 && t->id == id) ||
+		    (all == 1 && !t->options) || (all == 2 && t->options)) {
+			tmpl_remove(e, i);
+			d->st->withdrawals++;
+			if (all == 0)
+				return;
+		} else {
+			i++;
+		}
+	}
+}
+
+/* --- records ------------------------------------------------------------------ */
+
+/* The meaning of element @type (enterprise 0) at length @len. */
+static uint8_t element_what(uint16_t type, uint16_t len)
+{
+	int num = len >= 1 && len <= 8;
+
+	switch (type) {
+	case 1: case 85: return num ? W_BYTES : W_SKIP;
+	case 2: case 86: return num ? W_PKTS : W_SKIP;
+	case 4: return num ? W_PROTO : W_SKIP;
+	case 6: return num ? W_TCPF : W_SKIP;
+	case 7: return num ? W_SPORT : W_SKIP;
+	case 11: return num ? W_DPORT : W_SKIP;
+	case 8: return len == 4 ? W_SRC4 : W_SKIP;
+	case 12: return len == 4 ? W_DST4 : W_SKIP;
+	case 27: return len == 16 ? W_SRC6 : W_SKIP;
+	case 28: return len == 16 ? W_DST6 : W_SKIP;
+	case 22: return num ? W_FIRST_UP : W_SKIP;
+	case 150: return num ? W_START_S : W_SKIP;
+	case 152: return num ? W_START_MS : W_SKIP;
+	case 154: case 156: return len == 8 ? W_START_NTP : W_SKIP;
+	case 158: return num ? W_START_DUS : W_SKIP;
+	case 160: return num ? W_SYSINIT : W_SKIP;
+	case 32: case 139: return num ? W_ICMP_TC : W_SKIP;
+	case 176: case 178: return num ? W_ICMP_T : W_SKIP;
+	case 177: case 179: return num ? W_ICMP_C : W_SKIP;
+	case 58: return num ? W_VLAN : W_SKIP;
+	default: return W_SKIP;
+	}
+}
+
+/* The time sources one record carried. */
+struct rtime {
+	uint8_t have; /* bits: 1 start ms, 2 start s, 4 ntp, 8 delta, 16 uptime */
+	uint64_t start_ns;    /* from 152, 150, 154/156 */
+	uint64_t delta_us;
+	uint64_t first_up;
+	uint64_t sysinit;     /* from the record itself */
+};
+
+/*
+ * Decode one record of template @t at @p (at most @rem bytes) into @ev (or
+ * only read it, for options records: @ev NULL).  Returns the record's
+ * length, or 0 when a variable-length field runs past @rem.
+ */
+static size_t record(const struct tmpl *t, const uint8_t *p, size_t rem,
+		     struct cep_event *ev, struct rtime *rt)
+{
+	size_t off = 0;
+
+	for (unsigned i = 0; i < t->nfields; i++) {
+		const struct field *f = &t->f[i];
+		size_t len = f->len;
+
+		if (len == VARLEN) {
+			if (off + 1 > rem)
+				return 0;
+			len = p[off++];
+			if (len == 255) {
+				if (off + 2 > rem)
+					return 0;
+				len = be16(p + off);
+				off += 2;
+			}
+			if (off + len > rem)
+				return 0;
+			off += len;
+			continue; /* variable fields feed nothing we keep */
+		}
+		if (t->varlen && off + len > rem)
+			return 0;
+		const uint8_t *v = p + off;
+
+		off += len;
+		if (f->what == W_SKIP)
+			continue;
+		if (!ev) {
+			if (f->what == W_SYSINIT)
+				rt->sysinit = beN(v, (unsigned)len);
+			continue;
+		}
+		switch (f->what) {
+		case W_BYTES: ev->bytes = beN(v, (unsigned)len); break;
+		case W_PKTS: ev->packets = beN(v, (unsigned)len); break;
+		case W_PROTO: ev->proto = (uint8_t)beN(v, (unsigned)len); break;
+		case W_TCPF: ev->tcp_flags = (uint8_t)beN(v, (unsigned)len); break;
+		case W_SPORT: ev->src_port = (uint16_t)beN(v, (unsigned)len); break;
+		case W_DPORT: ev->dst_port = (uint16_t)beN(v, (unsigned)len); break;
+		case W_SRC4:
+			memcpy(ev->src_ip, v, 4);
+			ev->src_af = CEP_AF_INET;
+			break;
+		case W_DST4:
+			memcpy(ev->dst_ip, v, 4);
+			ev->dst_af = CEP_AF_INET;
+			break;
+		case W_SRC6:
+			memcpy(ev->src_ip, v, 16);
+			ev->src_af = CEP_AF_INET6;
+			break;
+		case W_DST6:
+			memcpy(ev->dst_ip, v, 16);
+			ev->dst_af = CEP_AF_INET6;
+			break;
+		case W_FIRST_UP:
+			rt->first_up = beN(v, (unsigned)len);
+			rt->have |= 16;
+			break;
+		case W_START_S:
+			rt->start_ns = beN(v, (unsigned)len) * 1000000000ull;
+			rt->have |= 2;
+			break;
+		case W_START_MS:
+			rt->start_ns = beN(v, (unsigned)len) * 1000000ull;
+			rt->have |= 1;
+			break;
+		case W_START_NTP: {
+			uint64_t secs = be32(v), frac = be32(v + 4);
+
+			secs = secs >= NTP_UNIX_OFFSET ? secs - NTP_UNIX_OFFSET : 0;
+			rt->start_ns = secs * 1000000000ull +
+				       ((frac * 1000000000ull) >> 32);
+			rt->have |= 4;
+			break;
+		}
+		case W_START_DUS:
+			rt->delta_us = beN(v, (unsigned)len);
+			rt->have |= 8;
+			break;
+		case W_SYSINIT:
+			rt->sysinit = beN(v, (unsigned)len);
+			break;
+		case W_ICMP_TC: {
+			uint16_t tc = (uint16_t)beN(v, (unsigned)len);
+
+			ev->icmp_type = (uint8_t)(tc >> 8);
+			ev->icmp_code = (uint8_t)tc;
+			ev->dst_port = tc;
+			break;
+		}
+		case W_ICMP_T: ev->icmp_type = (uint8_t)beN(v, (unsigned)len); break;
+		case W_ICMP_C: ev->icmp_code = (uint8_t)beN(v, (unsigned)len); break;
+		case W_VLAN: ev->vlan = (uint16_t)(beN(v, (unsigned)len) & 0xfff); break;
+		}
+	}
+	return off;
+}
+
+/* A v9 or IPFIX record's start time, in ns (flow.h gives the order). */
+static uint64_t start_time(const struct exporter *e, const struct hctx *c,
+			   const struct rtime *rt)
+{
+	if (rt->have & 7)
+		return rt->start_ns;
+	if (rt->have & 8) {
+		uint64_t exp_us = (uint64_t)c->secs * 1000000ull;
+
+		return (exp_us > rt->delta_us ? exp_us - rt->delta_us : 0) * 1000ull;
+	}
+	if (rt->have & 16) {
+		if (e->version == 9) {
+			uint64_t boot = (uint64_t)c->secs * 1000ull - c->uptime;
+
+			return (boot + rt->first_up) * 1000000ull;
+		}
+		uint64_t init = rt->sysinit ? rt->sysinit : e->sysinit_ms;
+
+		if (init)
+			return (init + rt->first_up) * 1000000ull;
+	}
+	return (uint64_t)c->secs * 1000000000ull;
+}
+
+/*
+ * Decode the records of one data set with its template.  @p, @len: the set
+ * content after its header; @base: its offset in the packet (reports).
+ * Returns the number of records (flows and options), or -1 after damage.
+ */
+static long data_set(struct cep_flow_decoder *d, struct exporter *e,
+		     const struct tmpl *t, const uint8_t *p, size_t len,
+		     size_t base, const struct hctx *c)
+{
+	size_t off = 0;
+	long n = 0;
+
+	while (len - off >= t->min_len && !d->sink_err) {
+		struct rtime rt = { 0 };
+		size_t used;
+
+		if (t->options) {
+			used = record(t, p + off, len - off, NULL, &rt);
+			if (used == 0)
+				goto overrun;
+			if (rt.sysinit)
+				e->sysinit_ms = rt.sysinit;
+			d->st->options_records++;
+		} else {
+			struct cep_event *ev = ev_next(d);
+
+			used = record(t, p + off, len - off, ev, &rt);
+			if (used == 0)
+				goto overrun;
+			ev->ts = start_time(e, c, &rt);
+			d->st->read++;
+			e->records++;
+			ev_commit(d, ev);
+		}
+		off += used;
+		n++;
+	}
+	return n;
+overrun:
+	damage(d, base + off, "record of template %u runs past the end of its "
+	       "set (%zu bytes left)", t->id, len - off);
+	return -1;
+}
+
+/* --- pending data sets --------------------------------------------------------- */
+
+static void pend_drop_oldest(struct cep_flow_decoder *d, struct exporter *e)
+{
+	struct pend *h = (struct pend *)e->pend;
+	uint32_t sz = PEND_ALIGN((uint32_t)sizeof *h + h->len);
+
+	memmove(e->pend, e->pend + sz, e->pend_used - sz);
+	e->pend_used -= sz;
+	e->pend_n--;
+	d->st->no_template++;
+}
+
+/* Keep a data set whose template has not come yet, pushing the oldest out
+ * of a full FIFO; a set too large for the FIFO is counted and dropped. */
+static void pend_push(struct cep_flow_decoder *d, struct exporter *e,
+		      uint16_t id, const uint8_t *p, size_t len,
+		      const struct hctx *c)
+{
+	uint32_t sz = PEND_ALIGN((uint32_t)(sizeof(struct pend) + len));
+
+	if (sz > CEP_FLOW_PENDING_BYTES) {
+		d->st->no_template++;
+		return;
+	}
+	if (!e->pend) {
+		e->pend = malloc(CEP_FLOW_PENDING_BYTES);
+		if (!e->pend) {
+			d->st->no_template++;
+			return;
+		}
+	}
+	while (e->pend_n == CEP_FLOW_PENDING_SETS ||
+	       e->pend_used + sz > CEP_FLOW_PENDING_BYTES)
+		pend_drop_oldest(d, e);
+	struct pend h = { .set_id = id, .len = (uint16_t)len, .ctx = *c };
+
+	memcpy(e->pend + e->pend_used, &h, sizeof h);
+	memcpy(e->pend + e->pend_used + sizeof h, p, len);
+	e->pend_used += sz;
+	e->pend_n++;
+	d->st->pending++;
+}
+
+/* Decode, in arrival order, the pending sets that template @t serves. */
+static void pend_replay(struct cep_flow_decoder *d, struct exporter *e,
+			const struct tmpl *t)
+{
+	uint32_t off = 0;
+
+	while (off < e->pend_used) {
+		struct pend h;
+
+		memcpy(&h, e->pend + off, sizeof h);
+		uint32_t sz = PEND_ALIGN((uint32_t)sizeof h + h.len);
+
+		if (h.set_id != t->id) {
+			off += sz;
+			continue;
+		}
+		d->st->replayed++;
+		data_set(d, e, t, e->pend + off + sizeof h, h.len, 0, &h.ctx);
+		memmove(e->pend + off, e->pend + off + sz,
+			e->pend_used - off - sz);
+		e->pend_used -= sz;
+		e->pend_n--;
+	}
+}
+
+/* --- templates --------------------------------------------------------------- */
+
+/*
+ * Learn (or refresh) template @id from its @n field specifiers at @p.  The
+ * caller has checked that they fit.  @ipfix: specifiers may carry an
+ * enterprise number.  Returns 0 or -1 (limits, damage: reported).
+ */
+static int tmpl_learn(struct cep_flow_decoder *d, struct exporter *e,
+		      uint16_t id, unsigned n, const uint8_t *p, int ipfix,
+		      int options, size_t base)
+{
+	struct field *f;
+	uint32_t min_len = 0;
+	uint8_t varlen = 0;
+	size_t off = 0;
+
+	if (n > CEP_FLOW_MAX_FIELDS) {
+		damage(d, base, "template %u has %u fields, more than %d", id,
+		       n, CEP_FLOW_MAX_FIELDS);
+		return -1;
+	}
+	f = malloc(sizeof *f * (n ? n : 1));
+	if (!f) {
+		d->st->unsupported++;
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t type = be16(p + off), len = be16(p + off + 2);
+		int enterprise = ipfix && (type & 0x8000);
+
+		off += enterprise ? 8 : 4;
+		f[i].len = len;
+		if (len == VARLEN && ipfix) {
+			varlen = 1;
+			min_len += 1;
+			f[i].what = W_SKIP;
+		} else {
+			min_len += len;
+			f[i].what = enterprise ? W_SKIP : element_what(type, len);
+		}
+	}
+	if (min_len == 0) {
+		free(f);
+		damage(d, base, "template %u describes records of 0 bytes", id);
+		return -1;
+	}
+	struct tmpl *t = tmpl_find(e, id);
+
+	if (!t) {
+		if (e->ntmpl == e->cap) {
+			uint32_t cap = e->cap ? e->cap * 2 : 4;
+			struct tmpl *nt;
+
+			if (e->ntmpl >= CEP_FLOW_MAX_TEMPLATES ||
+			    !(nt = realloc(e->tmpl, sizeof *nt * cap))) {
+				free(f);
+				d->st->unsupported++;
+				return -1;
+			}
+			e->tmpl = nt;
+			e->cap = cap;
+		}
+		t = &e->tmpl[e->ntmpl++];
+	} else {
+		free(t->f);
+	}
+	t->id = id;
+	t->nfields = (uint16_t)n;
+	t->options = (uint8_t)options;
+	t->varlen = varlen;
+	t->min_len = min_len;
+	t->f = f;
+	d->st->templates++;
+	if (options)
+		d->st->options_templates++;
+	if (e->pend_n)
+		pend_replay(d, e, t);
+	return 0;
+}
+
+/* Bytes of @n field specifiers at @p (IPFIX: enterprise numbers), or 0
+ * when they do not fit in @rem. */
+static size_t spec_len(const uint8_t *p, size_t rem, unsigned n, int ipfix)
+{
+	size_t off = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (off + 4 > rem)
+			return 0;
+		off += ipfix && (p[off] & 0x80) ? 8 : 4;
+	}
+	return off <= rem ? off : 0;
+}
+
+/* A (data) template set: v9 id 0, IPFIX id 2. */
+static void template_set(struct cep_flow_decoder *d, struct exporter *e,
+			 const uint8_t *p, size_t len, size_t base, int ipfix)
+{
+	size_t off = 0;
+
+	while (len - off >= 4) {
+		uint16_t id = be16(p + off), n = be16(p + off + 2);
+
+		if (n == 0 && ipfix) {
+			/* Withdrawal: one template, or all of them (id 2). */
+			tmpl_withdraw(d, e, id, id == 2 ? 1 : 0);
+			off += 4;
+			continue;
+		}
+		if (n == 0 && id == 0)
+			return; /* v9 padding */
+		if (id < 256) {
+			damage(d, base + off, "template id %u is below 256", id);
+			return;
+		}
+		size_t sl = spec_len(p + off + 4, len - off - 4, n, ipfix);
+
+		if (n == 0 || sl == 0) {
+			damage(d, base + off, "template %u with %u fields runs "
+			       "past the end of its set", id, n);
+			return;
+		}
+		tmpl_learn(d, e, id, n, p + off + 4, ipfix, 0, base + off);
+		off += 4 + sl;
+	}
+}
+
+/* An options template set: v9 id 1, IPFIX id 3. */
+static void options_set(struct cep_flow_decoder *d, struct exporter *e,
+			const uint8_t *p, size_t len, size_t base, int ipfix)
+{
+	size_t off = 0;
+
+	while (len - off >= (ipfix ? 4u : 6u)) {
+		uint16_t id = be16(p + off);
+		unsigned n;
+		size_t hdr, sl;
+
+		if (ipfix) {
+			uint16_t count = be16(p + off + 2);
+
+			if (count == 0) {
+				tmpl_withdraw(d, e, id, id == 3 ? 2 : 0);
+				off += 4;
+				continue;
+			}
+			if (len - off < 6)
+				break;
+			n = count;
+			hdr = 6;
+		} else {
+			uint16_t scope = be16(p + off + 2);
+			uint16_t opts = be16(p + off + 4);
+
+			if (id == 0 && scope == 0 && opts == 0)
+				return; /* padding */
+			if (scope % 4 || opts % 4) {
+				damage(d, base + off, "options template %u: "
+				       "scope length %u or option length %u is "
+				       "not a multiple of 4", id, scope, opts);
+				return;
+			}
+			n = (scope + opts) / 4u;
+			hdr = 6;
+		}
+		if (id < 256) {
+			damage(d, base + off, "options template id %u is below "
+			       "256", id);
+			return;
+		}
+		sl = spec_len(p + off + hdr, len - off - hdr, n, ipfix);
+		if (n == 0 || sl == 0) {
+			damage(d, base + off, "options template %u with %u "
+			       "fields runs past the end of its set", id, n);
+			return;
+		}
+		tmpl_learn(d, e, id, n, p + off + hdr, ipfix, 1, base + off);
+		off += hdr + sl;
+	}
+}
+
+/* --- packets ---------------------------------------------------------------- */
+
+static void v5_packet(struct cep_flow_decoder *d, const uint8_t *p, size_t len,
+		      int family, const uint8_t *addr)
+{
+	if (len < 24) {
+		damage(d, 0, "v5 header needs 24 bytes, the packet has %zu", len);
+		return;
+	}
+	unsigned count = be16(p + 2);
+	struct hctx c = { .uptime = be32(p + 4), .secs = be32(p + 8),
+			  .nsecs = be32(p + 12) };
+	uint32_t seq = be32(p + 16);
+	struct exporter *e = ex_get(d, family, addr, 5,
+				    (uint32_t)p[20] << 8 | p[21]);
+
+	if (!e) {
+		d->st->unsupported++;
+		return;
+	}
+	d->cur = e;
+	e->packets++;
+	if (count > 30 || 24 + (size_t)count * 48 > len) {
+		damage(d, 2, "v5 header announces %u records, the packet "
+		       "holds %zu", count, (len - 24) / 48);
+		if (count > (len - 24) / 48)
+			count = (unsigned)((len - 24) / 48);
+	}
+	if (e->seq_valid) {
+		uint32_t gap = seq - e->seq_next;
+
+		if (gap && gap < 0x80000000u) {
+			e->lost += gap;
+			d->st->lost_flows += gap;
+		}
+	}
+	e->seq_valid = 1;
+	e->seq_next = seq + count;
+
+	uint64_t boot = (uint64_t)c.secs * 1000ull + c.nsecs / 1000000u -
+			c.uptime;
+	for (unsigned i = 0; i < count && !d->sink_err; i++) {
+		const uint8_t *r = p + 24 + (size_t)i * 48;
+		struct cep_event *ev = ev_next(d);
+		uint32_t first = be32(r + 24), last = be32(r + 28);
+
+		memcpy(ev->src_ip, r, 4);
+		memcpy(ev->dst_ip, r + 4, 4);
+		ev->src_af = ev->dst_af = CEP_AF_INET;
+		ev->packets = be32(r + 16);
+		ev->bytes = be32(r + 20);
+		ev->src_port = be16(r + 32);
+		ev->dst_port = be16(r + 34);
+		ev->tcp_flags = r[37];
+		ev->proto = r[38];
+		/* First > Last: the uptime wrapped between them.  Last far
+		 * beyond the header's uptime: it wrapped after the flow ended
+		 * (nfdump's rule, 100 s of slack for Cisco bug CSCei12353). */
+		uint64_t start = first > last ? boot - 0x100000000ull + first
+					      : boot + first;
+
+		if (last > c.uptime && last - c.uptime > 100000)
+			start -= 0x100000000ull;
+		ev->ts = start * 1000000ull;
+		d->st->read++;
+		e->records++;
+		ev_commit(d, ev);
+	}
+}
+
+/* Walk the sets of a v9 packet or an IPFIX message from @off to @end. */
+static long walk_sets(struct cep_flow_decoder *d, struct exporter *e,
+		      const uint8_t *p, size_t off, size_t end, int ipfix,
+		      const struct hctx *c, int *uncounted)
+{
+	long records = 0;
+
+	while (end - off >= 4 && !d->sink_err) {
+		uint16_t id = be16(p + off), slen = be16(p + off + 2);
+
+		if (slen < 4 || slen > end - off) {
+			damage(d, off, "set %u of length %u %s", id, slen,
+			       slen < 4 ? "is shorter than its header"
+					: "runs past the end of the packet");
+			*uncounted = 1;
+			return records;
+		}
+		const uint8_t *s = p + off + 4;
+		size_t sl = slen - 4u, base = off + 4;
+
+		if (id == (ipfix ? 2 : 0)) {
+			template_set(d, e, s, sl, base, ipfix);
+		} else if (id == (ipfix ? 3 : 1)) {
+			options_set(d, e, s, sl, base, ipfix);
+		} else if (id >= 256) {
+			struct tmpl *t = tmpl_find(e, id);
+
+			if (t) {
+				long n = data_set(d, e, t, s, sl, base, c);
+
+				if (n < 0)
+					*uncounted = 1;
+				else
+					records += n;
+			} else {
+				pend_push(d, e, id, s, sl, c);
+				*uncounted = 1;
+			}
+		} else {
+			d->st->unsupported++; /* reserved set ids */
+		}
+		off += slen;
+	}
+	return records;
+}
+
+static void v9_packet(struct cep_flow_decoder *d, const uint8_t *p, size_t len,
+		      int family, const uint8_t *addr)
+{
+	if (len < 20) {
+		damage(d, 0, "v9 header needs 20 bytes, the packet has %zu", len);
+		return;
+	}
+	struct hctx c = { .uptime = be32(p + 4), .secs = be32(p + 8) };
+	uint32_t seq = be32(p + 12);
+	struct exporter *e = ex_get(d, family, addr, 9, be32(p + 16));
+	int uncounted = 0;
+
+	if (!e) {
+		d->st->unsupported++;
+		return;
+	}
+	d->cur = e;
+	e->packets++;
+	if (e->seq_valid) {
+		uint32_t gap = seq - e->seq_next;
+
+		if (gap && gap < 0x80000000u) {
+			e->lost += gap;
+			d->st->lost_packets += gap;
+		}
+	}
+	e->seq_valid = 1;
+	e->seq_next = seq + 1;
+	walk_sets(d, e, p, 20, len, 0, &c, &uncounted);
+}
+
+static void ipfix_packet(struct cep_flow_decoder *d, const uint8_t *p,
+			 size_t len, int family, const uint8_t *addr)
+{
+	if (len < 16) {
+		damage(d, 0, "IPFIX header needs 16 bytes, the packet has %zu",
+		       len);
+		return;
+	}
+	size_t mlen = be16(p + 2);
+	struct hctx c = { .secs = be32(p + 4) };
+	uint32_t seq = be32(p + 8);
+	struct exporter *e = ex_get(d, family, addr, 10, be32(p + 12));
+	int uncounted = 0;
+
+	if (!e) {
+		d->st->unsupported++;
+		return;
+	}
+	d->cur = e;
+	e->packets++;
+	if (mlen < 16 || mlen > len) {
+		damage(d, 2, "message length %zu %s", mlen, mlen < 16
+		       ? "is shorter than the header"
+		       : "is longer than the datagram");
+		if (mlen < 16) {
+			e->seq_valid = 0;
+			return;
+		}
+		mlen = len;
+		uncounted = 1;
+	}
+	if (e->seq_valid) {
+		uint32_t gap = seq - e->seq_next;
+
+		if (gap && gap < 0x80000000u) {
+			e->lost += gap;
+			d->st->lost_flows += gap;
+		}
+	}
+	long n = walk_sets(d, e, p, 16, mlen, 1, &c, &uncounted);
+
+	e->seq_valid = !uncounted;
+	e->seq_next = seq + (uint32_t)n;
+}
+
+int cep_flow_decode(struct cep_flow_decoder *d, const struct sockaddr *exporter,
+		    const uint8_t *payload, size_t len, uint64_t recv_ts_ns)
+{
+	uint8_t addr[16] = { 0 };
+	int family = 4;
+
+	(void)recv_ts_ns;
+	if (d->sink_err)
+		return d->sink_err;
+	if (exporter && exporter->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)exporter;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			memcpy(addr, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			memcpy(addr, s6->sin6_addr.s6_addr, 16);
+			family = 6;
+		}
+	} else if (exporter && exporter->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)exporter;
+
+		memcpy(addr, &s4->sin_addr, 4);
+	}
+	cep_ip_format(family, addr, d->cur_addr);
+	d->cur = NULL;
+	d->st->packets++;
+	d->st->bytes += len;
+	if (len < 2) {
+		damage(d, 0, "export packet of %zu bytes has no version", len);
+		return 0;
+	}
+	switch (be16(payload)) {
+	case 5: v5_packet(d, payload, len, family, addr); break;
+	case 9: v9_packet(d, payload, len, family, addr); break;
+	case 10: ipfix_packet(d, payload, len, family, addr); break;
+	default:
+		damage(d, 0, "version %u is not NetFlow v5, v9 or IPFIX",
+		       be16(payload));
+	}
+	return d->sink_err;
+}
+
+/* --- the decoder ---------------------------------------------------------------- */
+
+int cep_flow_decoder_create(const struct cep_source *src,
+			    const struct cep_sink *sink,
+			    struct cep_flow_stats *st, FILE *diag,
+			    struct cep_flow_decoder **out)
+{
+	struct cep_flow_decoder *d = calloc(1, sizeof *d);
+
+	*out = NULL;
+	if (!d)
+		return -ENOMEM;
+	d->slots = EX_SLOTS_MIN;
+	d->ex = calloc(d->slots, sizeof *d->ex);
+	if (!d->ex) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->src = src;
+	d->sink = sink;
+	d->st = st;
+	d->diag = diag;
+	d->origin_off = -1;
+	strcpy(d->cur_addr, "?");
+	*out = d;
+	return 0;
+}
+
+void cep_flow_decoder_destroy(struct cep_flow_decoder *d)
+{
+	if (!d)
+		return;
+	for (unsigned i = 0; i < d->slots; i++) {
+		struct exporter *e = &d->ex[i];
+
+		if (!e->used)
+			continue;
+		for (uint32_t k = 0; k < e->ntmpl; k++)
+			free(e->tmpl[k].f);
+		free(e->tmpl);
+		free(e->pend);
+	}
+	free(d->ex);
+	free(d);
+}
+
+void cep_flow_decoder_origin(struct cep_flow_decoder *d, const char *what,
+			     long long offset)
+{
+	d->origin = what;
+	d->origin_off = offset;
+}
+
+int cep_flow_decoder_flush(struct cep_flow_decoder *d, int drop_pending)
+{
+	if (drop_pending) {
+		for (unsigned i = 0; i < d->slots; i++) {
+			struct exporter *e = &d->ex[i];
+
+			if (!e->used || !e->pend_n)
+				continue;
+			d->st->no_template += e->pend_n;
+			e->pend_n = 0;
+			e->pend_used = 0;
+		}
+	}
+	return flush_batch(d);
+}
+
+int cep_flow_decoder_exporters(const struct cep_flow_decoder *d,
+			       int (*fn)(void *arg,
+					 const struct cep_flow_exporter_info *),
+			       void *arg)
+{
+	for (unsigned i = 0; i < d->slots; i++) {
+		const struct exporter *e = &d->ex[i];
+		struct cep_flow_exporter_info info;
+		int rc;
+
+		if (!e->used)
+			continue;
+		memset(&info, 0, sizeof info);
+		info.family = e->family == 6 ? AF_INET6 : AF_INET;
+		memcpy(info.addr, e->addr, sizeof info.addr);
+		info.version = e->version;
+		info.domain = e->domain;
+		info.templates = e->ntmpl;
+		info.packets = e->packets;
+		info.records = e->records;
+		info.lost = e->lost;
+		rc = fn(arg, &info);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cep_flow_stats_json(const struct cep_flow_stats *st, char *buf,
+			size_t size)
+{
+	int n = snprintf(buf, size,
+		"{\"read\":%llu,\"decoded\":%llu,\"malformed\":%llu,"
+		"\"bytes\":%llu,\"packets\":%llu,\"templates\":%llu,"
+		"\"options_templates\":%llu,\"withdrawals\":%llu,"
+		"\"options_records\":%llu,\"no_template\":%llu,"
+		"\"pending\":%llu,\"replayed\":%llu,\"lost_flows\":%llu,"
+		"\"lost_packets\":%llu,\"exporters\":%llu,"
+		"\"unsupported\":%llu,\"socket_drops\":%llu,\"refused\":%llu,"
+		"\"files\":%llu,\"files_failed\":%llu,\"errors\":%llu}",
+		(unsigned long long)st->read, (unsigned long long)st->decoded,
+		(unsigned long long)st->malformed,
+		(unsigned long long)st->bytes, (unsigned long long)st->packets,
+		(unsigned long long)st->templates,
+		(unsigned long long)st->options_templates,
+		(unsigned long long)st->withdrawals,
+		(unsigned long long)st->options_records,
+		(unsigned long long)st->no_template,
+		(unsigned long long)st->pending,
+		(unsigned long long)st->replayed,
+		(unsigned long long)st->lost_flows,
+		(unsigned long long)st->lost_packets,
+		(unsigned long long)st->exporters,
+		(unsigned long long)st->unsupported,
+		(unsigned long long)st->socket_drops,
+		(unsigned long long)st->refused,
+		(unsigned long long)st->files,
+		(unsigned long long)st->files_failed,
+		(unsigned long long)st->errors);
+
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}

@@ -1,0 +1,26 @@
+/*
+ * ctl.h - the commands of ceptorctl that live in their own files
+ * (every .c file of engine/ctl links into the one binary; ceptorctl.c
+ * dispatches).
+ *
+ * Each entry point takes the arguments after its command words, prints
+ * what the user asked for on stdout and problems on stderr, and returns
+ * the process exit status: 0 success, 1 the thing checked failed, 2 a
+ * usage error.
+ */
+#ifndef CEPTOR_CTL_CTL_H
+#define CEPTOR_CTL_CTL_H
+
+/*
+ * cep_ctl_rules_test - `ceptorctl rules test DIR CASES...`.
+ * @argc, @argv: the arguments after "rules test": one rule directory (or
+ * file), then one or more case files or directories of *.yml case files
+ * (rules/LANGUAGE.md, "Testing rules").  Each case runs its events through
+ * the live engine's stages (compile, cep_detect, cep_incidents) and checks
+ * the signals and incidents it expects.  Prints one PASS/FAIL line per case
+ * and a summary.  Returns 0 when every case passed, 1 when one failed or a
+ * case file is malformed, 2 on a usage error or rules that do not compile.
+ */
+int cep_ctl_rules_test(int argc, char **argv);
+
+#endif /* CEPTOR_CTL_CTL_H */
