@@ -384,6 +384,16 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		}
 		slot = (slot + 1) & (t->nslots - 1);
 	}
+	/* alert_clear: the condition went away.  The incident it raised is
+	 * closed (and republished); a clear with no incident says nothing. */
+	if (s->kind == CEP_SIGNAL_CLEAR) {
+		if (!inc)
+			return 0;
+		inc->status = CEP_INCIDENT_CLOSED;
+		if (s->last_ts > inc->last_seen)
+			inc->last_seen = s->last_ts;
+		return mark_dirty(t, idx);
+	}
 	if (!inc) {
 		if ((t->count + 1) * 2 > t->nslots) {
 			if (grow_slots(t))
@@ -427,8 +437,10 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		inc->severity = s->level;
 	if (s->ev.tlp > inc->tlp)
 		inc->tlp = s->ev.tlp; /* strictest marking wins */
-	/* A window's final signal updates its count; it is not new evidence. */
-	if (!s->final) {
+	/* A window's final signal updates its count; it is not new evidence,
+	 * unless it is all there is (a condition with only upper bounds, such
+	 * as `lt: 5`, can only be judged when its window closes). */
+	if (!s->final || inc->evidence == 0) {
 		inc->evidence++;
 		add_source(inc, &s->ev);
 	}

@@ -104,7 +104,10 @@ void cep_incidents_destroy(struct cep_incidents *t);
 
 /*
  * cep_incidents_signal - join a signal to its incident, opening one when
- * none matches.  Returns 0 or -ENOMEM.
+ * none matches.  A CEP_SIGNAL_CLEAR signal (alert_clear) closes the
+ * incident its alert opened, adding no evidence, and is ignored when there
+ * is none; the next alert for it reopens it as updated.  Returns 0 or
+ * -ENOMEM.
  */
 int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s);
 

@@ -287,6 +287,39 @@ START_TEST(incident_final_signal_updates_count_without_new_evidence)
 }
 END_TEST
 
+START_TEST(incident_clear_signal_closes_without_evidence_and_alert_reopens)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[2];
+	struct cep_signal alert = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+	struct cep_signal clear = scan_signal("tap", CEP_REL_B, 2, TS_2026, 3);
+	struct cep_signal other = scan_signal("tap", CEP_REL_B, 2, TS_2026, 3);
+
+	clear.kind = CEP_SIGNAL_CLEAR;
+	clear.last_ts = TS_2026 + 5000;
+	other.kind = CEP_SIGNAL_CLEAR;
+	snprintf(other.rule_id, sizeof other.rule_id, "never-alerted");
+	cep_incidents_signal(t, &alert);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 2), 1);
+	ck_assert_int_eq(out[0]->status, CEP_INCIDENT_OPEN);
+	/* The clear closes it, republishes it, and adds nothing else. */
+	cep_incidents_signal(t, &clear);
+	cep_incidents_signal(t, &other);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 2), 1);
+	ck_assert_int_eq(out[0]->status, CEP_INCIDENT_CLOSED);
+	ck_assert_uint_eq(out[0]->evidence, 1);
+	ck_assert_uint_eq(out[0]->count, 20);
+	ck_assert_uint_eq(out[0]->last_seen, TS_2026 + 5000);
+	ck_assert_uint_eq(out[0]->version, 2);
+	/* The next alert reopens it. */
+	cep_incidents_signal(t, &alert);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 2), 1);
+	ck_assert_int_eq(out[0]->status, CEP_INCIDENT_UPDATED);
+	ck_assert_uint_eq(out[0]->evidence, 2);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 START_TEST(incident_detection_hits_about_different_hosts_stay_apart)
 {
 	struct cep_incidents *t = table();
@@ -322,6 +355,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_ids_never_repeat_when_years_interleave);
 	tcase_add_test(tc, incident_final_signal_updates_count_without_new_evidence);
 	tcase_add_test(tc, incident_detection_hits_about_different_hosts_stay_apart);
+	tcase_add_test(tc, incident_clear_signal_closes_without_evidence_and_alert_reopens);
 	suite_add_tcase(s, tc);
 	return s;
 }
