@@ -66,9 +66,13 @@ static const char usage_text[] =
 	"        aviation rail electricity gas government medical water\n"
 	"        logistics unknown council; default: every sector.  N defaults\n"
 	"        to 20.\n"
-	"  rules check DIR|FILE...\n"
+	"  rules check [--skip-unsupported] [--mapping FILE] [--strict] DIR|FILE...\n"
 	"        compile the rules; print \"N rules OK\" or FILE:LINE errors\n"
-	"        and exit 1.\n"
+	"        and exit 1.  Warns (FILE:LINE: warning:) about rules that can\n"
+	"        never match and group-by fields without bound; --strict makes\n"
+	"        warnings fail too.  --skip-unsupported leaves out third-party\n"
+	"        rules using what ceptor cannot map or run, saying why;\n"
+	"        --mapping adds a logsource field mapping (rules/LANGUAGE.md).\n"
 	"  status [-c CONFIG | --spool DIR] [--json]\n"
 	"        ceptord's health from the status it writes every second to\n"
 	"        its state directory (the spool: --spool DIR, else spool: in\n"
@@ -588,20 +592,49 @@ static int cmd_rules(int argc, char **argv)
 		return cep_ctl_rules_test(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check"))
 		return usage_error("rules: unknown subcommand '%s'", argv[1]);
-	if (argc < 3)
+	struct cep_rule_options ro = { 0 };
+	const char *maps[16];
+	const char *dirs[256];
+	size_t ndirs = 0;
+	int strict = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--skip-unsupported")) {
+			ro.skip_unsupported = true;
+		} else if (!strcmp(argv[i], "--strict")) {
+			strict = 1;
+		} else if (!strcmp(argv[i], "--mapping")) {
+			if (i + 1 == argc || ro.nmapping == 16)
+				return usage_error("rules check: %s",
+						   "--mapping FILE (at most 16)");
+			maps[ro.nmapping++] = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return usage_error("rules check: unknown option '%s'",
+					   argv[i]);
+		} else if (ndirs < 256) {
+			dirs[ndirs++] = argv[i];
+		}
+	}
+	if (!ndirs)
 		return usage_error("rules check: %s",
 				   "name at least one rule directory or file");
+	ro.mapping = maps;
 	struct cep_ruleset *rs = NULL;
-	int rc = cep_ruleset_compile((const char *const *)argv + 2,
-				     (size_t)(argc - 2), stderr, &rs);
+	int rc = cep_ruleset_compile_opts(dirs, ndirs, &ro, stderr, &rs);
 	if (rc) {
 		fprintf(stderr, "ceptorctl: rules check: %s\n",
 			cep_strerror(rc));
 		return 1;
 	}
-	printf("%zu rules OK\n", cep_ruleset_count(rs));
+	int warnings = cep_ruleset_lint(rs, stderr);
+	printf("%zu rules OK", cep_ruleset_count(rs));
+	if (cep_ruleset_skipped(rs))
+		printf(", %zu skipped (unsupported)", cep_ruleset_skipped(rs));
+	if (warnings)
+		printf(", %d warning%s", warnings, warnings == 1 ? "" : "s");
+	printf("\n");
 	cep_ruleset_destroy(rs);
-	return 0;
+	return strict && warnings ? 1 : 0;
 }
 
 /* --- status ---------------------------------------------------------------- */

@@ -93,6 +93,16 @@ int cep_ruleset_compile_opts(const char *const *dirs, size_t ndirs,
 			     const struct cep_rule_options *opts, FILE *diag,
 			     struct cep_ruleset **out);
 
+/*
+ * cep_ruleset_lint - warnings `ceptorctl rules check` prints about a rule
+ * set that compiled: detection rules that can never match (contradictory
+ * values in one map, a kind the logsource excludes, a condition false for
+ * every selection outcome) and correlations grouped by a field that takes
+ * a new value with almost every event.  Lines "FILE:LINE: warning: ..." go
+ * to @diag (NULL: stderr).  Returns the number of warnings.
+ */
+int cep_ruleset_lint(const struct cep_ruleset *rs, FILE *diag);
+
 /* cep_ruleset_skipped - how many rules skip_unsupported left out. */
 size_t cep_ruleset_skipped(const struct cep_ruleset *rs);
 

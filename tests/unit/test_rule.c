@@ -1010,6 +1010,76 @@ START_TEST(rule_unknown_system_and_tlp_are_errors)
 }
 END_TEST
 
+/* rules check's warnings: impossible detections and churning group-bys,
+ * and silence about rules that are fine. */
+START_TEST(rule_lint_warns_about_never_matching_and_unbounded_groups)
+{
+	struct cep_ruleset *rs = compile_text(
+		"title: two protocols at once\n"
+		"id: lint-proto\n"
+		"detection:\n"
+		"  sel: {proto: 6, dst_port: 22}\n"
+		"  both: {proto: 6}\n"
+		"  udp: {proto: 17}\n"
+		"  condition: both and udp\n"
+		"---\n"
+		"title: flow selection under a packet logsource\n"
+		"id: lint-kind\n"
+		"logsource: {product: ceptor, category: packet}\n"
+		"detection:\n"
+		"  sel: {kind: flow}\n"
+		"  condition: sel\n"
+		"---\n"
+		"title: a selection and its negation\n"
+		"id: lint-not\n"
+		"detection:\n"
+		"  sel: {proto: 6}\n"
+		"  condition: sel and not sel\n"
+		"---\n"
+		"title: fine\n"
+		"id: lint-fine\n"
+		"detection:\n"
+		"  a: {proto: [6, 17], dst_port: 53}\n"
+		"  b: {proto: 6}\n"
+		"  condition: a and b and not 1 of c*\n"
+		"  c1: {dst_port: 80}\n"
+		"---\n"
+		"title: per source port\n"
+		"id: lint-churn\n"
+		"correlation:\n"
+		"  type: event_count\n"
+		"  rules: [lint-fine]\n"
+		"  group-by: [src_ip, src_port]\n"
+		"  timespan: 1m\n"
+		"  condition: {gte: 3}\n"
+		"---\n"
+		"title: per source\n"
+		"id: lint-entity\n"
+		"correlation:\n"
+		"  type: event_count\n"
+		"  rules: [lint-fine]\n"
+		"  group-by: [src_ip]\n"
+		"  timespan: 1m\n"
+		"  condition: {gte: 3}\n");
+	char *out;
+	size_t len;
+	FILE *d = open_memstream(&out, &len);
+
+	int n = cep_ruleset_lint(rs, d);
+
+	fclose(d);
+	ck_assert_msg(n == 4, "%d warnings:\n%s", n, out);
+	ck_assert_ptr_nonnull(strstr(out, "rule.yml:1: warning: rule lint-proto can never match"));
+	ck_assert_ptr_nonnull(strstr(out, "rule lint-kind can never match"));
+	ck_assert_ptr_nonnull(strstr(out, "rule lint-not can never match"));
+	ck_assert_ptr_nonnull(strstr(out, "rule lint-churn groups by 'src_port'"));
+	ck_assert_ptr_null(strstr(out, "lint-fine"));
+	ck_assert_ptr_null(strstr(out, "lint-entity"));
+	free(out);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
 static Suite *rule_suite(void)
 {
 	Suite *s = suite_create("rule");
@@ -1060,6 +1130,7 @@ static Suite *rule_suite(void)
 	tcase_add_test(ts, rule_expand_is_an_error_or_a_skip_with_its_reason);
 	tcase_add_test(ts, rule_keeps_sectors_systems_tlp_and_sigma_attributes);
 	tcase_add_test(ts, rule_unknown_system_and_tlp_are_errors);
+	tcase_add_test(ts, rule_lint_warns_about_never_matching_and_unbounded_groups);
 	suite_add_tcase(s, ts);
 	return s;
 }
