@@ -11,6 +11,7 @@
 #include "collectors/pcap/pcap_reader.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,16 +30,35 @@
 #define MAX_FILTERS 16
 
 static volatile sig_atomic_t stop_requested;
-/* The live handle, for pcap_breakloop() from a signal handler. */
-static pcap_t *volatile live_handle;
+/*
+ * The live handle, for pcap_breakloop() from a signal handler or another
+ * thread.  cep_pcap_stop() announces itself in live_users before it loads
+ * the handle; the capture clears the handle and waits for live_users to
+ * drain before pcap_close(), so a stop never touches a closed handle.  A
+ * handler that interrupts the closing thread runs to its end first, so the
+ * wait cannot deadlock.
+ */
+static pcap_t *live_handle;
+static int live_users;
 
 void cep_pcap_stop(void)
 {
-	pcap_t *p = live_handle;
+	pcap_t *p;
 
 	stop_requested = 1;
+	__atomic_add_fetch(&live_users, 1, __ATOMIC_SEQ_CST);
+	p = __atomic_load_n(&live_handle, __ATOMIC_SEQ_CST);
 	if (p)
 		pcap_breakloop(p); /* a flag and an eventfd write(2) */
+	__atomic_sub_fetch(&live_users, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Withdraws the handle from cep_pcap_stop() before it is closed. */
+static void live_handle_clear(void)
+{
+	__atomic_store_n(&live_handle, NULL, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&live_users, __ATOMIC_SEQ_CST))
+		sched_yield();
 }
 
 struct batch {
@@ -566,7 +586,7 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 		 lv->immediate ? "immediate (TPACKET_V2)"
 			       : "blocks (TPACKET_V3)",
 		 lv->buffer_size >> 10, (unsigned)getuid());
-	live_handle = p;
+	__atomic_store_n(&live_handle, p, __ATOMIC_SEQ_CST);
 	next_report = now_ms() + 1000;
 	while (!stop_requested) {
 		rc = pcap_next_ex(p, &hdr, &data);
@@ -611,7 +631,7 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 	else
 		flush(&b, sink, st);
 out:
-	live_handle = NULL;
+	live_handle_clear();
 	live_stats(p, &base, st);
 	if (lv->report)
 		lv->report(lv->arg, st);

@@ -1532,18 +1532,30 @@ START_TEST(ring_blocked_producer_keeps_its_heartbeat_going)
 	cep_ring_stats(cons, &st);
 	first = st.heartbeat_ns;
 
-	/* The producer blocks on the full ring in its own thread; at most
-	 * 10 s for a heartbeat from it while it sleeps. */
+	/* The producer blocks on the full ring in its own thread.  It beats
+	 * once as it parks; it must keep beating while it stays blocked: two
+	 * later heartbeats at least a second apart, at most 10 s in all. */
 	b.r = prod;
 	b.ev = in + 8;
 	ck_assert_int_eq(pthread_create(&th, NULL, enqueue_blocking, &b), 0);
-	for (int i = 0; i < 1000 && !beat; i++) {
+	int64_t last = first, t2 = 0, t3 = 0;
+	for (int i = 0; i < 1000 && beat < 3; i++) {
 		usleep(10000);
 		cep_ring_stats(cons, &st);
-		beat = st.heartbeat_ns > first && st.used == 8;
+		ck_assert_uint_eq(st.used, 8); /* still blocked */
+		if (st.heartbeat_ns > last) {
+			last = st.heartbeat_ns;
+			beat++;
+			if (beat == 2)
+				t2 = last;
+			else if (beat == 3)
+				t3 = last;
+		}
 	}
-	ck_assert_msg(beat, "no heartbeat from a producer blocked on a full "
-			    "ring");
+	ck_assert_msg(beat == 3, "a producer blocked on a full ring stopped "
+			    "beating (%d heartbeats)", beat);
+	ck_assert_msg(t3 - t2 >= 900000000, "heartbeats %lld ns apart",
+		      (long long)(t3 - t2));
 	ck_assert_int_eq(cep_ring_producer_state(&st, 0),
 			 CEP_RING_PRODUCER_ALIVE);
 	ck_assert_uint_eq(cep_ring_dequeue_burst(cons, out, 12), 8);
