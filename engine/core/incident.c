@@ -362,6 +362,10 @@ static void entity_key(const struct cep_signal *s, char key[CEP_SIGNAL_KEY_MAX])
 			 cep_ip_format(s->ev.src_af, s->ev.src_ip, ip));
 	else if (s->ev.indicator[0])
 		snprintf(key, CEP_SIGNAL_KEY_MAX, "indicator=%s", s->ev.indicator);
+	else if (s->ev.report_id[0])
+		/* An operator report with no address: the report is the entity
+		 * (its updates join it; other operators' reports stay apart). */
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "report_id=%s", s->ev.report_id);
 	else
 		snprintf(key, CEP_SIGNAL_KEY_MAX, "source=%s", s->ev.source);
 }

@@ -19,10 +19,10 @@
  *     LINT_MAX_SELS possible selections the enumeration is skipped.
  *
  * Unbounded group-by.  A correlation grouped by a field whose values change
- * with every connection (src_port, bytes, packets, count) or by free text
- * that collectors copy from their input (report_id, name, source-assigned
- * ids) opens one group per distinct value: the per-rule key budget
- * (max_keys) then evicts groups before their windows end.
+ * with every connection (src_port, bytes, packets, count) opens one group
+ * per distinct value: the per-rule key budget (max_keys) then evicts groups
+ * before their windows end.  A field that every referenced detection pins
+ * to a few values (`src_port: [53, 123]` in every map) is bounded.
  *
  * Warnings are lines "FILE:LINE: warning: rule ID: message" on @diag.
  */
@@ -225,16 +225,47 @@ static bool never_matches(const struct cep__rule *r)
 	return true;
 }
 
-/* Group-by fields that open one group per connection or per input row. */
+/* Group-by fields that open one group per connection. */
 static const char *const churning[] = {
-	"src_port", "bytes", "packets", "count", "report_id", NULL,
+	"src_port", "bytes", "packets", "count", NULL,
 };
 
-static const char *churning_field(const struct cep__corr *k)
+/*
+ * Whether every map of every selection of detection @r pins field @f to a
+ * few values with a plain EQ (a group-by on it is then bounded by them).
+ */
+static bool pinned(const struct cep__rule *r, int f)
+{
+	const struct cep__detection *d = &r->det;
+
+	if (r->corr_type != CEP__CORR_NONE || d->ngroups == 0)
+		return false;
+	for (uint32_t g = 0; g < d->ngroups; g++) {
+		const struct cep__group *gr = &d->groups[g];
+		bool pin = false;
+
+		for (uint32_t i = 0; i < gr->n && !pin; i++) {
+			const struct cep__pred *p = &d->preds[gr->first + i];
+
+			pin = p->field == f && plain_eq(p);
+		}
+		if (!pin)
+			return false;
+	}
+	return true;
+}
+
+static const char *churning_field(const struct cep_ruleset *rs,
+				  const struct cep__corr *k)
 {
 	for (unsigned i = 0; i < k->ngroup; i++) {
 		const char *name = cep__field_get(k->group[i])->name;
+		bool all_pinned = k->nrefs > 0;
 
+		for (uint32_t j = 0; j < k->nrefs && all_pinned; j++)
+			all_pinned = pinned(&rs->rules[k->refs[j]], k->group[i]);
+		if (all_pinned)
+			continue;
 		for (unsigned j = 0; churning[j]; j++)
 			if (!strcmp(name, churning[j]))
 				return name;
@@ -262,7 +293,7 @@ int cep_ruleset_lint(const struct cep_ruleset *rs, FILE *diag)
 			}
 			continue;
 		}
-		if ((f = churning_field(&r->corr))) {
+		if ((f = churning_field(rs, &r->corr))) {
 			fprintf(diag, "%s:%u: warning: rule %s groups by '%s', "
 				"which takes a new value with almost every "
 				"event: its groups are bounded only by max_keys "

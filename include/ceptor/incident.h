@@ -3,7 +3,9 @@
  * numbered, ready to share.
  *
  * The correlation core turns events into signals (signal.h).  This module
- * joins the signals that share (rule id, group key) into one incident,
+ * joins the signals that share (rule id, group key) into one incident (a
+ * detection signal has no group key: its event's src_ip, else indicator,
+ * else report_id, else source stands in),
  * keeps its evidence (count, first and last seen, the distinct sources with
  * their Admiralty grades), and computes:
  *

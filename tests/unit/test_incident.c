@@ -320,6 +320,32 @@ START_TEST(incident_clear_signal_closes_without_evidence_and_alert_reopens)
 }
 END_TEST
 
+/* Operator reports carry no address: each report (and its updates) is its
+ * own incident, not one per collector. */
+START_TEST(incident_reports_without_address_join_by_report_id)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	struct cep_signal a = scan_signal("reports", CEP_REL_B, 2, TS_2026, 1);
+	struct cep_signal b = a, a2 = a;
+
+	a.key[0] = b.key[0] = a2.key[0] = '\0';
+	a.origin = b.origin = a2.origin = CEP_SIGNAL_DETECTION;
+	a.ev.src_af = b.ev.src_af = a2.ev.src_af = 0;
+	snprintf(a.ev.report_id, sizeof a.ev.report_id, "R-BANK-1");
+	snprintf(a2.ev.report_id, sizeof a2.ev.report_id, "R-BANK-1");
+	snprintf(b.ev.report_id, sizeof b.ev.report_id, "R-RAIL-7");
+	cep_incidents_signal(t, &a);
+	cep_incidents_signal(t, &b);
+	cep_incidents_signal(t, &a2);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 2);
+	ck_assert_str_eq(out[0]->key, "report_id=R-BANK-1");
+	ck_assert_uint_eq(out[0]->evidence, 2);
+	ck_assert_str_eq(out[1]->key, "report_id=R-RAIL-7");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 START_TEST(incident_detection_hits_about_different_hosts_stay_apart)
 {
 	struct cep_incidents *t = table();
@@ -356,6 +382,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_final_signal_updates_count_without_new_evidence);
 	tcase_add_test(tc, incident_detection_hits_about_different_hosts_stay_apart);
 	tcase_add_test(tc, incident_clear_signal_closes_without_evidence_and_alert_reopens);
+	tcase_add_test(tc, incident_reports_without_address_join_by_report_id);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1053,6 +1053,22 @@ START_TEST(rule_lint_warns_about_never_matching_and_unbounded_groups)
 		"  timespan: 1m\n"
 		"  condition: {gte: 3}\n"
 		"---\n"
+		"title: answers from amplifier ports\n"
+		"id: lint-amp\n"
+		"detection:\n"
+		"  dns: {proto: 17, src_port: 53}\n"
+		"  ntp: {proto: 17, src_port: [123, 19]}\n"
+		"  condition: dns or ntp\n"
+		"---\n"
+		"title: per amplifier port\n"
+		"id: lint-amp-port\n"
+		"correlation:\n"
+		"  type: value_count\n"
+		"  rules: [lint-amp]\n"
+		"  group-by: [dst_ip, src_port]\n"
+		"  timespan: 1m\n"
+		"  condition: {gte: 3, field: src_ip}\n"
+		"---\n"
 		"title: per source\n"
 		"id: lint-entity\n"
 		"correlation:\n"
@@ -1075,6 +1091,7 @@ START_TEST(rule_lint_warns_about_never_matching_and_unbounded_groups)
 	ck_assert_ptr_nonnull(strstr(out, "rule lint-churn groups by 'src_port'"));
 	ck_assert_ptr_null(strstr(out, "lint-fine"));
 	ck_assert_ptr_null(strstr(out, "lint-entity"));
+	ck_assert_ptr_null(strstr(out, "lint-amp"));
 	free(out);
 	cep_ruleset_destroy(rs);
 }
