@@ -22,9 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu.h>
 
 #include "ceptor/detect.h"
 #include "ceptor/error.h"
@@ -81,10 +85,59 @@ struct status {
 	int failing;             /* the last write failed (reported once) */
 };
 
+/* One compiled rule set as the engine runs it: published through RCU
+ * (cep_engine.rules_pub), immutable once published. */
+struct rules_gen {
+	struct cep_ruleset *rs;
+	uint64_t generation;     /* 1 for the set compiled at start */
+	int64_t loaded_ns;       /* wall clock when it went live */
+	size_t count;            /* rules in it */
+};
+
+/* What the status document says about reloads; written by the reload
+ * thread (failures) and the core (swaps), under `lock`. */
+struct rules_info {
+	uint64_t reloads;           /* sets swapped in since start */
+	uint64_t failures;          /* sets rejected (compile errors, OOM) */
+	char last_error[4096];      /* the last rejection's FILE:LINE lines */
+	struct cep_detect_diff diff;          /* last reload, rule by rule */
+	struct cep_detect_reload_stats last;  /* last reload, windows */
+};
+
+/*
+ * The reload path (loop.h, "Reload").  The reload thread compiles; the core
+ * swaps.  Hand-over, both ways through one-slot mailboxes:
+ *   pending: the reload thread stores a compiled set (R1, release), the
+ *            core takes it between two dequeue rounds (A1, acquire), so
+ *            the core sees the set fully built;
+ *   retired: the core stores the set it swapped out, after its last use
+ *            (R2, release), the reload thread takes it (A2, acquire),
+ *            waits for an RCU grace period and frees it.
+ * So at most one set is in flight, and the reload thread never compiles
+ * while an older set is still waiting to be freed.
+ */
+struct reloader {
+	pthread_t thread;
+	int started;
+	int wake_fd;                 /* eventfd: SIGHUP, the core, stop */
+	int watch_fd;                /* inotify on the rule dirs, or -1 */
+	_Atomic(struct rules_gen *) pending;
+	_Atomic(struct rules_gen *) retired;
+	atomic_int quit;
+	atomic_int status_now;       /* ask the core for a status write */
+	pthread_mutex_t lock;
+	struct rules_info info;
+};
+
 struct cep_engine {
 	const struct cep_config *cfg;
 	const struct cep_engine_hooks *hooks;
-	struct cep_ruleset *rules;
+	/* The running set.  The core thread is the only updater and reads
+	 * cur directly; any other reader goes through rules_pub under
+	 * rcu_read_lock(). */
+	struct rules_gen *cur;
+	struct rules_gen *rules_pub;
+	struct reloader rl;
 	struct cep_detect *detect;
 	struct cep_incidents *incidents;
 	struct cep_publisher *pub;
@@ -96,6 +149,26 @@ struct cep_engine {
 };
 
 static int status_init(struct cep_engine *e);
+static int reloader_start(struct cep_engine *e);
+static void reloader_stop(struct cep_engine *e);
+
+/* The reload thread's eventfd, for the SIGHUP handler; -1 without an
+ * engine.  A reload asked for before the thread runs waits in
+ * reload_requested. */
+static atomic_int reload_fd = -1;
+static atomic_int reload_requested;
+
+void cep_engine_reload(void)
+{
+	uint64_t one = 1;
+	int fd = atomic_load_explicit(&reload_fd, memory_order_relaxed);
+
+	/* Relaxed: the flag carries no data; the eventfd only wakes. */
+	atomic_store_explicit(&reload_requested, 1, memory_order_relaxed);
+	if (fd >= 0 && write(fd, &one, sizeof one) < 0) {
+		/* A full counter still wakes the reader: nothing to do. */
+	}
+}
 
 /* Set by a signal handler or any thread, read by the core and the input
  * threads.  Relaxed is enough: it only needs to be seen eventually, and
@@ -139,8 +212,14 @@ static void report_hosted(struct input *in)
 	struct cep_ring_producer_counters c = {
 		.captured = in->sink.accepted + in->sink.dropped +
 			    in->counts.malformed,
+		.kernel_drops = in->counts.kernel_drops,
+		.if_drops = in->counts.if_drops,
 		.malformed = in->counts.malformed,
 	};
+
+	/* A live capture counts what it saw itself (pcap_stats()). */
+	if (in->counts.captured)
+		c.captured = in->counts.captured;
 	cep_ring_producer_report(in->prod, &c);
 	in->reported_ms = now_ms();
 }
@@ -282,6 +361,8 @@ int cep_engine_create(const struct cep_config *cfg,
 		return -ENOMEM;
 	e->cfg = cfg;
 	e->hooks = hooks;
+	e->rl.wake_fd = e->rl.watch_fd = -1;
+	pthread_mutex_init(&e->rl.lock, NULL);
 	stop_hook = hooks->stop;
 	atomic_store_explicit(&stop_requested, 0, memory_order_relaxed);
 
@@ -290,10 +371,18 @@ int cep_engine_create(const struct cep_config *cfg,
 		rc = -CEP_ECONFIG;
 		goto fail;
 	}
+	if (!(e->cur = calloc(1, sizeof *e->cur))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	rc = cep_ruleset_compile((const char *const *)cfg->rule_dirs,
-				 cfg->nrule_dirs, stderr, &e->rules);
+				 cfg->nrule_dirs, stderr, &e->cur->rs);
 	if (rc)
 		goto fail;
+	e->cur->generation = 1;
+	e->cur->loaded_ns = wall_ns();
+	e->cur->count = cep_ruleset_count(e->cur->rs);
+	rcu_assign_pointer(e->rules_pub, e->cur);
 
 	struct cep_detect_config dc = {
 		.max_keys = cfg->max_keys,
@@ -301,7 +390,7 @@ int cep_engine_create(const struct cep_config *cfg,
 		.lateness = cfg->lateness_ns,
 		.max_held = cfg->reorder_max,
 	};
-	if ((rc = cep_detect_create(e->rules, &dc, &e->detect)))
+	if ((rc = cep_detect_create(e->cur->rs, &dc, &e->detect)))
 		goto fail;
 
 	char state[4096];
@@ -344,6 +433,8 @@ int cep_engine_create(const struct cep_config *cfg,
 		if ((rc = input_open(e, &e->inputs[i], i)))
 			goto fail;
 	}
+	if ((rc = reloader_start(e)))
+		goto fail;
 	*out = e;
 	return 0;
 fail:
@@ -356,6 +447,7 @@ void cep_engine_destroy(struct cep_engine *e)
 {
 	if (!e)
 		return;
+	reloader_stop(e);
 	for (size_t i = 0; i < e->ninputs; i++) {
 		struct input *in = &e->inputs[i];
 		join_input(in);
@@ -373,7 +465,10 @@ void cep_engine_destroy(struct cep_engine *e)
 	cep_incidents_destroy(e->incidents);
 	stop_hook = NULL;
 	cep_detect_destroy(e->detect);
-	cep_ruleset_destroy(e->rules);
+	if (e->cur)
+		cep_ruleset_destroy(e->cur->rs);
+	free(e->cur);
+	pthread_mutex_destroy(&e->rl.lock);
 	free(e);
 }
 
@@ -522,6 +617,301 @@ static void publish(struct cep_engine *e)
 	}
 }
 
+/* ---- reload ---------------------------------------------------------- */
+
+#define WATCH_DEBOUNCE_MS 200  /* quiet time after the last rule-file change */
+#define RELOAD_POLL_MS 500     /* the reload thread's longest sleep */
+
+static void gen_destroy(struct rules_gen *g)
+{
+	if (!g)
+		return;
+	cep_ruleset_destroy(g->rs);
+	free(g);
+}
+
+static void wake(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof one) < 0) {
+		/* The counter is full: the reader wakes anyway. */
+	}
+}
+
+/* Sleep until woken or @ms pass (-1: until woken); clears the eventfd.
+ * Returns the poll() revents of the watch fd. */
+static short reload_sleep(struct reloader *rl, int ms)
+{
+	struct pollfd p[2] = { { rl->wake_fd, POLLIN, 0 },
+			       { rl->watch_fd, POLLIN, 0 } };
+	uint64_t v;
+
+	if (poll(p, rl->watch_fd >= 0 ? 2 : 1, ms) <= 0)
+		return 0;
+	if ((p[0].revents & POLLIN) && read(rl->wake_fd, &v, sizeof v) < 0) {
+		/* EAGAIN: another reader took it; nothing to do. */
+	}
+	return rl->watch_fd >= 0 ? p[1].revents : 0;
+}
+
+/* Drains inotify; true when a rule file (*.yml, *.yaml) or a watched
+ * directory itself changed. */
+static bool watch_drain(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool hit = false;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+			size_t len = ev->len ? strlen(ev->name) : 0;
+
+			if (!ev->len || (len > 4 && !strcmp(ev->name + len - 4, ".yml")) ||
+			    (len > 5 && !strcmp(ev->name + len - 5, ".yaml")))
+				hit = true;
+			p += sizeof *ev + ev->len;
+		}
+	}
+	return hit;
+}
+
+/* Compile the rule dirs; on success hand the set to the core and free
+ * the one it retires.  On failure record the errors; the running set
+ * stays.  The reload thread's. */
+static void reload_once(struct cep_engine *e)
+{
+	struct reloader *rl = &e->rl;
+	struct cep_ruleset *rs = NULL;
+	struct cep_detect_diff df = { 0 };
+	struct rules_gen *g, *old;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *diag = open_memstream(&text, &len);
+	int rc;
+
+	cep_info("reloading rules from %zu rule director%s", e->cfg->nrule_dirs,
+		 e->cfg->nrule_dirs == 1 ? "y" : "ies");
+	rc = cep_ruleset_compile((const char *const *)e->cfg->rule_dirs,
+				 e->cfg->nrule_dirs, diag ? diag : stderr, &rs);
+	if (diag)
+		fclose(diag);
+	if (rc) {
+		char *line, *save = NULL;
+
+		pthread_mutex_lock(&rl->lock);
+		rl->info.failures++;
+		snprintf(rl->info.last_error, sizeof rl->info.last_error, "%s",
+			 text && *text ? text : cep_strerror(rc));
+		len = strlen(rl->info.last_error);
+		while (len && rl->info.last_error[len - 1] == '\n')
+			rl->info.last_error[--len] = '\0';
+		pthread_mutex_unlock(&rl->lock);
+		for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			cep_error("reload: %s", line);
+		cep_error("reload rejected (%s); the running rules stay",
+			  cep_strerror(rc));
+		free(text);
+		atomic_store_explicit(&rl->status_now, 1, memory_order_relaxed);
+		return;
+	}
+	free(text);
+	/* A reader of the published set, off the core: compare. */
+	rcu_read_lock();
+	struct rules_gen *cur = rcu_dereference(e->rules_pub);
+	rc = cep_detect_diff(cur->rs, rs, &df);
+	rcu_read_unlock();
+	if (rc || !(g = calloc(1, sizeof *g))) {
+		cep_ruleset_destroy(rs);
+		pthread_mutex_lock(&rl->lock);
+		rl->info.failures++;
+		snprintf(rl->info.last_error, sizeof rl->info.last_error,
+			 "out of memory");
+		pthread_mutex_unlock(&rl->lock);
+		cep_error("reload rejected: out of memory; the running rules stay");
+		atomic_store_explicit(&rl->status_now, 1, memory_order_relaxed);
+		return;
+	}
+	g->rs = rs;
+	g->count = cep_ruleset_count(rs);
+	pthread_mutex_lock(&rl->lock);
+	rl->info.diff = df;
+	pthread_mutex_unlock(&rl->lock);
+	/* R1: pairs with A1 in swap_rules(). */
+	atomic_store_explicit(&rl->pending, g, memory_order_release);
+	/* Until the core has swapped (it runs a swap check every round, at
+	 * least every IDLE_WAIT_MS), or the engine stops. */
+	for (;;) {
+		/* A2: pairs with R2 in swap_rules(): the core is done with it. */
+		old = atomic_exchange_explicit(&rl->retired, NULL,
+					       memory_order_acquire);
+		if (old) {
+			/* Other readers of rules_pub (none but this thread and
+			 * the core today) may still hold it: a grace period. */
+			synchronize_rcu();
+			gen_destroy(old);
+			return;
+		}
+		if (atomic_load_explicit(&rl->quit, memory_order_relaxed))
+			return; /* reloader_stop() frees what is in flight */
+		reload_sleep(rl, RELOAD_POLL_MS);
+	}
+}
+
+static void *reload_thread(void *arg)
+{
+	struct cep_engine *e = arg;
+	struct reloader *rl = &e->rl;
+	uint64_t due = 0; /* a watched change waits until then (ms) */
+
+	rcu_register_thread();
+	while (!atomic_load_explicit(&rl->quit, memory_order_relaxed)) {
+		int ms = RELOAD_POLL_MS;
+		uint64_t now = now_ms();
+
+		if (due)
+			ms = due > now ? (int)(due - now) : 0;
+		if (reload_sleep(rl, ms) & POLLIN && watch_drain(rl->watch_fd))
+			due = now_ms() + WATCH_DEBOUNCE_MS;
+		if (atomic_load_explicit(&rl->quit, memory_order_relaxed))
+			break;
+		if (due && now_ms() >= due) {
+			due = 0;
+			atomic_store_explicit(&reload_requested, 1,
+					      memory_order_relaxed);
+		}
+		if (atomic_exchange_explicit(&reload_requested, 0,
+					     memory_order_relaxed))
+			reload_once(e);
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static int reloader_start(struct cep_engine *e)
+{
+	struct reloader *rl = &e->rl;
+	int rc;
+
+	rl->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (rl->wake_fd < 0)
+		return -errno;
+	if (e->cfg->rules_watch) {
+		rl->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (rl->watch_fd < 0)
+			return -errno;
+		for (size_t i = 0; i < e->cfg->nrule_dirs; i++) {
+			const char *d = e->cfg->rule_dirs[i];
+			struct stat st;
+			char parent[4096];
+
+			/* A file: watch its directory (editors replace files). */
+			if (!stat(d, &st) && !S_ISDIR(st.st_mode)) {
+				const char *slash = strrchr(d, '/');
+				snprintf(parent, sizeof parent, "%.*s",
+					 slash ? (int)(slash - d) : 1,
+					 slash ? d : ".");
+				d = parent[0] ? parent : "/";
+			}
+			if (inotify_add_watch(rl->watch_fd, d, IN_CLOSE_WRITE |
+					      IN_MOVED_TO | IN_MOVED_FROM |
+					      IN_CREATE | IN_DELETE) < 0)
+				cep_warn("rules_watch: cannot watch %s: %s", d,
+					 strerror(errno));
+		}
+		cep_info("watching the rule directories for changes");
+	}
+	if ((rc = pthread_create(&rl->thread, NULL, reload_thread, e)))
+		return -rc;
+	rl->started = 1;
+	atomic_store_explicit(&reload_fd, rl->wake_fd, memory_order_relaxed);
+	/* A SIGHUP that came before the thread ran. */
+	if (atomic_load_explicit(&reload_requested, memory_order_relaxed))
+		wake(rl->wake_fd);
+	return 0;
+}
+
+static void reloader_stop(struct cep_engine *e)
+{
+	struct reloader *rl = &e->rl;
+
+	atomic_store_explicit(&reload_fd, -1, memory_order_relaxed);
+	if (rl->started) {
+		atomic_store_explicit(&rl->quit, 1, memory_order_relaxed);
+		wake(rl->wake_fd);
+		pthread_join(rl->thread, NULL);
+		rl->started = 0;
+	}
+	/* The thread is joined (and the core no longer runs): what is still
+	 * in the mailboxes is ours, and the join already ordered it; relaxed
+	 * is enough. */
+	gen_destroy(atomic_exchange_explicit(&rl->pending, NULL,
+					     memory_order_relaxed));
+	gen_destroy(atomic_exchange_explicit(&rl->retired, NULL,
+					     memory_order_relaxed));
+	if (rl->wake_fd >= 0)
+		close(rl->wake_fd);
+	if (rl->watch_fd >= 0)
+		close(rl->watch_fd);
+	rl->wake_fd = rl->watch_fd = -1;
+}
+
+/* The core thread, between two dequeue rounds (no event is in the detect
+ * stage): switch to a compiled set the reload thread left in pending. */
+static void swap_rules(struct cep_engine *e)
+{
+	struct reloader *rl = &e->rl;
+	struct cep_detect_reload_stats st;
+	struct cep_signal sig[SIGNAL_ROOM];
+	struct rules_gen *g, *old;
+	unsigned n;
+	int rc;
+
+	/* A1: pairs with R1 in reload_once(). */
+	g = atomic_exchange_explicit(&rl->pending, NULL, memory_order_acquire);
+	if (!g)
+		return;
+	rc = cep_detect_reload(e->detect, g->rs, &st);
+	if (rc) {
+		pthread_mutex_lock(&rl->lock);
+		rl->info.failures++;
+		snprintf(rl->info.last_error, sizeof rl->info.last_error,
+			 "cannot switch the windows to the new rules: %s",
+			 cep_strerror(rc));
+		pthread_mutex_unlock(&rl->lock);
+		cep_error("reload rejected: cannot switch the windows to the "
+			  "new rules: %s; the running rules stay", cep_strerror(rc));
+		old = g; /* the new set goes back to be freed */
+	} else {
+		/* The final signals of closed groups, before any new event. */
+		while ((n = cep_detect_drain(e->detect, sig, SIGNAL_ROOM)) > 0)
+			take_signals(e, sig, n);
+		old = e->cur;
+		g->generation = old->generation + 1;
+		g->loaded_ns = wall_ns();
+		rcu_assign_pointer(e->rules_pub, g);
+		e->cur = g;
+		pthread_mutex_lock(&rl->lock);
+		rl->info.reloads++;
+		rl->info.last = st;
+		pthread_mutex_unlock(&rl->lock);
+		cep_info("rules reloaded: generation %llu, %zu rules; "
+			 "correlations kept %u, changed %u, added %u, removed %u; "
+			 "groups kept %llu, closed %llu",
+			 (unsigned long long)g->generation, g->count, st.kept,
+			 st.changed, st.added, st.removed,
+			 (unsigned long long)st.groups_kept,
+			 (unsigned long long)st.groups_closed);
+	}
+	/* R2: pairs with A2 in reload_once(); the core never looks at old
+	 * again. */
+	atomic_store_explicit(&rl->retired, old, memory_order_release);
+	wake(rl->wake_fd);
+	atomic_store_explicit(&rl->status_now, 1, memory_order_relaxed);
+}
+
 /* ---- status ---------------------------------------------------------- */
 
 static int status_init(struct cep_engine *e)
@@ -649,6 +1039,37 @@ static void jw_input(struct cep_jw *w, const struct input *in, int64_t now)
 	cep_jw_close(w, '}');
 }
 
+/* The running rule set and the reloads; the core thread's. */
+static void jw_rules(struct cep_engine *e, struct cep_jw *w)
+{
+	struct reloader *rl = &e->rl;
+	const struct rules_gen *g;
+
+	cep_jw_open(w, "rules", '{');
+	rcu_read_lock();
+	g = rcu_dereference(e->rules_pub);
+	cep_jw_u64(w, "generation", g->generation);
+	jw_time(w, "loaded_at", g->loaded_ns);
+	cep_jw_u64(w, "count", g->count);
+	rcu_read_unlock();
+	cep_jw_bool(w, "watch", e->cfg->rules_watch);
+	pthread_mutex_lock(&rl->lock);
+	cep_jw_u64(w, "reloads", rl->info.reloads);
+	cep_jw_u64(w, "reload_failures", rl->info.failures);
+	cep_jw_str(w, "last_error", rl->info.last_error);
+	cep_jw_open(w, "last_reload", '{');
+	cep_jw_u64(w, "unchanged", rl->info.diff.unchanged);
+	cep_jw_u64(w, "changed", rl->info.diff.changed);
+	cep_jw_u64(w, "added", rl->info.diff.added);
+	cep_jw_u64(w, "removed", rl->info.diff.removed);
+	cep_jw_u64(w, "groups_kept", rl->info.last.groups_kept);
+	cep_jw_u64(w, "groups_closed", rl->info.last.groups_closed);
+	cep_jw_u64(w, "held_kept", rl->info.last.held_kept);
+	cep_jw_close(w, '}');
+	pthread_mutex_unlock(&rl->lock);
+	cep_jw_close(w, '}');
+}
+
 static void jw_document(struct cep_engine *e, struct cep_jw *w,
 			const char *state, int64_t now, uint64_t mono)
 {
@@ -708,6 +1129,8 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 	cep_jw_u64(w, "values_overflow", ds.values_overflow);
 	cep_jw_u64(w, "mem_bytes", ds.mem_bytes);
 	cep_jw_close(w, '}');
+
+	jw_rules(e, w);
 
 	cep_jw_open(w, "publisher", '{');
 	cep_jw_bool(w, "enabled", e->pub != NULL);
@@ -824,6 +1247,9 @@ int cep_engine_run(struct cep_engine *e)
 	size_t rotate = 0;
 	unsigned n;
 
+	/* The core reads the published rule set (status) under
+	 * rcu_read_lock(): it is an RCU reader thread. */
+	rcu_register_thread();
 	status_write(e, "running");
 	for (;;) {
 		size_t open = 0;
@@ -857,6 +1283,10 @@ int cep_engine_run(struct cep_engine *e)
 		}
 		if (stopping() || (e->cfg->once && open == 0))
 			break;
+		/* Between two rounds nothing is in flight: swap here.  Relaxed
+		 * peek; swap_rules() takes the set with acquire. */
+		if (atomic_load_explicit(&e->rl.pending, memory_order_relaxed))
+			swap_rules(e);
 		if (!progressed) {
 			/* Nothing anywhere: sleep on one ring (rotating), so an idle
 			 * engine costs nothing and a busy one never sleeps. */
@@ -880,7 +1310,9 @@ int cep_engine_run(struct cep_engine *e)
 		}
 		/* On the same tick, at its own pace: never per event. */
 		if (e->status.path &&
-		    now - e->status.last_ms >= CEP_STATUS_INTERVAL_MS)
+		    (now - e->status.last_ms >= CEP_STATUS_INTERVAL_MS ||
+		     atomic_exchange_explicit(&e->rl.status_now, 0,
+					      memory_order_relaxed)))
 			status_write(e, "running");
 	}
 
@@ -913,5 +1345,6 @@ int cep_engine_run(struct cep_engine *e)
 	e->st.signals_dropped = ds.signals_dropped;
 	e->st.events_late = ds.events_late;
 	status_write(e, "stopped");
+	rcu_unregister_thread();
 	return e->publish_failed ? -CEP_EREDIS : 0;
 }

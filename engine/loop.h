@@ -67,13 +67,37 @@
  *   publisher: enabled, and with Redis: connected, published (acked),
  *              published_per_s, sent, spooled, replayed, spool_bytes,
  *              errors, lost, disconnects, last_error
+ *   rules:     generation (1 at start, +1 per set swapped in), loaded_at
+ *              (RFC 3339, when this generation went live), count (rules),
+ *              watch (rules_watch), reloads (sets swapped in), reload_failures
+ *              (sets rejected), last_error (the last rejection's
+ *              "FILE:LINE: message" lines, newline-separated, or ""),
+ *              last_reload: unchanged, changed, added, removed (rules by
+ *              id and compiled hash), groups_kept, groups_closed, held_kept
  *
  * Counts since the ring's creation outlive the engine when a ring input's
  * ring does (cep_ring_open()); the engine and publisher counts are this
  * run's.
  *
+ * Reload.  SIGHUP (cep_engine_reload(), `ceptorctl reload`), or with
+ * `rules_watch: true` a change to a *.yml / *.yaml file in a rule
+ * directory (inotify, once the files have been quiet for 200 ms), wakes the
+ * reload thread, which compiles the rule directories off the core thread.
+ * A set with errors is rejected whole: every FILE:LINE error is logged and
+ * kept in the status (rules.last_error, rules.reload_failures), and the
+ * running set stays.  A set that compiles is handed to the core thread,
+ * which switches to it between two dequeue rounds, when no event is half
+ * processed (cep_detect_reload(): window state of unchanged correlations
+ * carries over, changed and removed ones emit their final signals), so no
+ * event is lost or counted twice and ingestion waits only for the swap
+ * itself, never for the compile.  The running set is published with
+ * rcu_assign_pointer(); readers other than the core read it under
+ * rcu_read_lock(); the reload thread frees the old set after a grace
+ * period (synchronize_rcu()).  The status is rewritten right after a swap
+ * or a rejection, so `ceptorctl reload` sees the outcome at once.
+ *
  * Thread safety: create, run and destroy on one thread; cep_engine_stop()
- * from anywhere, including a signal handler.
+ * and cep_engine_reload() from anywhere, including a signal handler.
  */
 #ifndef CEPTOR_ENGINE_LOOP_H
 #define CEPTOR_ENGINE_LOOP_H
@@ -93,6 +117,10 @@ struct cep_engine;
 struct cep_input_counts {
 	uint64_t malformed;     /* records reported and skipped */
 	uint64_t failed_files;  /* files that could not be opened or read */
+	/* A live input's own view, kept current by read() while it runs (on
+	 * the input's thread): packets the capture saw and what the kernel
+	 * and the interface dropped.  0 for inputs that have none. */
+	uint64_t captured, kernel_drops, if_drops;
 };
 
 /*
@@ -141,6 +169,13 @@ int cep_engine_run(struct cep_engine *e);
 
 /* cep_engine_stop - ask the loop to finish; async-signal-safe. */
 void cep_engine_stop(void);
+
+/*
+ * cep_engine_reload - ask for the rules to be compiled again and, when they
+ * compile, swapped in (see "Reload" above); async-signal-safe (SIGHUP).
+ * Returns at once: the outcome shows in the status document's `rules`.
+ */
+void cep_engine_reload(void);
 
 /* cep_engine_stats - copy the counters. */
 void cep_engine_stats(const struct cep_engine *e, struct cep_engine_stats *st);

@@ -7,6 +7,9 @@
  *   ceptord -c deploy/ceptor.yml
  *   ceptord --once --rules rules/default --pcap capture.pcap --redis none --stdout
  *
+ * SIGHUP reloads the rules (engine/loop.h, "Reload"); SIGINT and SIGTERM
+ * stop the engine after draining the rings.
+ *
  * Exit status: 0 on success; 1 when the run failed (rules, config, inputs,
  * or messages that could be neither delivered nor spooled); 2 on usage
  * errors.
@@ -56,10 +59,28 @@ static void usage(FILE *out)
 		"      --version         print the version\n");
 }
 
-/* Set when the engine stops: readers that follow their input return. */
+/* Set when the engine stops: readers that follow their input return.
+ * Written once by stop_inputs(), read by the feed threads: atomically. */
 static volatile int stopping;
 /* --once: inputs are read to their end and not followed. */
 static int once_mode;
+
+/* A hosted live capture's counters, about once a second on its thread:
+ * the engine's producer report for its ring takes them from here. */
+struct live_counts {
+	struct cep_input_counts *c;
+	uint64_t malformed0; /* what the input's files counted before */
+};
+
+static void live_report(void *arg, const struct cep_pcap_stats *st)
+{
+	struct live_counts *lc = arg;
+
+	lc->c->captured = st->captured;
+	lc->c->kernel_drops = st->kernel_drops;
+	lc->c->if_drops = st->if_drops;
+	lc->c->malformed = lc->malformed0 + st->malformed;
+}
 
 /* The hosted collectors: one file of an input into the engine's sink. */
 static int read_input(const struct cep_config_input *in, const char *path,
@@ -72,10 +93,15 @@ static int read_input(const struct cep_config_input *in, const char *path,
 		struct cep_pcap_stats st = { 0 };
 		if (path == in->live) {
 			struct cep_pcap_live lv;
+			struct live_counts lc = { c, c->malformed };
 
 			cep_pcap_live_init(&lv, path);
 			lv.bpf = in->bpf;
+			lv.report = live_report;
+			lv.arg = &lc;
 			rc = cep_pcap_read_live(&lv, &in->src, &s, &st);
+			live_report(&lc, &st);
+			return rc;
 		} else {
 			rc = cep_pcap_read_file(path, in->bpf, &in->src, &s, &st);
 		}
@@ -107,7 +133,7 @@ static int read_input(const struct cep_config_input *in, const char *path,
 
 static void stop_inputs(void)
 {
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
 	cep_pcap_stop();
 	cep_flow_stop();
 }
@@ -121,6 +147,14 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	cep_engine_stop();
+}
+
+/* SIGHUP: compile the rules again and swap them in (engine/loop.h,
+ * "Reload"); the engine's reload thread does the work. */
+static void on_hangup(int sig)
+{
+	(void)sig;
+	cep_engine_reload();
 }
 
 /* Where the spool (and the id counters) go when nothing says: a system
@@ -285,7 +319,23 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hangup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* ceptord cannot give up root for one thread: a live capture parses
+	 * hostile packets with the engine's privileges.  Say so once. */
+	for (size_t i = 0; i < cfg.ninputs; i++)
+		if (cfg.inputs[i].kind == CEP_INPUT_PCAP && cfg.inputs[i].live &&
+		    geteuid() == 0) {
+			cep_warn("input %s captures live inside ceptord running "
+				 "as root; prefer ceptor-pcap -i --ring (it drops "
+				 "root once the interface is open) or run ceptord "
+				 "as a user with CAP_NET_RAW only",
+				 cfg.inputs[i].src.name);
+			break;
+		}
 
 	struct cep_engine *e;
 	if ((rc = cep_engine_create(&cfg, &hooks, &e))) {

@@ -2,35 +2,50 @@
 # perf/bench_flow.sh - IPFIX and NetFlow v9 records decoded per second by
 # ceptor-flow, against nfdump's nfcapd on the same export packets.
 #
-#   BIN=build/bin FLOWS=20000 COPIES=50 bash perf/bench_flow.sh
+#   BIN=build/bin O=build/bench FLOWS=20000 COPIES=50 ROUNDS=4 bash perf/bench_flow.sh
 #
 # softflowd turns a generated capture (ceptor-gen flows) into export
 # packets over loopback while tcpdump records them (one recording per
 # version); the recording is then repeated COPIES times into one file
-# (each copy from its own exporter address, so that the sequence numbers
-# stay in order per exporter).  Timed, best of RUNS:
-#   ceptor-flow -r F --stats       offline decode, no output
-#   nfcapd fed the same datagrams  over loopback UDP by tcpreplay at full
-#                                  speed, until nfdump counts them all in
-#                                  the file nfcapd wrote (the peer has no
-#                                  offline reader of export packets)
-# The peer's figure includes UDP delivery and its file writing, so the
-# ratio favours us; it is printed as a reference, not a race.  Rows:
+# (each copy from its own exporter address 127.1.x.y, so that the sequence
+# numbers stay in order per exporter).  Timed, best of RUNS:
+#   ceptor-flow -r F --stats         offline decode of the file, no output
+#   ceptor-flow --listen --stats     }  each on a fresh loopback port, fed
+#   nfcapd -w DIR                    }  by $O/perf/bench_udpsend: the UDP
+#                                       payloads of F, ROUNDS times, as fast
+#                                       as the kernel takes them, each copy
+#                                       from its own bound 127.1.x.y socket
+# For the two receivers the clock runs from the sender's first datagram
+# until the receiver exited: once the sender is done and the receiver's
+# socket queue is empty (ss), it gets SIGTERM, and nfcapd writes its file
+# on exit.  Their figure is the flow records they decoded (ceptor-flow's
+# "read"; nfcapd's stored flows, counted by nfdump -I) over that time; a
+# receiver that cannot keep up loses datagrams at its socket, and the
+# share it got is printed with its rate.  Rows:
 #   ROW <what> <ours> <peer> <ours/peer> <command>
-# Needs root (tcpdump on lo), softflowd, nfcapd, nfdump, tcpdump,
-# tcpreplay; skips with a message when one is missing.  Figures, not a
-# test: nothing fails on speed.
+# The --listen row is the comparison on the same packets along the same
+# path (UDP receive and decode); the offline row is the decoder alone.
+# nfcapd stores what it decodes (uncompressed nffile), ceptor-flow --stats
+# only counts: that part of the peer's work is not ours.
+# Needs root (tcpdump on lo), softflowd, nfcapd, nfdump, tcpdump, ss and
+# $O/perf/bench_udpsend (make FLAVOUR=bench); skips with a message when
+# one is missing.  Loopback only; it kills only the processes it started.
+# Figures, not a test: nothing fails on speed.
 set -euo pipefail
 
 BIN=${BIN:-build/bin}
+O=${O:-build/bench}
 FLOWS=${FLOWS:-20000}
 COPIES=${COPIES:-50}
+ROUNDS=${ROUNDS:-4}
 RUNS=${RUNS:-3}
+SEND=$O/perf/bench_udpsend
 
 for b in ceptor-gen ceptor-flow; do
 	[[ -x $BIN/$b ]] || { echo "bench_flow: $BIN/$b not found (make, or set BIN)" >&2; exit 1; }
 done
-for t in softflowd nfcapd nfdump tcpdump tcpreplay ss python3; do
+[[ -x $SEND ]] || { echo "bench_flow: $SEND not found (make FLAVOUR=bench, or set O)" >&2; exit 1; }
+for t in softflowd nfcapd nfdump tcpdump ss python3 bc; do
 	command -v "$t" >/dev/null 2>&1 || { echo "bench_flow: $t not installed; skipped" >&2; exit 0; }
 done
 [[ $(id -u) = 0 ]] || { echo "bench_flow: needs root for tcpdump on lo; skipped" >&2; exit 0; }
@@ -39,7 +54,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-bench-flow.XXXXXX")
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
+	[[ -n ${KEEP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -75,7 +90,7 @@ record() {
 	kill -INT "$td"; wait "$td" || true
 	kill -TERM "$nf"; wait "$nf" || true
 	# COPIES copies, each from its own source address 127.1.x.y, end
-	# marker dropped; raw IP link type so tcpreplay and we read it alike.
+	# marker dropped; Ethernet frames as tcpdump recorded them on lo.
 	python3 - "$out.raw" "$out" "$COPIES" <<'PY'
 import struct, sys
 src, dst, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -114,52 +129,80 @@ best_of() {
 	echo "$best"
 }
 
-# peer_once FILE RECORDS: nfcapd on a fresh port and directory, the
-# datagrams replayed to it; the time until nfdump sees every record.
-peer_once() {
-	local f=$1 want=$2 port dir np t0 t1 got
-	port=$(free_port); dir=$(mktemp -d "$tmp/nf.XXXXXX")
-	# Rewrite the destination port for this run.
-	tcprewrite --portmap="0-65535:$port" --fixcsum -i "$f" -o "$tmp/replay.pcap" 2>/dev/null
-	nfcapd -p "$port" -b 127.0.0.1 -w "$dir" -t 3600 -B 200000000 >/dev/null 2>&1 &
-	np=$!; pids+=("$np")
+# receive KIND FILE: one timed run of a receiver on a fresh port, fed by
+# the sender; prints "SECONDS RECORDS SENT_DATAGRAMS".  KIND is ceptor
+# (ceptor-flow --listen --stats) or nfcapd.
+receive() {
+	local kind=$1 f=$2 port dir rp out t0 t1 got sent
+	port=$(free_port); dir=$(mktemp -d "$tmp/rx.XXXXXX")
+	if [[ $kind = nfcapd ]]; then
+		# As large a buffer as ceptor-flow asks for (the kernel caps it
+		# at net.core.rmem_max for nfcapd, which does not force it).
+		nfcapd -p "$port" -b 127.0.0.1 -w "$dir" -t 3600 -B 67108864 \
+			>"$dir.log" 2>&1 &
+	else
+		"$BIN/ceptor-flow" --listen "127.0.0.1:$port" --stats \
+			>"$dir.json" 2>"$dir.log" &
+	fi
+	rp=$!; pids+=("$rp")
 	wait_for listening "$port"
-	t0=$(date +%s.%N)
-	tcpreplay -q -i lo -t "$tmp/replay.pcap" >/dev/null 2>&1
-	# Drained: its socket queue is empty; then it writes its file on exit.
-	wait_for sh -c "[ \"\$(ss -Hunl 'sport = :$port' | awk '{print \$2}')\" = 0 ]"
-	kill -TERM "$np"; wait "$np" || true
+	read -r sent _ t0 _ < <("$SEND" "$f" "127.0.0.1:$port" "$ROUNDS" 2>/dev/null)
+	# Drained: nothing left in its socket queue (checked every 10 ms).
+	for _ in $(seq 1 3000); do
+		[[ $(ss -Hunl "sport = :$port" | awk '{print $2}') = 0 ]] && break
+		sleep 0.01
+	done
+	kill -TERM "$rp"; wait "$rp" || true
 	t1=$(date +%s.%N)
-	got=$(nfdump -R "$dir" -q -o 'fmt:%pkt' 2>/dev/null | wc -l)
-	echo "$(echo "$t1 - $t0" | bc -l) $got"
-	rm -rf "$dir"
+	if [[ $kind = nfcapd ]]; then
+		got=$(nfdump -R "$dir" -I 2>/dev/null | awk '$1 == "Flows:" { n = $2 } END { print n }' || true)
+	else
+		got=$(sed -n 's/.*"read":\([0-9]*\).*/\1/p' "$dir.json")
+	fi
+	echo "$(echo "$t1 - $t0" | bc -l) ${got:-0} $sent"
+	rm -rf "$dir" "$dir.log" "$dir.json"
+}
+
+# best KIND FILE: the fastest of RUNS runs, as "SECONDS RECORDS SENT".
+best() {
+	local b="" t g s bt bg bs
+	for ((r = 0; r < RUNS; r++)); do
+		read -r t g s < <(receive "$1" "$2")
+		if [[ -z $b ]] || (($(echo "$g / $t > $bg / $bt" | bc -l))); then
+			b=1 bt=$t bg=$g bs=$s
+		fi
+	done
+	echo "$bt $bg $bs"
 }
 
 mrps() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.2f", n / t / 1e6 }'; }
+share() { awk -v g="$1" -v w="$2" 'BEGIN { printf "%.0f %%", 100 * g / w }'; }
 
 for v in 10 9; do
 	name=$([[ $v = 10 ]] && echo IPFIX || echo "NetFlow v9")
 	f=$tmp/export$v.pcap
 	record "$v" "$f"
 	recs=$("$BIN/ceptor-flow" -r "$f" --stats | sed -n 's/.*"read":\([0-9]*\).*/\1/p')
+	want=$((recs * ROUNDS))
 	cat "$f" >/dev/null
-	t_ours=$(best_of "$BIN/ceptor-flow" -r "$f" --stats)
-	best="" got=0
-	for ((r = 0; r < RUNS; r++)); do
-		read -r t g < <(peer_once "$f" "$recs")
-		if [[ -z $best ]] || (($(echo "$t < $best" | bc -l))); then best=$t got=$g; fi
-	done
-	ours=$(mrps "$recs" "$t_ours")
-	if ((got * 100 >= recs * 99)); then
-		peer="nfcapd (UDP, tcpreplay) $(mrps "$got" "$best") M rec/s"
-		ratio=$(awk -v a="$recs" -v ta="$t_ours" -v b="$got" -v tb="$best" \
-			'BEGIN { printf "%.2f", (a / ta) / (b / tb) }')
+	t_off=$(best_of "$BIN/ceptor-flow" -r "$f" --stats)
+	read -r t_us g_us _ < <(best ceptor "$f")
+	read -r t_nf g_nf sent < <(best nfcapd "$f")
+	off=$(mrps "$recs" "$t_off")
+	us=$(mrps "$g_us" "$t_us")
+	nf=$(mrps "$g_nf" "$t_nf")
+	if ((g_nf > 0)); then
+		peer="nfcapd (UDP) $nf M rec/s, got $(share "$g_nf" "$want")"
+		r_off=$(awk -v a="$off" -v b="$nf" 'BEGIN { printf "%.2f", a / b }')
+		r_us=$(awk -v a="$us" -v b="$nf" 'BEGIN { printf "%.2f", a / b }')
 	else
-		# The replay did not reach nfcapd whole: no figure beats a wrong one.
-		peer="nfcapd n/a (stored $got of $recs replayed records)"
-		ratio="n/a"
+		peer="nfcapd n/a (stored nothing of $want sent records)"
+		r_off=n/a r_us=n/a
 	fi
-	printf 'ROW\t%s decode (ceptor-flow --stats -r)\t%s M rec/s\t%s\t%s\t%s\n' \
-		"$name" "$ours" "$peer" "$ratio" "bash perf/bench_flow.sh"
-	echo "bench_flow: $name: $recs records in $(stat -c %s "$f") bytes of capture; best of $RUNS" >&2
+	printf 'ROW\t%s receive+decode (ceptor-flow --listen --stats, UDP)\t%s M rec/s, got %s\t%s\t%s\t%s\n' \
+		"$name" "$us" "$(share "$g_us" "$want")" "$peer" "$r_us" "bash perf/bench_flow.sh"
+	printf 'ROW\t%s decode offline (ceptor-flow -r --stats)\t%s M rec/s\t%s\t%s\t%s\n' \
+		"$name" "$off" "$peer" "$r_off" "bash perf/bench_flow.sh"
+	echo "bench_flow: $name: $recs records in $(stat -c %s "$f") bytes of capture;" \
+		"UDP runs: $sent datagrams, $want records sent per run; best of $RUNS" >&2
 done

@@ -28,7 +28,8 @@ for b in "$O"/perf/bench_* perf/bench_*.sh; do
 done
 
 echo
-echo "ceptor benchmarks on $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%d)"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "ceptor benchmarks on $(nproc) CPUs (${cpu:-unknown CPU}), $(uname -r), $(date -u +%Y-%m-%d)"
 printf '| %s | %s | %s | %s | %s |\n' what ours peer ratio command
 printf '|---|---|---|---|---|\n'
 while IFS=$'\t' read -r _ what ours peer ratio cmd; do

@@ -9,11 +9,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ceptor/error.h"
 #include "collectors/feed/feed_priv.h"
 
 #define PROGRESS_STEP (256 * 1024)
+#define READ_CHUNK (64 * 1024)
 
 /* ---- formats ----------------------------------------------------------- */
 
@@ -51,6 +53,14 @@ static cep__feed_parse_fn parser_of(int format)
 	case CEP_FEED_REPORT: return cep__feed_parse_report;
 	default: return NULL;
 	}
+}
+
+/* Reports gather their whole input, which has its own, larger bound; a
+ * report may be one minified line. */
+static size_t line_max_of(cep__feed_parse_fn parse)
+{
+	return parse == cep__feed_parse_report ? CEP_FEED_REPORT_INPUT_MAX
+					       : CEP_FEED_LINE_MAX;
 }
 
 static const struct cep_feed_opts no_opts;
@@ -113,6 +123,8 @@ int cep_feed_parse(int format, const char *name, const char *buf,
 	in.mtime = now_ns();
 	in.opts = opts;
 	in.st = st;
+	in.out = out;
+	in.line_max = line_max_of(parse);
 	cep__feed_out_init(out, name, src, sink, st, diag);
 	st->files++;
 	int rc = parse(&in, out, opts);
@@ -157,6 +169,8 @@ int cep__feed_file(const char *path, cep__feed_parse_fn parse,
 			fclose(in.f);
 		return -ENOMEM;
 	}
+	in.out = out;
+	in.line_max = line_max_of(parse);
 	cep__feed_out_init(out, in.name, src, sink, st, diag);
 	st->files++;
 	rc = parse(&in, out, opts);
@@ -168,6 +182,7 @@ int cep__feed_file(const char *path, cep__feed_parse_fn parse,
 		opts->progress(opts->progress_arg, in.name, in.done,
 			       in.total ? in.total : in.done);
 	free(in.line);
+	free(in.rbuf);
 	free(out);
 	if (!is_stdin)
 		fclose(in.f);
@@ -176,38 +191,134 @@ int cep__feed_file(const char *path, cep__feed_parse_fn parse,
 
 /* ---- the line source --------------------------------------------------- */
 
+/* Refill the read buffer.  Returns the bytes read, 0 at the end, -EIO. */
+static ssize_t refill(struct cep__feed_in *in)
+{
+	ssize_t got;
+
+	if (!in->rbuf && !(in->rbuf = malloc(READ_CHUNK)))
+		return -ENOMEM;
+	/* read(2), not fread(): a pipe's lines are handed out as they come,
+	 * not when a whole chunk has arrived. */
+	do
+		got = read(fileno(in->f), in->rbuf, READ_CHUNK);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -EIO;
+	in->rpos = 0;
+	in->rlen = (size_t)got;
+	return got;
+}
+
+/*
+ * Read the next line of a file into in->line, NUL-terminated, keeping at
+ * most @max bytes of content and a CRLF.  Returns 1 with *n the bytes the
+ * line took in the file (its break included) and *kept 0 when it was too
+ * long to keep; 0 at the end; -EIO or -ENOMEM.  A longer line is read
+ * through to its break and dropped as it goes: what is buffered stays
+ * bounded however long the line is.
+ */
+static int file_line(struct cep__feed_in *in, size_t max, size_t *n,
+		     int *kept)
+{
+	size_t len = 0, took = 0;
+	int keep = 1;
+
+	for (;;) {
+		if (in->rpos == in->rlen) {
+			ssize_t got = refill(in);
+			if (got < 0)
+				return (int)got;
+			if (got == 0)
+				break;
+		}
+		const char *p = in->rbuf + in->rpos;
+		size_t avail = in->rlen - in->rpos;
+		const char *nl = memchr(p, '\n', avail);
+		size_t k = nl ? (size_t)(nl - p) + 1 : avail;
+
+		in->rpos += k;
+		took += k;
+		if (keep && len + k > max + 2) {
+			keep = 0; /* more than max bytes before any CRLF */
+		} else if (keep) {
+			if (len + k + 1 > in->cap) {
+				size_t cap = in->cap ? in->cap : 4096;
+				while (cap < len + k + 1)
+					cap *= 2;
+				if (cap > max + 3)
+					cap = max + 3;
+				char *b = realloc(in->line, cap);
+				if (!b)
+					return -ENOMEM;
+				in->line = b;
+				in->cap = cap;
+			}
+			memcpy(in->line + len, p, k);
+			len += k;
+		}
+		if (nl)
+			break;
+	}
+	if (took == 0)
+		return 0;
+	if (keep)
+		in->line[len] = '\0';
+	*n = took;
+	*kept = keep;
+	return 1;
+}
+
 int cep__feed_line(struct cep__feed_in *in, const char **line, size_t *len)
 {
-	size_t n;
+	size_t max = in->line_max ? in->line_max : CEP_FEED_LINE_MAX;
+	size_t n, content;
+	int kept, rc;
 
-	if (in->f) {
-		ssize_t got = getline(&in->line, &in->cap, in->f);
-		if (got < 0)
-			return ferror(in->f) ? -EIO : 0;
-		*line = in->line;
-		n = (size_t)got;
-	} else {
-		if (in->p >= in->end)
-			return 0;
-		const char *nl = memchr(in->p, '\n', (size_t)(in->end - in->p));
-		n = nl ? (size_t)(nl - in->p) + 1 : (size_t)(in->end - in->p);
-		*line = in->p;
-		in->p += n;
+	for (;;) {
+		if (in->f) {
+			rc = file_line(in, max, &n, &kept);
+			if (rc <= 0)
+				return rc;
+			*line = in->line;
+		} else {
+			if (in->p >= in->end)
+				return 0;
+			const char *nl = memchr(in->p, '\n',
+						(size_t)(in->end - in->p));
+			n = nl ? (size_t)(nl - in->p) + 1
+			       : (size_t)(in->end - in->p);
+			*line = in->p;
+			in->p += n;
+			kept = 1;
+		}
+		in->lineno++;
+		in->done += n;
+		in->st->bytes += n;
+		if (in->opts->progress && in->done >= in->next_progress) {
+			in->next_progress = in->done + PROGRESS_STEP;
+			in->opts->progress(in->opts->progress_arg, in->name,
+					   in->done, in->total);
+		}
+		content = n;
+		if (kept) {
+			if (content && (*line)[content - 1] == '\n')
+				content--;
+			if (content && (*line)[content - 1] == '\r')
+				content--;
+		}
+		if (kept && content <= max) {
+			*len = content;
+			return 1;
+		}
+		/* Never handed to a parser: it is counted and reported here,
+		 * and the next line takes its place. */
+		if (in->out)
+			cep__feed_bad(in->out, in->lineno, "line longer than "
+				      "%zu bytes; skipped", max);
+		else
+			in->st->malformed++;
 	}
-	in->lineno++;
-	in->done += n;
-	in->st->bytes += n;
-	if (in->opts->progress && in->done >= in->next_progress) {
-		in->next_progress = in->done + PROGRESS_STEP;
-		in->opts->progress(in->opts->progress_arg, in->name, in->done,
-				   in->total);
-	}
-	if (n && (*line)[n - 1] == '\n')
-		n--;
-	if (n && (*line)[n - 1] == '\r')
-		n--;
-	*len = n;
-	return 1;
 }
 
 /* ---- the event front --------------------------------------------------- */

@@ -95,12 +95,17 @@ struct cep_feed_opts {
 	/* Directories: keep watching for new files (inotify); redis: keep
 	 * reading new entries.  Both end when *stop becomes non-zero. */
 	int follow;
-	const volatile int *stop;
+	const volatile int *stop; /* read with __atomic_load_n (relaxed) */
 	/* Called about every 256 KiB of a file and at its end, with the file
 	 * size (0 when unknown, as for a pipe).  For a progress line. */
 	void (*progress)(void *arg, const char *name, uint64_t done,
 			 uint64_t total);
 	void *progress_arg;
+	/* Called by the follow loops (directories, redis) on the reading
+	 * thread each time they wake, so at least every CEP_FEED_POLL_MS
+	 * while nothing arrives: for a heartbeat (cep_cli_tick_fn()). */
+	void (*tick)(void *arg);
+	void *tick_arg;
 	/* report: the table updates merge into; NULL: one per call. */
 	struct cep_feed_reports *reports;
 };

@@ -5,8 +5,14 @@
  * a field in double quotes may hold commas, line breaks and doubled quotes,
  * records end with LF or CRLF.  A record that is still inside quotes at the
  * end of a line continues on the next one, up to CEP_FEED_CSV_RECORD_MAX
- * bytes.  Decoded fields are written into one reusable buffer, so a row
- * costs no allocation.
+ * bytes; past that it is reported at the line it began on and reading
+ * resynchronises at the next line.  Whether a record goes on is told by a
+ * small quote scanner that keeps its state across the record's lines and
+ * looks at each byte once; the record is split into fields once, when it
+ * is complete (a record of one line is split at once, and scanned only when
+ * it leaves a quote open), so an open quote costs work linear in the input,
+ * not in the square of the record.  Decoded fields are written into one reusable
+ * buffer, so a row costs no allocation.
  *
  * The report layer knows the report types.  The type comes from
  * opts->csv_report, else from a report name inside the file name
@@ -134,6 +140,70 @@ enum {
 	SPLIT_TOO_MANY = -3,
 };
 
+_Thread_local uint64_t cep__feed_csv_scanned;
+
+/*
+ * The quote scanner: where a record stands after the bytes seen so far.
+ * It follows split() exactly as far as split() needs to know where the
+ * record ends: a quoted field runs to a quote not doubled; text after a
+ * closing quote, or more than FIELDS_MAX fields, end the record at its
+ * line break (split() reports them).
+ */
+enum scan_state {
+	SC_FIELD = 0,   /* at the start of a field */
+	SC_PLAIN,       /* in an unquoted field */
+	SC_QUOTED,      /* in a quoted field */
+	SC_QUOTE,       /* in a quoted field, just after a quote */
+	SC_DONE,        /* damaged: the record ends at its line break */
+};
+
+struct scan {
+	uint8_t state;
+	unsigned commas; /* field separators seen */
+};
+
+static void scan(struct scan *sc, const char *s, size_t n)
+{
+	unsigned st = sc->state;
+
+	cep__feed_csv_scanned += n;
+	for (size_t i = 0; i < n && st != SC_DONE; i++) {
+		char ch = s[i];
+
+		switch (st) {
+		case SC_FIELD:
+			if (ch == '"')
+				st = SC_QUOTED;
+			else if (ch != ',')
+				st = SC_PLAIN;
+			break;
+		case SC_QUOTED:
+			if (ch == '"')
+				st = SC_QUOTE;
+			continue;
+		case SC_QUOTE:
+			if (ch == '"') {
+				st = SC_QUOTED;
+				continue;
+			}
+			if (ch != ',') {
+				st = SC_DONE;
+				continue;
+			}
+			break;
+		}
+		if (ch == ',')
+			st = ++sc->commas == FIELDS_MAX ? SC_DONE : SC_FIELD;
+	}
+	sc->state = (uint8_t)st;
+}
+
+/* The record goes on past its line break. */
+static int scan_open(const struct scan *sc)
+{
+	return sc->state == SC_QUOTED;
+}
+
 /*
  * Split s[0..n) into fields decoded into vals (at most n bytes).  Returns
  * the number of fields or a SPLIT_* code; *at gets the offending offset.
@@ -144,6 +214,7 @@ static int split(const char *s, size_t n, char *vals, struct span *f,
 	size_t i = 0, w = 0;
 	int nf = 0;
 
+	cep__feed_csv_scanned += n;
 	for (;;) {
 		if (nf == FIELDS_MAX)
 			return *at = i, SPLIT_TOO_MANY;
@@ -528,10 +599,23 @@ static int parse(struct cep__feed_in *in, struct cep__feed_out *out,
 {
 	const char *line;
 	size_t len, reclen = 0, at;
-	uint64_t start = 0;
+	uint64_t start = 0, prev = 0;
 	int rc, have_header = 0;
+	struct scan sc;
 
 	while ((rc = cep__feed_line(in, &line, &len)) > 0) {
+		if (reclen && in->lineno != prev + 1) {
+			/* The line source skipped an over-long line inside
+			 * the record: it was longer than a record may be.
+			 * Resynchronise here. */
+			if (have_header)
+				in->st->read++;
+			cep__feed_bad(out, start, "record longer than %d bytes "
+				      "(a quote left open?)",
+				      CEP_FEED_CSV_RECORD_MAX);
+			reclen = 0;
+		}
+		prev = in->lineno;
 		if (reclen == 0) {
 			const char *t = line;
 			size_t tn = len;
@@ -546,10 +630,15 @@ static int parse(struct cep__feed_in *in, struct cep__feed_out *out,
 			if (tn == 0)
 				continue; /* blank lines are not rows */
 			start = in->lineno;
+			memset(&sc, 0, sizeof sc);
 		} else {
 			c->rec[reclen++] = '\n';
+			scan(&sc, "\n", 1);
 		}
 		if (reclen + len > CEP_FEED_CSV_RECORD_MAX) {
+			/* RFC 4180 lets the quoted field run on; the limit
+			 * ends it: report it where it began and take the
+			 * next line as a new record. */
 			if (have_header)
 				in->st->read++;
 			cep__feed_bad(out, start, "record longer than %d bytes "
@@ -559,11 +648,25 @@ static int parse(struct cep__feed_in *in, struct cep__feed_out *out,
 			continue;
 		}
 		memcpy(c->rec + reclen, line, len);
-		reclen += len;
-		int nf = split(c->rec, reclen, have_header ? c->vals : c->hdr,
-			       c->f, &at);
-		if (nf == SPLIT_OPEN)
-			continue; /* the quoted field goes on */
+		int nf;
+		if (reclen == 0) {
+			/* Most records are one line: split it at once, and
+			 * scan it only when it leaves a quote open. */
+			reclen = len;
+			nf = split(c->rec, reclen,
+				   have_header ? c->vals : c->hdr, c->f, &at);
+			if (nf == SPLIT_OPEN) {
+				scan(&sc, line, len);
+				continue; /* the quoted field goes on */
+			}
+		} else {
+			reclen += len;
+			scan(&sc, line, len);
+			if (scan_open(&sc))
+				continue; /* the quoted field goes on */
+			nf = split(c->rec, reclen,
+				   have_header ? c->vals : c->hdr, c->f, &at);
+		}
 		if (!have_header) {
 			if (nf < 0) {
 				fprintf(out->diag, "%s:%llu: bad header row\n",
@@ -578,6 +681,13 @@ static int parse(struct cep__feed_in *in, struct cep__feed_out *out,
 		}
 		reclen = 0;
 		in->st->read++;
+		if (nf == SPLIT_OPEN) {
+			/* The scanner and split() read quotes alike; this is
+			 * only here so that a disagreement stays an input
+			 * error. */
+			cep__feed_bad(out, start, "unterminated quoted field");
+			continue;
+		}
 		if (nf == SPLIT_AFTER_QUOTE) {
 			cep__feed_bad(out, start, "text after a closing quote");
 			continue;

@@ -205,7 +205,10 @@ static int watch(struct dirctx *x, int fd)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int rc;
 
-	while (!(x->opts->stop && *x->opts->stop)) {
+	while (!(x->opts->stop &&
+		 __atomic_load_n(x->opts->stop, __ATOMIC_RELAXED))) {
+		if (x->opts->tick)
+			x->opts->tick(x->opts->tick_arg);
 		int pr = poll(&pfd, 1, CEP_FEED_POLL_MS);
 		if (pr < 0 && errno != EINTR)
 			return -errno;

@@ -7,7 +7,12 @@
  * writes through a struct cep__feed_out; feed.c opens files, standard input
  * or buffers and calls it.  The line source hands out lines without their
  * line break (LF or CRLF), numbered from 1; a memory line borrows the
- * buffer, a file line borrows a getline buffer valid until the next call.
+ * buffer, a file line borrows the source's line buffer, valid until the
+ * next call.  A line longer than the source's line_max (CEP_FEED_LINE_MAX,
+ * or CEP_FEED_REPORT_INPUT_MAX for reports) is never buffered whole: it is
+ * reported "NAME:LINE: line longer than N bytes; skipped", counted as
+ * malformed, read through to its line break and skipped, and the next line
+ * is handed out in its place (its number tells that one was skipped).
  *
  * Thread safety: both structs belong to the one call that made them.
  */
@@ -20,12 +25,21 @@
 
 #include "collectors/feed/feed.h"
 
+/* The longest line a feed file may have, without its line break. */
+#define CEP_FEED_LINE_MAX (1024 * 1024)
+
+struct cep__feed_out;
+
 struct cep__feed_in {
 	const char *name;      /* for messages: the path or "<stdin>" */
 	FILE *f;               /* file input, or NULL for memory */
 	const char *p, *end;   /* memory input */
-	char *line;            /* getline buffer (file input) */
+	char *line;            /* line buffer (file input) */
 	size_t cap;
+	char *rbuf;            /* read buffer (file input), and what it holds */
+	size_t rpos, rlen;
+	size_t line_max;       /* longer lines are skipped; 0: CEP_FEED_LINE_MAX */
+	struct cep__feed_out *out; /* where skipped lines are reported */
 	uint64_t lineno;       /* of the line last returned */
 	uint64_t done;         /* bytes consumed */
 	uint64_t total;        /* file size, 0 when unknown */
@@ -37,9 +51,9 @@ struct cep__feed_in {
 };
 
 /*
- * cep__feed_line - the next line.  Returns 1 and sets *line (not
- * NUL-terminated for memory input; file lines are) and *len; 0 at the end;
- * -EIO on a read error.
+ * cep__feed_line - the next line no longer than in->line_max.  Returns 1
+ * and sets *line (not NUL-terminated for memory input; file lines are) and
+ * *len; 0 at the end; -EIO on a read error.
  */
 int cep__feed_line(struct cep__feed_in *in, const char **line, size_t *len);
 
@@ -88,6 +102,13 @@ int cep__feed_bad(struct cep__feed_out *o, uint64_t line, const char *fmt,
  */
 void cep__feed_set_cut(struct cep__feed_out *o, char *dst, size_t size,
 		       const char *s, size_t n);
+
+/*
+ * cep__feed_csv_scanned - bytes the CSV record layer has looked at on this
+ * thread, summed over every parse: a test hook, so that tests can check
+ * that the work stays linear in the input whatever its quotes do.
+ */
+extern _Thread_local uint64_t cep__feed_csv_scanned;
 
 /* A parser of one file format (feed_jsonl.c, feed_csv.c, ...). */
 typedef int (*cep__feed_parse_fn)(struct cep__feed_in *in,

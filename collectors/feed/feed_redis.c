@@ -50,6 +50,22 @@ struct url {
 	const char *key;
 };
 
+/* The URL as messages show it: never the credentials. */
+static void url_shown(const char *url, char *buf, size_t size)
+{
+	const char *rest = strncmp(url, "redis://", 8) == 0 ? url + 8 : url;
+	const char *slash = strchr(rest, '/');
+	const char *at = NULL;
+
+	for (const char *q = rest; *q && (!slash || q < slash); q++)
+		if (*q == '@')
+			at = q;
+	if (at)
+		snprintf(buf, size, "%.*s***@%s", (int)(rest - url), url, at + 1);
+	else
+		snprintf(buf, size, "%s", url);
+}
+
 static int url_parse(const char *s, struct url *u, const char **why)
 {
 	const char *slash, *at = NULL, *hend, *port = NULL;
@@ -347,7 +363,7 @@ static int resolve_now(redisContext *c, const char *key, char id[ID_MAX])
 
 static int stopped(const struct cep_feed_opts *opts)
 {
-	return opts->stop && *opts->stop;
+	return opts->stop && __atomic_load_n(opts->stop, __ATOMIC_RELAXED);
 }
 
 int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
@@ -360,8 +376,13 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 	struct url u;
 	redisContext *c = NULL;
 	int rc, warned = 0;
+	char shown[512];
 
-	if ((rc = url_parse(url, &u, &bad))) {
+	/* Parse the URL itself; messages name it without its credentials. */
+	rc = url_parse(url, &u, &bad);
+	url_shown(url, shown, sizeof shown);
+	url = shown;
+	if (rc) {
 		fprintf(diag, "%s: %s\n", url, bad);
 		st->files_failed++;
 		return rc;
@@ -377,6 +398,8 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 			rc = 0;
 			break;
 		}
+		if (opts->tick)
+			opts->tick(opts->tick_arg);
 		if (!c && !(c = connect_to(&u, why, sizeof why))) {
 			if (!warned++)
 				fprintf(diag, "%s: cannot connect: %s%s\n", url, why,

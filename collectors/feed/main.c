@@ -166,6 +166,9 @@ int main(int argc, char **argv)
 
 	struct cep_feed_stats st = { 0 };
 	int failed = 0;
+	cep_cli_counters(&cli, &st.read, NULL, &st.malformed);
+	fo.tick = cep_cli_tick_fn;
+	fo.tick_arg = &cli;
 	for (int i = optind; i < argc && !stop; i++) {
 		rc = cep_feed_read(format, argv[i], &fo, &cli.src, &cli.sink, &st,
 				   stderr);

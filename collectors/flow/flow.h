@@ -15,12 +15,22 @@
  * The decoder keeps one state per exporter, keyed by (exporter address,
  * NetFlow version, source id / observation domain; for v5 engine type and
  * id).  Each holds its template cache (data and options templates, learned,
- * refreshed by a template with the same id, withdrawn by an IPFIX template
- * record with field count 0, or all at once by a withdrawal of template id
- * 2 or 3), its expected next sequence number, its system init time (from an
+ * refreshed by a template with the same id, expired when not refreshed for
+ * CEP_FLOW_TEMPLATE_LIFETIME; IPFIX withdrawals are counted and ignored,
+ * see below), its expected next sequence number, its system init time (from an
  * options record carrying systemInitTimeMilliseconds) and a small FIFO of
  * data sets that arrived before their template.  Two exporters using the
  * same template id never see each other's templates.
+ *
+ * All of that holds for the templates themselves; withdrawals, though, are
+ * not honoured: the decoder only ever sees UDP (the listener, and the UDP
+ * datagrams of a capture), where RFC 7011 §8.4 has templates time out
+ * rather than be withdrawn, and where one spoofed datagram could wipe a
+ * real exporter's templates.  Withdrawal records (field count 0) are
+ * counted in withdrawals and ignored.  A template not refreshed for
+ * CEP_FLOW_TEMPLATE_LIFETIME seconds of its exporter's export time is
+ * forgotten when its exporter's packets show it (templates_expired); its
+ * data then waits for the next refresh like data before any template.
  *
  * Sets are walked by their stated length, never by alignment: softflowd's
  * v9 sets are not padded to 4 bytes, and padding at the end of a set (fewer
@@ -84,6 +94,19 @@
  * bounded (CEP_FLOW_MAX_EXPORTERS, CEP_FLOW_MAX_TEMPLATES); past the bound
  * packets or templates are counted and refused, never allocated.
  *
+ * Budget: everything a decoder holds (its exporter table and exporters,
+ * templates, pending FIFOs) is counted in bytes against
+ * CEP_FLOW_MEMORY_MAX and shown in the memory / memory_peak gauges.  An
+ * exporter not yet known when the table is full, or an allocation that
+ * would pass the budget, evicts the least recently heard exporter (not
+ * the one at hand) with its templates and pending sets
+ * (exporters_evicted; its pending sets count as no_template); what still
+ * does not fit is refused (over_budget).  A template whose smallest
+ * record could not fit in any set (CEP_FLOW_RECORD_MAX), a v9 field of
+ * length 65535 (v9 has no variable-length encoding) and an IPFIX options
+ * template whose scope field count is 0 or more than its field count are
+ * malformed, reported with their offset, and not learned.
+ *
  * Thread safety: a decoder, its stats and its sink belong to one thread.
  * cep_flow_stop() is the one function that may be called from any thread
  * or a signal handler.  Stats may be read from another thread while a
@@ -107,6 +130,9 @@
 #define CEP_FLOW_PENDING_SETS 16     /* data sets waiting for a template */
 #define CEP_FLOW_PENDING_BYTES 16384 /* ... and their bytes, per exporter */
 #define CEP_FLOW_REPORT_MAX 10       /* damages reported per decoder */
+#define CEP_FLOW_MEMORY_MAX (64u << 20) /* bytes of state per decoder */
+#define CEP_FLOW_TEMPLATE_LIFETIME 1800 /* s of export time, unrefreshed */
+#define CEP_FLOW_RECORD_MAX (65535 - 4 - 16) /* a set's content, at most */
 
 /* Counters, accumulated over every call given the same struct.  Zero it
  * once before the first call. */
@@ -132,6 +158,11 @@ struct cep_flow_stats {
 	uint64_t files;            /* capture files opened */
 	uint64_t files_failed;     /* capture files that could not be opened */
 	uint64_t errors;           /* capture files that broke part-way */
+	uint64_t exporters_evicted;/* least recently heard, to make room */
+	uint64_t templates_expired;/* not refreshed within their lifetime */
+	uint64_t over_budget;      /* templates, pending sets refused: memory */
+	uint64_t memory;           /* bytes decoders hold now (a gauge) */
+	uint64_t memory_peak;      /* the most they held at once */
 };
 
 struct cep_flow_decoder;
@@ -247,6 +278,18 @@ int cep_flow_read_pcap(const char *path, const struct cep_source *src,
 int cep_flow_listen(const char *addr, const struct cep_source *src,
 		    const struct cep_sink *sink, struct cep_flow_stats *st,
 		    FILE *diag, volatile int *bound);
+
+/*
+ * cep_flow_listen_tick - cep_flow_listen() that also calls @tick(@tick_arg)
+ * on the listening thread after every burst and every quiet poll, so at
+ * least every 100 ms: for a heartbeat that must come from the thread that
+ * calls the sink (cep_cli_tick_fn()).  @tick may be NULL.
+ */
+int cep_flow_listen_tick(const char *addr, const struct cep_source *src,
+			 const struct cep_sink *sink,
+			 struct cep_flow_stats *st, FILE *diag,
+			 volatile int *bound, void (*tick)(void *arg),
+			 void *tick_arg);
 
 /*
  * cep_flow_stop - make cep_flow_listen() and cep_flow_read_pcap() return

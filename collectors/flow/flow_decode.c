@@ -9,9 +9,17 @@
  * variable-length fields has one fixed record length, checked once per
  * record, so its inner loop reads without further bounds checks.
  *
- * Exporters live in one open-addressing table (linear probing, kept at
- * most half full, doubled when needed up to twice the maximum number of
- * exporters, never shrunk).
+ * Exporters are allocated one by one and found through one
+ * open-addressing table of pointers (linear probing, kept at most half
+ * full, doubled when needed up to twice the maximum number of exporters,
+ * never shrunk; removal shifts the following entries back, so no
+ * tombstones).  They are also on one LRU list, most recently heard first:
+ *
+ *   lru -> [e] <-> [e] <-> ... <-> [e] <- lru_tail   (evicted from here)
+ *
+ * Every byte the decoder allocates goes through mem_add()/mem_sub(), so the
+ * budget (CEP_FLOW_MEMORY_MAX) is checked before an allocation, never
+ * discovered after it.
  * Templates of an exporter live in a small array searched linearly from
  * the last hit: an exporter rarely has more than a handful.
  */
@@ -68,6 +76,7 @@ struct tmpl {
 	uint8_t options; /* an options template: its records are not flows */
 	uint8_t varlen;  /* has a variable-length field */
 	uint32_t min_len; /* record length, variable fields at 1 byte */
+	uint32_t heard;  /* export time (s) it was last learned or refreshed */
 	struct field *f;
 };
 
@@ -87,7 +96,8 @@ struct pend {
 #define PEND_ALIGN(n) (((n) + 7u) & ~7u)
 
 struct exporter {
-	uint8_t used;
+	struct exporter *newer, *older; /* the LRU list */
+	uint32_t hash;
 	uint8_t family;   /* 4 or 6 */
 	uint16_t version;
 	uint32_t domain;
@@ -113,8 +123,10 @@ struct cep_flow_decoder {
 	uint32_t seq;
 	unsigned n;
 	int sink_err;
-	struct exporter *ex;      /* slots entries, at most half used */
+	struct exporter **ex;     /* slots entries, at most half used */
 	unsigned nex, slots;
+	struct exporter *lru, *lru_tail; /* most, least recently heard */
+	size_t mem;               /* bytes held, against CEP_FLOW_MEMORY_MAX */
 	/* The packet at hand, for damage reports. */
 	const struct exporter *cur;
 	char cur_addr[CEP_IP_STRLEN + 8];
@@ -246,6 +258,39 @@ static inline void ev_commit(struct cep_flow_decoder *d, struct cep_event *ev)
 		flush_batch(d);
 }
 
+/* --- memory ----------------------------------------------------------------- */
+
+static void mem_add(struct cep_flow_decoder *d, size_t n)
+{
+	d->mem += n;
+	d->st->memory += n;
+	if (d->st->memory > d->st->memory_peak)
+		d->st->memory_peak = d->st->memory;
+}
+
+static void mem_sub(struct cep_flow_decoder *d, size_t n)
+{
+	d->mem -= n;
+	d->st->memory -= n;
+}
+
+static void ex_evict(struct cep_flow_decoder *d, struct exporter *e);
+
+/*
+ * Make room for @n more bytes, evicting the least recently heard exporters
+ * other than @keep.  Returns 1 when they fit in the budget, else 0.
+ */
+static int mem_room(struct cep_flow_decoder *d, const struct exporter *keep,
+		    size_t n)
+{
+	while (d->mem + n > CEP_FLOW_MEMORY_MAX) {
+		if (!d->lru_tail || d->lru_tail == keep)
+			return 0;
+		ex_evict(d, d->lru_tail);
+	}
+	return 1;
+}
+
 /* --- exporters -------------------------------------------------------------- */
 
 static uint32_t ex_hash(int family, const uint8_t *addr, uint16_t version,
@@ -261,65 +306,162 @@ static uint32_t ex_hash(int family, const uint8_t *addr, uint16_t version,
 	return (uint32_t)(h ^ h >> 29);
 }
 
-/* Double the exporter table; the entries move, their heap parts stay. */
+/* Double the exporter table; the exporters stay where they are. */
 static int ex_grow(struct cep_flow_decoder *d)
 {
 	unsigned slots = d->slots * 2;
-	struct exporter *t = calloc(slots, sizeof *t);
+	struct exporter **t = calloc(slots, sizeof *t);
 
 	if (!t)
 		return -1;
 	for (unsigned k = 0; k < d->slots; k++) {
-		const struct exporter *e = &d->ex[k];
+		struct exporter *e = d->ex[k];
 
-		if (!e->used)
+		if (!e)
 			continue;
-		uint32_t i = ex_hash(e->family, e->addr, e->version, e->domain) &
-			     (slots - 1);
-		while (t[i].used)
+		uint32_t i = e->hash & (slots - 1);
+		while (t[i])
 			i = (i + 1) & (slots - 1);
-		t[i] = *e;
+		t[i] = e;
 	}
 	free(d->ex);
+	mem_add(d, (slots - d->slots) * sizeof *t);
 	d->ex = t;
 	d->slots = slots;
 	return 0;
 }
 
-/* The exporter for this packet, made on first sight; NULL past the bound. */
+static void lru_unlink(struct cep_flow_decoder *d, struct exporter *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		d->lru = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		d->lru_tail = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void lru_push(struct cep_flow_decoder *d, struct exporter *e)
+{
+	e->newer = NULL;
+	e->older = d->lru;
+	if (d->lru)
+		d->lru->newer = e;
+	else
+		d->lru_tail = e;
+	d->lru = e;
+}
+
+/* Free an exporter's templates and pending FIFO (not the exporter). */
+static void ex_clear(struct cep_flow_decoder *d, struct exporter *e)
+{
+	for (uint32_t k = 0; k < e->ntmpl; k++) {
+		free(e->tmpl[k].f);
+		mem_sub(d, e->tmpl[k].nfields * sizeof(struct field));
+	}
+	free(e->tmpl);
+	mem_sub(d, e->cap * sizeof(struct tmpl));
+	if (e->pend) {
+		free(e->pend);
+		mem_sub(d, CEP_FLOW_PENDING_BYTES);
+	}
+	e->tmpl = NULL;
+	e->pend = NULL;
+	e->ntmpl = e->cap = 0;
+}
+
+/*
+ * Forget exporter @e: out of the table (the entries after it in its probe
+ * run shift back, so that lookups need no tombstones), off the LRU list,
+ * freed.  Its pending sets count as no_template.
+ */
+static void ex_evict(struct cep_flow_decoder *d, struct exporter *e)
+{
+	unsigned mask = d->slots - 1;
+	uint32_t i = e->hash & mask, j;
+
+	while (d->ex[i] != e)
+		i = (i + 1) & mask;
+	for (j = i;;) {
+		j = (j + 1) & mask;
+		if (!d->ex[j])
+			break;
+		uint32_t home = d->ex[j]->hash & mask;
+		/* The entry at j may move to the hole at i unless its home
+		 * lies cyclically in (i, j]. */
+		int stays = i <= j ? (home > i && home <= j)
+				   : (home > i || home <= j);
+		if (!stays) {
+			d->ex[i] = d->ex[j];
+			i = j;
+		}
+	}
+	d->ex[i] = NULL;
+	lru_unlink(d, e);
+	d->st->no_template += e->pend_n;
+	ex_clear(d, e);
+	free(e);
+	mem_sub(d, sizeof *e);
+	d->nex--;
+	d->st->exporters_evicted++;
+}
+
+/*
+ * The exporter for this packet, made on first sight, now the most recently
+ * heard.  A new one past CEP_FLOW_MAX_EXPORTERS or the budget takes the
+ * place of the least recently heard.  NULL when memory runs out.
+ */
 static struct exporter *ex_get(struct cep_flow_decoder *d, int family,
 			       const uint8_t *addr, uint16_t version,
 			       uint32_t domain)
 {
-	uint32_t i = ex_hash(family, addr, version, domain) & (d->slots - 1);
+	uint32_t h = ex_hash(family, addr, version, domain);
+	uint32_t i = h & (d->slots - 1);
 	unsigned n = family == 6 ? 16 : 4;
 
 	for (;; i = (i + 1) & (d->slots - 1)) {
-		struct exporter *e = &d->ex[i];
+		struct exporter *e = d->ex[i];
 
-		if (!e->used)
+		if (!e)
 			break;
-		if (e->family == family && e->version == version &&
-		    e->domain == domain && memcmp(e->addr, addr, n) == 0)
+		if (e->hash == h && e->family == family &&
+		    e->version == version && e->domain == domain &&
+		    memcmp(e->addr, addr, n) == 0) {
+			if (d->lru != e) {
+				lru_unlink(d, e);
+				lru_push(d, e);
+			}
 			return e;
+		}
 	}
-	if (d->nex >= CEP_FLOW_MAX_EXPORTERS)
+	while (d->nex >= CEP_FLOW_MAX_EXPORTERS && d->lru_tail)
+		ex_evict(d, d->lru_tail);
+	if (!mem_room(d, NULL, sizeof(struct exporter))) {
+		d->st->over_budget++;
 		return NULL;
+	}
 	if ((d->nex + 1) * 2 > d->slots) {
 		if (d->slots >= EX_SLOTS_MAX || ex_grow(d) < 0)
 			return NULL;
-		i = ex_hash(family, addr, version, domain) & (d->slots - 1);
-		while (d->ex[i].used)
-			i = (i + 1) & (d->slots - 1);
 	}
-	struct exporter *e = &d->ex[i];
+	struct exporter *e = calloc(1, sizeof *e);
 
-	memset(e, 0, sizeof *e);
-	e->used = 1;
+	if (!e)
+		return NULL;
+	mem_add(d, sizeof *e);
+	i = h & (d->slots - 1);
+	while (d->ex[i])
+		i = (i + 1) & (d->slots - 1);
+	d->ex[i] = e;
+	e->hash = h;
 	e->family = (uint8_t)family;
 	e->version = version;
 	e->domain = domain;
 	memcpy(e->addr, addr, n);
+	lru_push(d, e);
 	d->nex++;
 	d->st->exporters++;
 	return e;
@@ -337,30 +479,50 @@ static struct tmpl *tmpl_find(struct exporter *e, uint16_t id)
 	return NULL;
 }
 
-static void tmpl_remove(struct exporter *e, uint32_t i)
+static void tmpl_remove(struct cep_flow_decoder *d, struct exporter *e,
+			uint32_t i)
 {
 	free(e->tmpl[i].f);
+	mem_sub(d, e->tmpl[i].nfields * sizeof(struct field));
 	e->tmpl[i] = e->tmpl[--e->ntmpl];
 	e->last = 0;
 }
 
-/* Withdraw one template, or all of one kind (@all: 1 data, 2 options). */
-static void tmpl_withdraw(struct cep_flow_decoder *d, struct exporter *e,
-			  uint16_t id, int all)
+/* Has template @t gone unrefreshed too long by export time @now?  Export
+ * times that go backwards (an exporter restart) expire nothing. */
+static int tmpl_expired(const struct tmpl *t, uint32_t now)
+{
+	int64_t age = (int32_t)(now - t->heard);
+
+	return age > CEP_FLOW_TEMPLATE_LIFETIME;
+}
+
+/* Forget the templates of @e that expired by export time @now. */
+static void tmpl_sweep(struct cep_flow_decoder *d, struct exporter *e,
+		       uint32_t now)
 {
 	for (uint32_t i = 0; i < e->ntmpl;) {
-		struct tmpl *t = &e->tmpl[i];
-
-		if ((all == 0 && t->id == id) ||
-		    (all == 1 && !t->options) || (all == 2 && t->options)) {
-			tmpl_remove(e, i);
-			d->st->withdrawals++;
-			if (all == 0)
-				return;
+		if (tmpl_expired(&e->tmpl[i], now)) {
+			tmpl_remove(d, e, i);
+			d->st->templates_expired++;
 		} else {
 			i++;
 		}
 	}
+}
+
+/* The template a data set of @e names, unless it expired by @now. */
+static struct tmpl *tmpl_current(struct cep_flow_decoder *d,
+				 struct exporter *e, uint16_t id, uint32_t now)
+{
+	struct tmpl *t = tmpl_find(e, id);
+
+	if (t && tmpl_expired(t, now)) {
+		tmpl_remove(d, e, (uint32_t)(t - e->tmpl));
+		d->st->templates_expired++;
+		return NULL;
+	}
+	return t;
 }
 
 /* --- records ------------------------------------------------------------------ */
@@ -607,11 +769,17 @@ static void pend_push(struct cep_flow_decoder *d, struct exporter *e,
 		return;
 	}
 	if (!e->pend) {
+		if (!mem_room(d, e, CEP_FLOW_PENDING_BYTES)) {
+			d->st->over_budget++;
+			d->st->no_template++;
+			return;
+		}
 		e->pend = malloc(CEP_FLOW_PENDING_BYTES);
 		if (!e->pend) {
 			d->st->no_template++;
 			return;
 		}
+		mem_add(d, CEP_FLOW_PENDING_BYTES);
 	}
 	while (e->pend_n == CEP_FLOW_PENDING_SETS ||
 	       e->pend_used + sz > CEP_FLOW_PENDING_BYTES)
@@ -655,11 +823,12 @@ static void pend_replay(struct cep_flow_decoder *d, struct exporter *e,
 /*
  * Learn (or refresh) template @id from its @n field specifiers at @p.  The
  * caller has checked that they fit.  @ipfix: specifiers may carry an
- * enterprise number.  Returns 0 or -1 (limits, damage: reported).
+ * enterprise number.  @now: the packet's export time.  Returns 0 or -1
+ * (limits, budget, damage: counted, damage reported at @base).
  */
 static int tmpl_learn(struct cep_flow_decoder *d, struct exporter *e,
 		      uint16_t id, unsigned n, const uint8_t *p, int ipfix,
-		      int options, size_t base)
+		      int options, size_t base, uint32_t now)
 {
 	struct field *f;
 	uint32_t min_len = 0;
@@ -671,56 +840,90 @@ static int tmpl_learn(struct cep_flow_decoder *d, struct exporter *e,
 		       n, CEP_FLOW_MAX_FIELDS);
 		return -1;
 	}
-	f = malloc(sizeof *f * (n ? n : 1));
+	/* Check the whole template before anything is allocated for it. */
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t type = be16(p + off), len = be16(p + off + 2);
+
+		off += ipfix && (type & 0x8000) ? 8 : 4;
+		if (len == VARLEN && !ipfix) {
+			damage(d, base, "template %u: field %u has length 65535, "
+			       "which v9 cannot encode", id, i + 1);
+			return -1;
+		}
+		min_len += len == VARLEN ? 1 : len;
+	}
+	if (min_len == 0) {
+		damage(d, base, "template %u describes records of 0 bytes", id);
+		return -1;
+	}
+	if (min_len > CEP_FLOW_RECORD_MAX) {
+		/* No set could hold one: its data would vanish unseen. */
+		damage(d, base, "template %u describes records of at least %u "
+		       "bytes, more than a set holds (%d)", id, min_len,
+		       CEP_FLOW_RECORD_MAX);
+		return -1;
+	}
+	struct tmpl *t = tmpl_find(e, id);
+	size_t need = n * sizeof *f;
+
+	if (!t) {
+		tmpl_sweep(d, e, now);
+		if (e->ntmpl >= CEP_FLOW_MAX_TEMPLATES) {
+			d->st->unsupported++;
+			return -1;
+		}
+		if (e->ntmpl == e->cap)
+			need += (e->cap ? e->cap : 4) * sizeof(struct tmpl);
+	}
+	if (!mem_room(d, e, need)) {
+		d->st->over_budget++;
+		return -1;
+	}
+	f = malloc(n * sizeof *f);
 	if (!f) {
 		d->st->unsupported++;
 		return -1;
 	}
+	if (!t && e->ntmpl == e->cap) {
+		uint32_t cap = e->cap ? e->cap * 2 : 4;
+		struct tmpl *nt = realloc(e->tmpl, sizeof *nt * cap);
+
+		if (!nt) {
+			free(f);
+			d->st->unsupported++;
+			return -1;
+		}
+		mem_add(d, (cap - e->cap) * sizeof *nt);
+		e->tmpl = nt;
+		e->cap = cap;
+	}
+	mem_add(d, n * sizeof *f);
+	off = 0;
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t type = be16(p + off), len = be16(p + off + 2);
 		int enterprise = ipfix && (type & 0x8000);
 
 		off += enterprise ? 8 : 4;
 		f[i].len = len;
-		if (len == VARLEN && ipfix) {
+		if (len == VARLEN) {
 			varlen = 1;
-			min_len += 1;
 			f[i].what = W_SKIP;
 		} else {
-			min_len += len;
 			f[i].what = enterprise ? W_SKIP : element_what(type, len);
 		}
 	}
-	if (min_len == 0) {
-		free(f);
-		damage(d, base, "template %u describes records of 0 bytes", id);
-		return -1;
-	}
-	struct tmpl *t = tmpl_find(e, id);
-
 	if (!t) {
-		if (e->ntmpl == e->cap) {
-			uint32_t cap = e->cap ? e->cap * 2 : 4;
-			struct tmpl *nt;
-
-			if (e->ntmpl >= CEP_FLOW_MAX_TEMPLATES ||
-			    !(nt = realloc(e->tmpl, sizeof *nt * cap))) {
-				free(f);
-				d->st->unsupported++;
-				return -1;
-			}
-			e->tmpl = nt;
-			e->cap = cap;
-		}
 		t = &e->tmpl[e->ntmpl++];
 	} else {
 		free(t->f);
+		mem_sub(d, t->nfields * sizeof *f);
 	}
 	t->id = id;
 	t->nfields = (uint16_t)n;
 	t->options = (uint8_t)options;
 	t->varlen = varlen;
 	t->min_len = min_len;
+	t->heard = now;
 	t->f = f;
 	d->st->templates++;
 	if (options)
@@ -746,7 +949,8 @@ static size_t spec_len(const uint8_t *p, size_t rem, unsigned n, int ipfix)
 
 /* A (data) template set: v9 id 0, IPFIX id 2. */
 static void template_set(struct cep_flow_decoder *d, struct exporter *e,
-			 const uint8_t *p, size_t len, size_t base, int ipfix)
+			 const uint8_t *p, size_t len, size_t base, int ipfix,
+			 uint32_t now)
 {
 	size_t off = 0;
 
@@ -754,8 +958,8 @@ static void template_set(struct cep_flow_decoder *d, struct exporter *e,
 		uint16_t id = be16(p + off), n = be16(p + off + 2);
 
 		if (n == 0 && ipfix) {
-			/* Withdrawal: one template, or all of them (id 2). */
-			tmpl_withdraw(d, e, id, id == 2 ? 1 : 0);
+			/* A withdrawal: not over UDP (flow.h). */
+			d->st->withdrawals++;
 			off += 4;
 			continue;
 		}
@@ -772,33 +976,36 @@ static void template_set(struct cep_flow_decoder *d, struct exporter *e,
 			       "past the end of its set", id, n);
 			return;
 		}
-		tmpl_learn(d, e, id, n, p + off + 4, ipfix, 0, base + off);
+		tmpl_learn(d, e, id, n, p + off + 4, ipfix, 0, base + off, now);
 		off += 4 + sl;
 	}
 }
 
 /* An options template set: v9 id 1, IPFIX id 3. */
 static void options_set(struct cep_flow_decoder *d, struct exporter *e,
-			const uint8_t *p, size_t len, size_t base, int ipfix)
+			const uint8_t *p, size_t len, size_t base, int ipfix,
+			uint32_t now)
 {
 	size_t off = 0;
 
 	while (len - off >= (ipfix ? 4u : 6u)) {
 		uint16_t id = be16(p + off);
-		unsigned n;
+		unsigned n, nscope = 1;
 		size_t hdr, sl;
 
 		if (ipfix) {
 			uint16_t count = be16(p + off + 2);
 
 			if (count == 0) {
-				tmpl_withdraw(d, e, id, id == 3 ? 2 : 0);
+				/* A withdrawal: not over UDP (flow.h). */
+				d->st->withdrawals++;
 				off += 4;
 				continue;
 			}
 			if (len - off < 6)
 				break;
 			n = count;
+			nscope = be16(p + off + 4);
 			hdr = 6;
 		} else {
 			uint16_t scope = be16(p + off + 2);
@@ -826,7 +1033,15 @@ static void options_set(struct cep_flow_decoder *d, struct exporter *e,
 			       "fields runs past the end of its set", id, n);
 			return;
 		}
-		tmpl_learn(d, e, id, n, p + off + hdr, ipfix, 1, base + off);
+		if (nscope == 0 || nscope > n) {
+			/* RFC 7011 3.4.2.2: at least one scope field, and
+			 * no more than there are fields. */
+			damage(d, base + off, "options template %u: scope field "
+			       "count %u is not within 1..%u", id, nscope, n);
+		} else {
+			tmpl_learn(d, e, id, n, p + off + hdr, ipfix, 1,
+				   base + off, now);
+		}
 		off += hdr + sl;
 	}
 }
@@ -922,11 +1137,11 @@ static long walk_sets(struct cep_flow_decoder *d, struct exporter *e,
 		size_t sl = slen - 4u, base = off + 4;
 
 		if (id == (ipfix ? 2 : 0)) {
-			template_set(d, e, s, sl, base, ipfix);
+			template_set(d, e, s, sl, base, ipfix, c->secs);
 		} else if (id == (ipfix ? 3 : 1)) {
-			options_set(d, e, s, sl, base, ipfix);
+			options_set(d, e, s, sl, base, ipfix, c->secs);
 		} else if (id >= 256) {
-			struct tmpl *t = tmpl_find(e, id);
+			struct tmpl *t = tmpl_current(d, e, id, c->secs);
 
 			if (t) {
 				long n = data_set(d, e, t, s, sl, base, c);
@@ -1086,6 +1301,7 @@ int cep_flow_decoder_create(const struct cep_source *src,
 	d->src = src;
 	d->sink = sink;
 	d->st = st;
+	mem_add(d, sizeof *d + d->slots * sizeof *d->ex);
 	d->diag = diag;
 	d->origin_off = -1;
 	strcpy(d->cur_addr, "?");
@@ -1097,16 +1313,13 @@ void cep_flow_decoder_destroy(struct cep_flow_decoder *d)
 {
 	if (!d)
 		return;
-	for (unsigned i = 0; i < d->slots; i++) {
-		struct exporter *e = &d->ex[i];
-
-		if (!e->used)
-			continue;
-		for (uint32_t k = 0; k < e->ntmpl; k++)
-			free(e->tmpl[k].f);
-		free(e->tmpl);
-		free(e->pend);
+	for (struct exporter *e = d->lru, *next; e; e = next) {
+		next = e->older;
+		ex_clear(d, e);
+		free(e);
+		mem_sub(d, sizeof *e);
 	}
+	mem_sub(d, sizeof *d + d->slots * sizeof *d->ex);
 	free(d->ex);
 	free(d);
 }
@@ -1121,10 +1334,8 @@ void cep_flow_decoder_origin(struct cep_flow_decoder *d, const char *what,
 int cep_flow_decoder_flush(struct cep_flow_decoder *d, int drop_pending)
 {
 	if (drop_pending) {
-		for (unsigned i = 0; i < d->slots; i++) {
-			struct exporter *e = &d->ex[i];
-
-			if (!e->used || !e->pend_n)
+		for (struct exporter *e = d->lru; e; e = e->older) {
+			if (!e->pend_n)
 				continue;
 			d->st->no_template += e->pend_n;
 			e->pend_n = 0;
@@ -1139,13 +1350,10 @@ int cep_flow_decoder_exporters(const struct cep_flow_decoder *d,
 					 const struct cep_flow_exporter_info *),
 			       void *arg)
 {
-	for (unsigned i = 0; i < d->slots; i++) {
-		const struct exporter *e = &d->ex[i];
+	for (const struct exporter *e = d->lru; e; e = e->older) {
 		struct cep_flow_exporter_info info;
 		int rc;
 
-		if (!e->used)
-			continue;
 		memset(&info, 0, sizeof info);
 		info.family = e->family == 6 ? AF_INET6 : AF_INET;
 		memcpy(info.addr, e->addr, sizeof info.addr);
@@ -1173,7 +1381,9 @@ int cep_flow_stats_json(const struct cep_flow_stats *st, char *buf,
 		"\"pending\":%llu,\"replayed\":%llu,\"lost_flows\":%llu,"
 		"\"lost_packets\":%llu,\"exporters\":%llu,"
 		"\"unsupported\":%llu,\"socket_drops\":%llu,\"refused\":%llu,"
-		"\"files\":%llu,\"files_failed\":%llu,\"errors\":%llu}",
+		"\"files\":%llu,\"files_failed\":%llu,\"errors\":%llu,"
+		"\"exporters_evicted\":%llu,\"templates_expired\":%llu,"
+		"\"over_budget\":%llu,\"memory\":%llu,\"memory_peak\":%llu}",
 		(unsigned long long)st->read, (unsigned long long)st->decoded,
 		(unsigned long long)st->malformed,
 		(unsigned long long)st->bytes, (unsigned long long)st->packets,
@@ -1192,7 +1402,12 @@ int cep_flow_stats_json(const struct cep_flow_stats *st, char *buf,
 		(unsigned long long)st->refused,
 		(unsigned long long)st->files,
 		(unsigned long long)st->files_failed,
-		(unsigned long long)st->errors);
+		(unsigned long long)st->errors,
+		(unsigned long long)st->exporters_evicted,
+		(unsigned long long)st->templates_expired,
+		(unsigned long long)st->over_budget,
+		(unsigned long long)st->memory,
+		(unsigned long long)st->memory_peak);
 
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }

@@ -399,6 +399,16 @@ int cep_flow_listen(const char *addr, const struct cep_source *src,
 		    const struct cep_sink *sink, struct cep_flow_stats *st,
 		    FILE *diag, volatile int *bound)
 {
+	return cep_flow_listen_tick(addr, src, sink, st, diag, bound, NULL,
+				    NULL);
+}
+
+int cep_flow_listen_tick(const char *addr, const struct cep_source *src,
+			 const struct cep_sink *sink,
+			 struct cep_flow_stats *st, FILE *diag,
+			 volatile int *bound, void (*tick)(void *arg),
+			 void *tick_arg)
+{
 	struct cep_flow_decoder *dec = NULL;
 	struct burst *b = NULL;
 	int fd, rc;
@@ -420,6 +430,8 @@ int cep_flow_listen(const char *addr, const struct cep_source *src,
 		struct timespec now;
 		int n;
 
+		if (tick)
+			tick(tick_arg);
 		n = poll(&pfd, 1, LISTEN_POLL_MS);
 		if (n <= 0) {
 			/* Quiet (or a signal): hand over what is gathered. */

@@ -125,9 +125,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&st, 0, sizeof st);
+	cep_cli_counters(&cli, &st.read, &st.socket_drops, &st.malformed);
 	if (listen_addr) {
-		rc = cep_flow_listen(listen_addr, &cli.src, &cli.sink, &st,
-				     NULL, NULL);
+		rc = cep_flow_listen_tick(listen_addr, &cli.src, &cli.sink, &st,
+					  NULL, NULL, cep_cli_tick_fn, &cli);
 		if (rc < 0) {
 			if (st.files)
 				fprintf(stderr, "ceptor-flow: output failed: "

@@ -293,6 +293,7 @@ int main(int argc, char **argv)
 	/* A live tap must never stall on a full ring (DESIGN.md 2.1). */
 	if (iface && !cli.overflow_set)
 		cli.src.overflow = CEP_OVERFLOW_DROP;
+	cli.self_report = 1; /* libpcap's counters, by report_counters() */
 	if (cep_cli_open(&cli))
 		return 1;
 	if (cli.mode == CEP_CLI_DUMP)

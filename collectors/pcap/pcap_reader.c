@@ -29,7 +29,9 @@
 /* Distinct link types per pcapng file that get a compiled filter. */
 #define MAX_FILTERS 16
 
-static volatile sig_atomic_t stop_requested;
+/* Set by cep_pcap_stop() from a signal handler or another thread; an
+ * atomic (lock-free int), so both are well defined. */
+static int stop_requested;
 /*
  * The live handle, for pcap_breakloop() from a signal handler or another
  * thread.  cep_pcap_stop() announces itself in live_users before it loads
@@ -45,7 +47,7 @@ void cep_pcap_stop(void)
 {
 	pcap_t *p;
 
-	stop_requested = 1;
+	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&live_users, 1, __ATOMIC_SEQ_CST);
 	p = __atomic_load_n(&live_handle, __ATOMIC_SEQ_CST);
 	if (p)
@@ -220,7 +222,7 @@ static int read_classic(FILE *fp, int seekable, const char *path,
 		}
 		if (seekable)
 			off = ftell(fp);
-		if (stop_requested)
+		if (__atomic_load_n(&stop_requested, __ATOMIC_RELAXED))
 			break;
 	}
 	if (rc == PCAP_ERROR) {
@@ -364,7 +366,7 @@ static int read_pcapng(FILE *fp, const char *path, const char *bpf,
 			if (rc < 0)
 				goto out;
 		}
-		if (stop_requested) {
+		if (__atomic_load_n(&stop_requested, __ATOMIC_RELAXED)) {
 			rc = 0;
 			break;
 		}
@@ -588,7 +590,7 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 		 lv->buffer_size >> 10, (unsigned)getuid());
 	__atomic_store_n(&live_handle, p, __ATOMIC_SEQ_CST);
 	next_report = now_ms() + 1000;
-	while (!stop_requested) {
+	while (!__atomic_load_n(&stop_requested, __ATOMIC_RELAXED)) {
 		rc = pcap_next_ex(p, &hdr, &data);
 		if (rc == 1) {
 			f.data = data;

@@ -221,6 +221,180 @@ unsigned cep_detect_flush(struct cep_detect *d, struct cep_signal *out,
 	return n;
 }
 
+/* --- reload ----------------------------------------------------------------- */
+
+/* Rules of a set by their signal id: an open-addressing table of rule
+ * indices, for matching the rules of two sets in O(n). */
+struct idtab {
+	uint32_t *slot; /* rule index + 1; 0 is empty */
+	size_t mask;
+};
+
+static uint64_t id_hash(const char *id)
+{
+	return cep__hash_bytes(id, strlen(id), 0);
+}
+
+static int idtab_build(struct idtab *t, const struct cep_ruleset *rs)
+{
+	size_t cap = 16;
+
+	while (cap < rs->nrules * 2)
+		cap *= 2;
+	t->slot = calloc(cap, sizeof *t->slot);
+	if (!t->slot)
+		return -ENOMEM;
+	t->mask = cap - 1;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		size_t j = id_hash(cep__rule_sigid(&rs->rules[i])) & t->mask;
+
+		while (t->slot[j])
+			j = (j + 1) & t->mask;
+		t->slot[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* The rule of @rs with signal id @id, or NULL.  Ids are unique in a set
+ * (the compiler rejects duplicates). */
+static const struct cep__rule *idtab_find(const struct idtab *t,
+					  const struct cep_ruleset *rs,
+					  const char *id)
+{
+	for (size_t j = id_hash(id) & t->mask; t->slot[j];
+	     j = (j + 1) & t->mask) {
+		const struct cep__rule *r = &rs->rules[t->slot[j] - 1];
+
+		if (!strcmp(cep__rule_sigid(r), id))
+			return r;
+	}
+	return NULL;
+}
+
+static bool same_meaning(const struct cep__rule *a, const struct cep__rule *b)
+{
+	return a && b && a->hash == b->hash && a->corr_type == b->corr_type;
+}
+
+int cep_detect_diff(const struct cep_ruleset *old,
+		    const struct cep_ruleset *nw, struct cep_detect_diff *out)
+{
+	struct idtab t;
+	size_t found = 0;
+
+	memset(out, 0, sizeof *out);
+	if (idtab_build(&t, old))
+		return -ENOMEM;
+	for (size_t i = 0; i < nw->nrules; i++) {
+		const struct cep__rule *r = &nw->rules[i];
+		const struct cep__rule *o = idtab_find(&t, old,
+						       cep__rule_sigid(r));
+
+		if (!o) {
+			out->added++;
+			continue;
+		}
+		found++;
+		if (same_meaning(o, r))
+			out->unchanged++;
+		else
+			out->changed++;
+	}
+	out->removed = old->nrules - found;
+	free(t.slot);
+	return 0;
+}
+
+int cep_detect_reload(struct cep_detect *d, const struct cep_ruleset *rs,
+		      struct cep_detect_reload_stats *st)
+{
+	const struct cep_ruleset *old = d->rs;
+	struct cep_detect_reload_stats s = { 0 };
+	struct cep__window_migration m;
+	struct cep__window_limits lim;
+	struct cep__window *win = NULL;
+	struct cep__index_scratch *ixs = NULL;
+	uint64_t *fed = NULL;
+	struct pend *pend = NULL;
+	uint32_t *pidx = NULL, *map = NULL;
+	uint64_t release, sweep;
+	struct idtab t = { 0 };
+	int rc = -ENOMEM;
+
+	if (!rs)
+		return -EINVAL;
+	/* Everything that can fail comes first: on failure d is untouched. */
+	cep__window_limits(d->win, &lim);
+	fed = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *fed);
+	pend = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *pend);
+	pidx = calloc(rs->ncorr ? rs->ncorr : 1, sizeof *pidx);
+	map = malloc((old->ncorr ? old->ncorr : 1) * sizeof *map);
+	if (!fed || !pend || !pidx || !map || idtab_build(&t, rs))
+		goto fail;
+	if ((rc = cep__window_create(rs, &lim, &win)) ||
+	    (rc = cep__index_scratch_create(rs->index, &ixs)))
+		goto fail;
+
+	/* Old slot -> new slot for the correlations that mean the same. */
+	for (uint32_t slot = 0; slot < old->ncorr; slot++) {
+		const struct cep__rule *o = &old->rules[old->corr_rules[slot]];
+		const struct cep__rule *n = idtab_find(&t, rs,
+						       cep__rule_sigid(o));
+
+		map[slot] = CEP__WINDOW_NOSLOT;
+		if (!n || n->corr_type == CEP__CORR_NONE) {
+			s.removed++;
+		} else if (same_meaning(o, n)) {
+			map[slot] = n->corr.slot;
+			s.kept++;
+		} else {
+			s.changed++;
+		}
+	}
+	s.added = rs->ncorr - s.kept - s.changed;
+
+	bounds(d, &release, &sweep);
+	if ((rc = cep__window_migrate(d->win, win, map, sweep, &d->q, &m)))
+		goto fail;
+	s.groups_kept = m.groups_kept;
+	s.groups_closed = m.groups_closed;
+	s.held_kept = m.held_kept;
+	s.held_flushed = m.held_flushed;
+
+	cep__window_destroy(d->win);
+	cep__index_scratch_destroy(d->ixs);
+	free(d->fed);
+	free(d->pend);
+	free(d->pidx);
+	d->rs = rs;
+	d->win = win;
+	d->ixs = ixs;
+	d->fed = fed;
+	d->pend = pend;
+	d->pidx = pidx;
+	d->npend = 0;
+	free(map);
+	free(t.slot);
+	if (st)
+		*st = s;
+	return 0;
+fail:
+	cep__window_destroy(win);
+	cep__index_scratch_destroy(ixs);
+	free(fed);
+	free(pend);
+	free(pidx);
+	free(map);
+	free(t.slot);
+	return rc ? rc : -ENOMEM;
+}
+
+unsigned cep_detect_drain(struct cep_detect *d, struct cep_signal *out,
+			  unsigned max)
+{
+	return drain(d, out, max);
+}
+
 void cep_detect_stats(const struct cep_detect *d,
 		      struct cep_detect_stats *out)
 {

@@ -23,16 +23,27 @@
  *
  *   (field, number)           NUM/TOKEN/BOOL EQ   \ one open-addressing table
  *   (field, text)             text EQ, no wildcard > of 64-bit atom hashes
- *   (field, null address)     address EQ null     /  -> posting lists
+ *   (field, null address)     address EQ null     /  -> posting lists, behind
+ *                                                    a 16-bit-per-key bitmap
  *   (field, af, prefix/len)   address EQ / |cidr: a prefix trie per (field,
- *                             family) with 8-bit strides; a prefix fills
- *                             the 2^(8 - len % 8) entries of its last
- *                             stride, so a lookup is at most 4 (IPv4) or
- *                             16 (IPv6) steps, whatever the lengths used
+ *                             family) with 8-bit strides and popcount-
+ *                             compressed 72-byte nodes; a prefix fills the
+ *                             2^(8 - len % 8) bytes of its last stride, so
+ *                             a lookup is at most 4 (IPv4) or 16 (IPv6)
+ *                             steps, whatever the lengths used; an IPv4 trie
+ *                             has a bitmap of the /16s it holds anything for
  *   (field, literal)          text EQ with wildcards (the longest literal
  *                             run), contains/startswith/endswith (the
- *                             literal): an Aho-Corasick automaton per text
- *                             field over the lowercased value
+ *                             literal), over the lowercased value: literals
+ *                             of 4 bytes or more are filed under one 4-byte
+ *                             substring each, tested per text position in a
+ *                             bitmap and then compared in full; shorter ones
+ *                             go to an Aho-Corasick automaton per field
+ *
+ * Each structure puts a small bitmap in front of the large one, so a value
+ * that has no atom (most of them) costs an L1 bit test, not a cache miss.
+ * The index also prefetches the compiled form of each candidate it hands
+ * out (addresses recorded at build time; the matcher reads them next).
  *
  * Hash collisions between atoms only merge posting lists, that is, add
  * candidates; they cannot lose one.  Text atoms are lowercased on both
@@ -66,15 +77,17 @@ struct cep__index_stats {
 	uint32_t rules;        /* detection rules indexed */
 	uint32_t unanchored;   /* of those, candidates for every event */
 	uint32_t atoms;        /* distinct hashed atoms */
-	uint32_t literals;     /* Aho-Corasick patterns, all fields */
-	uint32_t ac_states;    /* Aho-Corasick states, all fields */
-	uint32_t trie_nodes;   /* prefix trie nodes (256 entries each) */
+	uint32_t literals;     /* text literals, all fields */
+	uint32_t ac_states;    /* Aho-Corasick states (short literals only) */
+	uint32_t trie_nodes;   /* prefix trie nodes (72 bytes each) */
+	size_t bytes;          /* what lookups read: tables, filters, nodes */
 };
 
 /*
  * cep__index_build - build the index of rs's detection rules.
- * @rs: borrowed during the call; the index keeps no pointer into it except
- *      what it reads again through rs at lookup time (none).
+ * @rs: borrowed during the call; the index keeps the addresses of each
+ *      detection rule's compiled form, for prefetch hints only (never read
+ *      through), so it must be destroyed with rs, as rule.c does.
  * Returns 0 and a new index in *out (release with cep__index_destroy()),
  * or -ENOMEM.
  */

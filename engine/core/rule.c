@@ -739,6 +739,125 @@ static void resolve(struct cctx *c)
 	cep__rc_corr_resolve(c);
 }
 
+/*
+ * The compiled-form hash (rule_priv.h, cep__rule.hash): what a reload
+ * compares to decide whether a correlation's window state still means the
+ * same thing.  It covers everything that decides which events a rule
+ * matches and how a correlation counts them, and what its signals say
+ * about severity (level, type); it leaves out what only describes the rule
+ * (title, description, status, tags, file, line) and where it sits in the
+ * set, so that moving a rule to another file or renaming its title keeps
+ * its windows.  A correlation takes in the hashes of the rules it refers
+ * to, by content and not by index, so a change to a referenced rule
+ * changes the correlation too.
+ */
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	return cep__hash_bytes(p, n, h);
+}
+
+static uint64_t mix_u64(uint64_t h, uint64_t v)
+{
+	return mix(h, &v, sizeof v);
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	/* The length first, so that ("ab", "c") and ("a", "bc") differ. */
+	size_t n = s ? strlen(s) : SIZE_MAX;
+
+	h = mix_u64(h, n);
+	return s ? mix(h, s, n) : h;
+}
+
+static uint64_t pred_hash(uint64_t h, const struct cep__pred *p)
+{
+	int cls = p->field == CEP__FIELD_ANY_TEXT ? CEP__FC_TEXT :
+						    cep__field_get(p->field)->cls;
+
+	h = mix_u64(h, (uint64_t)p->field << 24 | (uint64_t)p->op << 16 |
+			       (uint64_t)p->all << 8 | p->flags);
+	h = mix_u64(h, p->nvals);
+	for (uint32_t i = 0; i < p->nvals; i++) {
+		const union cep__value *v = &p->vals[i];
+
+		if (p->op == CEP__OP_RE)
+			h = mix_str(h, v->re.src);
+		else if (p->op == CEP__OP_EXISTS || p->op == CEP__OP_FIELDREF)
+			h = mix_u64(h, v->num);
+		else if (cls == CEP__FC_IP)
+			h = mix(h, &v->ip, sizeof v->ip);
+		else if (cls == CEP__FC_TEXT)
+			h = mix_str(h, v->text);
+		else
+			h = mix_u64(h, v->num);
+	}
+	return h;
+}
+
+static uint64_t detection_hash(uint64_t h, const struct cep__detection *d)
+{
+	h = mix_u64(h, d->npreds);
+	for (uint32_t i = 0; i < d->npreds; i++)
+		h = pred_hash(h, &d->preds[i]);
+	h = mix_u64(h, d->ngroups);
+	for (uint32_t i = 0; i < d->ngroups; i++)
+		h = mix_u64(h, (uint64_t)d->groups[i].first << 32 |
+				       d->groups[i].n);
+	/* Selection names do not matter, only what the program does. */
+	h = mix_u64(h, d->nsels);
+	for (uint32_t i = 0; i < d->nsels; i++)
+		h = mix_u64(h, (uint64_t)d->sels[i].first << 32 | d->sels[i].n);
+	h = mix_u64(h, d->nsetlist);
+	for (uint32_t i = 0; i < d->nsetlist; i++)
+		h = mix_u64(h, d->setlist[i]);
+	h = mix_u64(h, d->nprog);
+	for (uint32_t i = 0; i < d->nprog; i++)
+		h = mix_u64(mix_u64(h, d->prog[i].op),
+			    (uint64_t)d->prog[i].arg << 32 | d->prog[i].n);
+	return h;
+}
+
+static uint64_t rule_hash(struct cep_ruleset *rs, uint32_t i)
+{
+	struct cep__rule *r = &rs->rules[i];
+	const struct cep__corr *k = &r->corr;
+	uint64_t h = 0x63657074u; /* "cept" */
+
+	if (r->hash)
+		return r->hash;
+	h = mix_str(h, cep__rule_sigid(r));
+	h = mix_u64(h, (uint64_t)r->corr_type << 32 | (uint64_t)r->level << 24 |
+			       (uint64_t)r->type << 16 | (uint16_t)r->kind);
+	h = mix_u64(h, (uint64_t)r->kinds << 1 | r->generate);
+	if (r->corr_type == CEP__CORR_NONE) {
+		h = detection_hash(h, &r->det);
+	} else {
+		h = mix_u64(h, (uint64_t)k->ngroup << 32 | (uint16_t)k->field);
+		for (unsigned g = 0; g < k->ngroup; g++) {
+			h = mix_u64(h, k->group[g]);
+			h = mix_str(h, k->gname[g]);
+		}
+		h = mix_u64(h, (uint64_t)k->nbound << 3 | k->upward << 2 |
+				       k->generate << 1 | k->has_cond);
+		for (unsigned b = 0; b < k->nbound; b++)
+			h = mix_u64(mix_u64(h, k->bound[b].op), k->bound[b].v);
+		h = mix_u64(mix_u64(h, k->timespan), k->alert);
+		h = mix_u64(mix_u64(h, k->clear), k->factor);
+		/* Referenced rules by content, in written order (their
+		 * position is the bit a window keeps).  Chains have no loops:
+		 * the compiler rejected them (rule_corr.c). */
+		h = mix_u64(h, k->nrefs);
+		for (uint32_t j = 0; j < k->nrefs; j++)
+			h = mix_u64(h, rule_hash(rs, k->refs[j]));
+		if (k->rfield)
+			h = mix(h, k->rfield, (size_t)k->nrefs * k->ngroup);
+	}
+	/* 0 means "not computed yet" above. */
+	r->hash = h ? h : 1;
+	return r->hash;
+}
+
 static int finish(struct cctx *c)
 {
 	struct cep_ruleset *rs = c->rs;
@@ -781,6 +900,8 @@ static int finish(struct cctx *c)
 	for (size_t i = 0; i < rs->nrules; i++)
 		if (rs->rules[i].corr_type != CEP__CORR_NONE)
 			rs->corr_rules[rs->rules[i].corr.slot] = (uint32_t)i;
+	for (size_t i = 0; i < rs->nrules; i++)
+		rule_hash(rs, (uint32_t)i);
 	for (int k = 0; k < CEP_KIND_COUNT; k++) {
 		rs->by_kind[k] = calloc(rs->nrules ? rs->nrules : 1,
 					sizeof(uint32_t));

@@ -105,6 +105,12 @@ struct cep__rule {
 	uint32_t *corrs;   /* rule indices of correlations fed; owned */
 	uint32_t ncorrs;
 	struct cep__corr corr;
+	/* A hash of the rule's compiled meaning (rule.c, finish()): its id,
+	 * detection, correlation, level and type, and for a correlation the
+	 * hashes of the rules it refers to; not its title, description, tags,
+	 * file or line, nor its place in the set.  A reload keeps the window
+	 * state of a correlation whose id and hash are unchanged (detect.h). */
+	uint64_t hash;
 };
 
 struct cep_ruleset {

@@ -982,7 +982,11 @@ static void release_top(struct cep__window *w, struct cep__sigq *q)
  * the closes of one sweep step): stop early rather than drop. */
 static bool release_room(const struct cep__sigq *q)
 {
-	unsigned margin = q->cap / 4 < 16 ? (q->cap / 4 ? q->cap / 4 : 1) : 16;
+	unsigned margin;
+
+	if (q->grow)
+		return true;
+	margin = q->cap / 4 < 16 ? (q->cap / 4 ? q->cap / 4 : 1) : 16;
 
 	return q->cap - q->count >= margin;
 }
@@ -1103,4 +1107,181 @@ void cep__window_stats(const struct cep__window *w,
 {
 	*out = w->st;
 	out->held = w->nheld;
+}
+
+/* --- reload ----------------------------------------------------------------- */
+
+void cep__window_limits(const struct cep__window *w,
+			struct cep__window_limits *out)
+{
+	*out = w->lim;
+}
+
+bool cep__sigq_grow(struct cep__sigq *q)
+{
+	unsigned ncap = q->cap ? q->cap * 2 : 16;
+	struct cep_signal *buf;
+
+	if (ncap <= q->cap)
+		return false;
+	buf = malloc((size_t)ncap * sizeof *buf);
+	if (!buf)
+		return false;
+	for (unsigned i = 0; i < q->count; i++)
+		buf[i] = q->buf[(q->head + i) % q->cap];
+	free(q->buf);
+	q->buf = buf;
+	q->cap = ncap;
+	q->head = 0;
+	return true;
+}
+
+static bool kept(const uint32_t *map, uint32_t slot)
+{
+	return map[slot] != CEP__WINDOW_NOSLOT;
+}
+
+int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
+			const uint32_t *map, uint64_t now, struct cep__sigq *q,
+			struct cep__window_migration *out)
+{
+	struct cep__window_migration m = { 0 };
+	struct group **table = NULL;
+	struct held *pool = NULL;
+	struct hslot *heap = NULL;
+	uint32_t *fr = NULL, nmove = 0, hcap = 0;
+	size_t ngroups = 0, cap = nw->cap;
+	bool grow = q->grow;
+
+	/* 1. Everything that may fail, before anything moves. */
+	for (struct group *g = old->ghead; g; g = g->gnext)
+		ngroups += kept(map, g->slot);
+	for (uint32_t i = 0; i < old->nheld; i++)
+		nmove += kept(map, old->pool[old->heap[i].idx].slot);
+	while ((ngroups + 1) * 4 > cap * 3)
+		cap *= 2;
+	if (cap > nw->cap && !(table = calloc(cap, sizeof *table)))
+		return -ENOMEM;
+	if (nmove > nw->hcap) {
+		hcap = old->hcap; /* at least nmove, at most what old had */
+		pool = malloc((size_t)hcap * sizeof *pool);
+		heap = malloc((size_t)hcap * sizeof *heap);
+		fr = malloc((size_t)hcap * sizeof *fr);
+		if (!pool || !heap || !fr) {
+			free(table);
+			free(pool);
+			free(heap);
+			free(fr);
+			return -ENOMEM;
+		}
+	}
+	if (table) {
+		free(nw->table);
+		nw->st.mem_bytes += (cap - nw->cap) * sizeof *table;
+		nw->table = table;
+		nw->cap = cap;
+	}
+	if (pool) {
+		/* nw is fresh: nothing held yet, every index is free. */
+		free(nw->pool);
+		free(nw->heap);
+		free(nw->free);
+		nw->pool = pool;
+		nw->heap = heap;
+		nw->free = fr;
+		nw->hcap = hcap;
+		for (uint32_t i = 0; i < hcap; i++)
+			nw->free[i] = hcap - 1 - i;
+	}
+
+	/* 2. Kept groups: out of old's table and update-ordered list into
+	 * nw's (in the same order, so LRU eviction goes on as before), then
+	 * each kept rule's due-ordered list, renumbering the slot.  The table
+	 * hash is seeded with the slot, so it is computed again. */
+	for (struct group *g = old->ghead, *next; g; g = next) {
+		size_t i, bytes;
+
+		next = g->gnext;
+		if (!kept(map, g->slot))
+			continue;
+		if (g->gprev) g->gprev->gnext = g->gnext; else old->ghead = g->gnext;
+		if (g->gnext) g->gnext->gprev = g->gprev; else old->gtail = g->gprev;
+		table_remove(old, g);
+		g->hash = cep__hash_bytes(g->key, g->keylen, map[g->slot]);
+		for (i = g->hash & (nw->cap - 1); nw->table[i];
+		     i = (i + 1) & (nw->cap - 1))
+			;
+		nw->table[i] = g;
+		nw->count++;
+		glist_append(nw, g);
+		bytes = group_bytes(g);
+		old->st.keys_live--;
+		old->st.mem_bytes -= bytes;
+		nw->st.keys_live++;
+		nw->st.mem_bytes += bytes;
+		m.groups_kept++;
+	}
+	for (uint32_t s = 0; s < old->rs->ncorr; s++) {
+		struct group *g, *next;
+
+		if (!kept(map, s))
+			continue;
+		for (g = old->rules[s].head; g; g = next) {
+			next = g->rnext;
+			g->slot = map[s];
+			rlist_append(nw, g);
+		}
+		nw->rules[map[s]].live = old->rules[s].live;
+		old->rules[s].head = old->rules[s].tail = NULL;
+		old->rules[s].live = 0;
+	}
+	nw->next_due = UINT64_MAX;
+	for (uint32_t s = 0; s < nw->rs->ncorr; s++)
+		if (nw->rules[s].head && nw->rules[s].head->due < nw->next_due)
+			nw->next_due = nw->rules[s].head->due;
+
+	/* 3. Held entries: kept ones move, the rest stay and are compacted;
+	 * their pool entries go back on old's free stack. */
+	{
+		uint32_t n = old->nheld, k = 0, j = old->hcap - n;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct hslot hs = old->heap[i];
+			const struct held *h = &old->pool[hs.idx];
+			uint32_t idx;
+
+			if (!kept(map, h->slot)) {
+				old->heap[k++] = hs;
+				continue;
+			}
+			idx = nw->free[nw->hcap - nw->nheld - 1];
+			nw->pool[idx] = *h;
+			nw->pool[idx].slot = map[h->slot];
+			nw->heap[nw->nheld++] = (struct hslot){ hs.ts, idx };
+			heap_up(nw, nw->nheld - 1);
+			old->free[j++] = hs.idx;
+			m.held_kept++;
+		}
+		old->nheld = k;
+		for (uint32_t i = k / 2; i-- > 0;)
+			heap_down(old, i);
+		m.held_flushed = k;
+	}
+	nw->floor = old->floor;
+
+	/* 4. What is left in old closes now. */
+	m.groups_closed = old->st.keys_live;
+	q->grow = true;
+	cep__window_close_all(old, now, q);
+	q->grow = grow;
+	nw->st.keys_evicted += old->st.keys_evicted;
+	nw->st.keys_expired += old->st.keys_expired;
+	nw->st.values_overflow += old->st.values_overflow;
+	nw->st.signals_dropped += old->st.signals_dropped;
+	nw->st.nomem += old->st.nomem;
+	nw->st.held_forced += old->st.held_forced;
+	nw->st.chain_dropped += old->st.chain_dropped;
+	if (out)
+		*out = m;
+	return 0;
 }

@@ -56,15 +56,24 @@
 #include "ceptor/signal.h"
 #include "core/rule_priv.h"
 
-/* A fixed ring of signals waiting for the caller. */
+/*
+ * A ring of signals waiting for the caller.  Its size is fixed while
+ * events flow (a full queue drops and counts); `grow` is set only while a
+ * reload closes the groups of changed rules (cep__window_migrate()), when
+ * every final signal owed must be kept and the queue doubles instead.
+ */
 struct cep__sigq {
 	struct cep_signal *buf;
 	unsigned cap, head, count;
+	bool grow;
 };
+
+/* cep__sigq_grow - double q's capacity, keeping its order; false on OOM. */
+bool cep__sigq_grow(struct cep__sigq *q);
 
 static inline bool cep__sigq_room(const struct cep__sigq *q)
 {
-	return q->count < q->cap;
+	return q->count < q->cap || q->grow;
 }
 
 /* cep__sigq_push - a slot to fill at the tail, or NULL when full. */
@@ -72,7 +81,7 @@ static inline struct cep_signal *cep__sigq_push(struct cep__sigq *q)
 {
 	struct cep_signal *s;
 
-	if (q->count == q->cap)
+	if (q->count == q->cap && !(q->grow && cep__sigq_grow(q)))
 		return NULL;
 	s = &q->buf[(q->head + q->count) % q->cap];
 	q->count++;
@@ -152,5 +161,53 @@ bool cep__window_close_all(struct cep__window *w, uint64_t now,
 
 void cep__window_stats(const struct cep__window *w,
 		       struct cep__window_stats *out);
+
+/* cep__window_limits - the limits @w was created with (after defaults). */
+void cep__window_limits(const struct cep__window *w,
+			struct cep__window_limits *out);
+
+/* What cep__window_migrate() did. */
+struct cep__window_migration {
+	uint64_t groups_kept;   /* groups moved to the new window set */
+	uint64_t groups_closed; /* groups of changed or removed rules closed */
+	uint64_t held_kept;     /* reorder buffer entries moved */
+	uint64_t held_flushed;  /* entries fed to the closing windows */
+};
+
+#define CEP__WINDOW_NOSLOT UINT32_MAX
+
+/*
+ * cep__window_migrate - a reload: move into @nw (a window set just made by
+ * cep__window_create() for the new rule set, still empty) the state of
+ * every correlation the reload keeps, then close what is left in @old.
+ * @map: for each slot of @old's rule set, the slot of the same correlation
+ *       in the new set, or CEP__WINDOW_NOSLOT for one that changed or went.
+ *       A kept correlation must mean exactly what it meant (same compiled
+ *       hash, hence the same refs in the same order and the same group-by
+ *       fields), since groups and held entries move as they are.
+ * @now: the event-time bound below which groups are due (the detect
+ *       stage's sweep bound, watermark minus lateness).
+ * @q: the signal queue, which grows for the final signals (q->grow is set
+ *     for the call).
+ *
+ * Kept groups move whole, with their value sets, due order, LRU position
+ * and fired/emitted state; nothing is copied value by value, only each
+ * group's table hash is recomputed (it is seeded with the slot).  Kept
+ * reorder buffer entries move with their slot renumbered, and the release
+ * floor carries over, so an event within the lateness reaches the kept
+ * windows in event-time order across the swap, exactly once.  Then, in
+ * @old: the held entries of changed or removed correlations are fed to
+ * their windows at once (they can no longer wait), groups due before @now
+ * close as expired and the rest close as at end of input (a final signal
+ * where one is owed; absence and alert_clear windows that did not run out
+ * emit nothing, as at flush).  @old is left empty; destroy it.  The
+ * cumulative counters of @old carry over to @nw.
+ *
+ * Returns 0 and fills @out (may be NULL), or -ENOMEM, in which case
+ * neither window set has changed.
+ */
+int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
+			const uint32_t *map, uint64_t now, struct cep__sigq *q,
+			struct cep__window_migration *out);
 
 #endif /* CEPTOR_CORE_WINDOW_H */

@@ -5,7 +5,7 @@
  *   ceptorctl rules check DIR|FILE...
  *   ceptorctl status [-c CONFIG | --spool DIR] [--json]
  *   ceptorctl status --ring NAME [--json]
- *   ceptorctl reload                   (needs the control socket: issue 8)
+ *   ceptorctl reload [-c CONFIG | --spool DIR] [--wait | --no-wait]
  *
  * tail reads the incident streams ceptor:{SECTOR}:incidents (every sector
  * and "unknown", or the one named), keeps the latest version of each
@@ -23,8 +23,13 @@
  * prints the document as it is.  With --ring it attaches read-only to one
  * ring's shared memory instead, which works without ceptord.
  *
+ * reload finds ceptord's pid in its status document, sends it SIGHUP, and
+ * (unless --no-wait) watches the document until rules.generation grows
+ * (the new set runs) or rules.reload_failures grows (it was rejected: the
+ * FILE:LINE errors are printed), for at most --timeout seconds.
+ *
  * Exit status: 0 done; 1 Redis or the rules failed, or (status) ceptord is
- * not running; 2 usage error or a command that is not available yet;
+ * not running, or (reload) the new rules were rejected or not seen; 2 usage error or a command that is not available yet;
  * 3 (status) ceptord runs but its status is stale, or a ring's producer
  * is not alive.
  */
@@ -88,8 +93,13 @@ static const char usage_text[] =
 	"        look at one shared-memory ring directly (read-only), without\n"
 	"        ceptord.  Exit 0: its producer is alive or closed the ring;\n"
 	"        1: no such ring; 3: no producer, or it is stale or dead.\n"
-	"  reload\n"
-	"        reload a running ceptord's rules (not available yet).\n"
+	"  reload [-c CONFIG | --spool DIR] [--no-wait] [--timeout S]\n"
+	"        make a running ceptord compile its rule directories again and\n"
+	"        swap them in (SIGHUP to the pid in its status); windows of\n"
+	"        unchanged correlations carry over.  Waits (default; at most S\n"
+	"        seconds, 10) for the outcome: prints the new generation and\n"
+	"        rule count and exits 0, or prints the FILE:LINE errors of a\n"
+	"        rejected set (the running one stays) and exits 1.\n"
 	"\n"
 	"options:\n"
 	"  --redis URL   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default\n"
@@ -1214,6 +1224,194 @@ static int cmd_status(int argc, char **argv)
 	return rc;
 }
 
+/* --- reload ---------------------------------------------------------------- */
+
+#define RELOAD_POLL_MS 50
+
+/* What reload reads from the status document, each poll. */
+struct rstatus {
+	uint64_t pid, generation, failures, count;
+	char state[16];
+	char *text; /* the document, to free */
+	struct span rules;
+};
+
+/* Reads and checks the status document; 0, or -1 after saying why. */
+static int rstatus_read(const char *path, struct rstatus *st)
+{
+	struct span doc;
+	int err;
+	size_t len;
+
+	memset(st, 0, sizeof *st);
+	st->text = read_file(path, &len, &err);
+	if (!st->text) {
+		fprintf(stderr, "ceptorctl: reload: cannot read %s: %s (is "
+				"ceptord running with this spool?)\n", path,
+			strerror(err));
+		return -1;
+	}
+	doc.p = st->text;
+	doc.len = len;
+	st->pid = ju64(doc, "pid");
+	jstr(doc, "state", st->state, sizeof st->state);
+	st->rules = jsub(doc, "rules", CEP_JSON_OBJECT);
+	if (!st->pid || !st->rules.len) {
+		fprintf(stderr, "ceptorctl: reload: %s is not the status of a "
+				"ceptord that can reload (no pid or rules)\n",
+			path);
+		free(st->text);
+		st->text = NULL;
+		return -1;
+	}
+	st->generation = ju64(st->rules, "generation");
+	st->failures = ju64(st->rules, "reload_failures");
+	st->count = ju64(st->rules, "count");
+	return 0;
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "spool", required_argument, NULL, 's' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "no-wait", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *spool = NULL;
+	char dir[4096], path[4200];
+	struct rstatus st0, st;
+	int wait = 1, o;
+	double timeout = 10;
+	int64_t deadline;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 's': spool = optarg; break;
+		case 'w': wait = 1; break;
+		case 'n': wait = 0; break;
+		case 't':
+			timeout = strtod(optarg, NULL);
+			if (!(timeout > 0 && timeout <= 3600))
+				return usage_error("reload: --timeout wants 0 < "
+						   "S <= 3600, not '%s'", optarg);
+			break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage_error("reload: %s", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("reload: unexpected argument '%s'",
+				   argv[optind]);
+	if (config && spool)
+		return usage_error("reload: %s", "give -c CONFIG or --spool "
+						 "DIR, not both");
+	if (spool) {
+		snprintf(dir, sizeof dir, "%s", spool);
+	} else {
+		struct cep_config cfg;
+
+		cep_config_init(&cfg);
+		if (config && cep_config_load(&cfg, config, stderr)) {
+			cep_config_fini(&cfg);
+			return 1;
+		}
+		if (cfg.spool_dir)
+			snprintf(dir, sizeof dir, "%s", cfg.spool_dir);
+		else
+			default_spool_dir(dir, sizeof dir);
+		cep_config_fini(&cfg);
+	}
+	snprintf(path, sizeof path, "%s/" CEP_STATUS_FILE, dir);
+
+	if (rstatus_read(path, &st0))
+		return 1;
+	if (strcmp(st0.state, "running") || !pid_alive(st0.pid)) {
+		fprintf(stderr, "ceptorctl: reload: ceptord is not running "
+				"(pid %llu, status %s)\n",
+			(unsigned long long)st0.pid, st0.state);
+		free(st0.text);
+		return 1;
+	}
+	if (kill((pid_t)st0.pid, SIGHUP)) {
+		fprintf(stderr, "ceptorctl: reload: cannot signal pid %llu: "
+				"%s\n", (unsigned long long)st0.pid,
+			strerror(errno));
+		free(st0.text);
+		return 1;
+	}
+	if (!wait) {
+		printf("reload requested from ceptord pid %llu (generation "
+		       "%llu now)\n", (unsigned long long)st0.pid,
+		       (unsigned long long)st0.generation);
+		free(st0.text);
+		return 0;
+	}
+	deadline = wall_ms() + (int64_t)(timeout * 1000);
+	while (wall_ms() < deadline) {
+		struct timespec ts = { 0, RELOAD_POLL_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+		/* A document being replaced is never half written (rename),
+		 * but a missing one is read again on the next poll. */
+		if (access(path, R_OK) || rstatus_read(path, &st))
+			continue;
+		if (st.pid != st0.pid || strcmp(st.state, "running")) {
+			fprintf(stderr, "ceptorctl: reload: ceptord pid %llu "
+					"stopped before it answered\n",
+				(unsigned long long)st0.pid);
+			free(st.text);
+			free(st0.text);
+			return 1;
+		}
+		if (st.generation > st0.generation) {
+			struct span last = jsub(st.rules, "last_reload",
+						CEP_JSON_OBJECT);
+
+			printf("rules reloaded: generation %llu, %llu rules "
+			       "(unchanged %llu, changed %llu, added %llu, "
+			       "removed %llu; window groups kept %llu, closed "
+			       "%llu)\n",
+			       (unsigned long long)st.generation,
+			       (unsigned long long)st.count,
+			       (unsigned long long)ju64(last, "unchanged"),
+			       (unsigned long long)ju64(last, "changed"),
+			       (unsigned long long)ju64(last, "added"),
+			       (unsigned long long)ju64(last, "removed"),
+			       (unsigned long long)ju64(last, "groups_kept"),
+			       (unsigned long long)ju64(last, "groups_closed"));
+			free(st.text);
+			free(st0.text);
+			return 0;
+		}
+		if (st.failures > st0.failures) {
+			char *err = malloc(STATUS_MAX);
+
+			if (err)
+				jstr(st.rules, "last_error", err, STATUS_MAX);
+			fprintf(stderr, "ceptorctl: reload: rejected; ceptord "
+					"keeps generation %llu (%llu rules):\n%s\n",
+				(unsigned long long)st.generation,
+				(unsigned long long)st.count, err ? err : "");
+			free(err);
+			free(st.text);
+			free(st0.text);
+			return 1;
+		}
+		free(st.text);
+	}
+	fprintf(stderr, "ceptorctl: reload: no outcome in %s within %.0f s "
+			"(ceptord pid %llu got SIGHUP)\n", path, timeout,
+		(unsigned long long)st0.pid);
+	free(st0.text);
+	return 1;
+}
+
 /* --- main ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -1259,11 +1457,8 @@ int main(int argc, char **argv)
 		return cmd_rules(argc, argv);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc, argv);
-	if (!strcmp(cmd, "reload")) {
-		fprintf(stderr, "ceptorctl: %s: not available yet: needs the "
-				"control socket (issue 8)\n", cmd);
-		return 2;
-	}
+	if (!strcmp(cmd, "reload"))
+		return cmd_reload(argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return usage_error("unknown command '%s'", cmd);

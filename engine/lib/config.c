@@ -401,6 +401,16 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 				cfg->spool_max_bytes = u;
 		} else if (strcmp(key, "rules") == 0) {
 			str_list(l, v, key, &cfg->rule_dirs, &cfg->nrule_dirs);
+		} else if (strcmp(key, "rules_watch") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "true") || !strcmp(s, "yes"))
+					cfg->rules_watch = 1;
+				else if (!strcmp(s, "false") || !strcmp(s, "no"))
+					cfg->rules_watch = 0;
+				else
+					problem(l, v, "rules_watch must be true or "
+						"false, not \"%s\"", s);
+			}
 		} else if (strcmp(key, "ring_capacity") == 0) {
 			if (!get_u64(l, v, key, 64, 1u << 24, &u)) {
 				if (u & (u - 1))

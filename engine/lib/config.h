@@ -51,6 +51,7 @@ struct cep_config {
 	uint64_t spool_max_bytes;
 	char **rule_dirs;
 	size_t nrule_dirs;
+	int rules_watch;         /* reload when a rule file changes */
 	struct cep_config_input *inputs;
 	size_t ninputs;
 	uint32_t ring_capacity;  /* records per ring, a power of two */

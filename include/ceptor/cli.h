@@ -21,23 +21,45 @@
  *   }
  *   if (cep_cli_open(&cli))           // attaches the ring when --ring
  *           return 1;
- *   ... read inputs into &cli.sink ...
+ *   cep_cli_counters(&cli, &st.read, NULL, &st.malformed);
+ *   ... read inputs into &cli.sink, calling cep_cli_tick(&cli) when idle ...
  *   cep_cli_close(&cli);
  *
  * The common options are listed by cep_cli_usage() for the binary's help
  * text.  Their getopt codes start at CEP_CLI_OPT_BASE, clear of any short
  * option letter.
  *
- * Thread safety: one struct cep_cli per process, used by one thread.
+ * Heartbeats.  With --ring, the sink is a thin wrapper around the ring sink
+ * that publishes the producer's counters and a heartbeat
+ * (cep_ring_producer_report()) when the ring is taken over, at most once a
+ * second as batches pass, and once more before the ring is closed, so that
+ * `ceptorctl status` shows the collector alive with its counts.  What it
+ * publishes: captured is the collector's own count of records read, when
+ * it gave one with cep_cli_counters(), else the events the ring accepted;
+ * kernel_drops and malformed are the collector's, when given, else 0.  A
+ * collector that sits idle (a quiet UDP port, a watched directory) calls
+ * cep_cli_tick() from its wait loop so that it keeps beating without
+ * batches; nothing else beats for it: the ring is single-producer, so
+ * only the thread that enqueues may report, and there is no heartbeat
+ * thread.  A binary that reports its counters itself (ceptor-pcap, which
+ * has libpcap's) sets self_report before cep_cli_open(): the sink is then
+ * the plain ring sink and cep_cli_tick() does nothing.
+ *
+ * Thread safety: one struct cep_cli per process, used by one thread (the
+ * one that reads the inputs and calls the sink).
  */
 #ifndef CEPTOR_CLI_H
 #define CEPTOR_CLI_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ceptor/collector.h"
 #include "ceptor/sink.h"
+
+/* Heartbeats with --ring: at most one report per this many milliseconds. */
+#define CEP_CLI_REPORT_MS 1000
 
 enum {
 	CEP_CLI_OPT_BASE = 0x1000,
@@ -83,6 +105,12 @@ struct cep_cli {
 	struct cep_dump_sink dump;
 	struct cep_count_sink count;
 	struct cep_ring_sink ring;
+	/* Set before cep_cli_open(): the binary calls
+	 * cep_ring_producer_report() itself; no heartbeat wrapper. */
+	int self_report;
+	/* Private to cli.c: the heartbeat wrapper's state. */
+	const uint64_t *ctr_read, *ctr_kernel_drops, *ctr_malformed;
+	int64_t last_report_ms; /* CLOCK_MONOTONIC; 0: never */
 };
 
 /* cep_cli_init - defaults: --dump, a source named @source_name. */
@@ -110,7 +138,33 @@ void cep_cli_usage(FILE *out, const char *source_name);
  */
 int cep_cli_open(struct cep_cli *cli);
 
-/* cep_cli_close - flush stdout and close and release the ring. */
+/*
+ * cep_cli_counters - what the heartbeats publish, from the collector's own
+ * counters: @read (records read from the input: packets, flow records,
+ * rows; published as captured), @kernel_drops (input the kernel dropped
+ * before the collector saw it, such as UDP datagrams) and @malformed
+ * (input skipped as damaged).  Each is borrowed until cep_cli_close() and
+ * read only by the calling thread, at report time; any may be NULL (0 is
+ * published; for @read, the events the ring accepted).  Call it before the
+ * first event, at any time after cep_cli_init().
+ */
+void cep_cli_counters(struct cep_cli *cli, const uint64_t *read,
+		      const uint64_t *kernel_drops, const uint64_t *malformed);
+
+/*
+ * cep_cli_tick - publish the counters and a heartbeat if the last report
+ * is CEP_CLI_REPORT_MS old or older.  For a collector's idle loop: call it
+ * at least every second or so while no input arrives (calling it more
+ * often is cheap: one clock read).  Only the thread that calls the sink may
+ * call it.  Does nothing without --ring, or with self_report set.
+ * cep_cli_tick_fn() is the same with a void pointer, for callbacks
+ * (struct cep_feed_opts.tick, cep_flow_listen_tick()).
+ */
+void cep_cli_tick(struct cep_cli *cli);
+void cep_cli_tick_fn(void *cli);
+
+/* cep_cli_close - flush stdout, publish the final counters (--ring without
+ * self_report), and close and release the ring. */
 void cep_cli_close(struct cep_cli *cli);
 
 /* cep_cli_dropped - events the ring sink dropped (overflow drop). */

@@ -49,9 +49,27 @@
  * queue and come out first on the next call; a detection signal that finds
  * the queue full is dropped and counted (stats.signals_dropped).
  *
+ * Reload (cep_detect_reload()): the object switches to a new rule set
+ * between two events, keeping the window state of every correlation rule
+ * whose id and compiled meaning are unchanged, together with the rules it
+ * refers to (a hash computed by the compiler: detection, correlation,
+ * level, type, and the referenced rules' hashes; not title, description,
+ * tags, file or line).  For those rules nothing is lost or counted twice:
+ * open groups, their values, fired/emitted state and reorder-buffer
+ * entries move over, and the watermark and release floor stay, so a
+ * threshold that straddles the swap fires once, in the same place as
+ * without the reload, whatever the lateness.  A correlation that changed
+ * or went away is closed as at end of input: its held events are fed to
+ * its old windows, groups already due expire, the others emit their final
+ * signal where one is owed (absence and alert_clear windows that did not
+ * run out emit nothing, as at flush); a changed rule then starts fresh,
+ * with the events that come after the swap.  Detection rules keep no
+ * state: the new set applies from the next event.
+ *
  * Thread safety: a cep_detect is owned by one worker thread; no call may run
  * concurrently on the same object.  Several cep_detect objects may share one
- * rule set, which must outlive them.
+ * rule set, which must outlive them (or, after cep_detect_reload(), the
+ * set it switched to; the old set is no longer used).
  */
 #ifndef CEPTOR_DETECT_H
 #define CEPTOR_DETECT_H
@@ -126,6 +144,54 @@ unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
  */
 unsigned cep_detect_flush(struct cep_detect *d, struct cep_signal *out,
 			  unsigned max);
+
+/* What a reload changed: rules by their id (`id`, else `name`). */
+struct cep_detect_reload_stats {
+	uint32_t kept;          /* correlations kept with their windows */
+	uint32_t changed;       /* correlations whose meaning changed */
+	uint32_t added;         /* correlations new in the set */
+	uint32_t removed;       /* correlations no longer in the set */
+	uint64_t groups_kept;   /* open groups carried over */
+	uint64_t groups_closed; /* groups of changed or removed correlations */
+	uint64_t held_kept;     /* reorder buffer entries carried over */
+	uint64_t held_flushed;  /* entries fed to the windows that closed */
+};
+
+/*
+ * cep_detect_reload - switch @d to the rule set @rs between two events
+ * (see "Reload" above).
+ * @rs: borrowed; must outlive @d (or its next reload).  The set @d used
+ *      until now is not touched again once this returns: the caller may
+ *      free it (after whatever grace period its other readers need).
+ * @st: what changed; may be NULL.
+ * The final signals of closed groups wait in @d's queue, which grows for
+ * them so that none is dropped; take them with cep_detect_drain() (or the
+ * next cep_detect_event() hands them out first).
+ * Returns 0, -EINVAL for a NULL @rs, or -ENOMEM, in which case @d still
+ * runs the old set with its state intact.
+ */
+int cep_detect_reload(struct cep_detect *d, const struct cep_ruleset *rs,
+		      struct cep_detect_reload_stats *st);
+
+/*
+ * cep_detect_drain - hand out queued signals without feeding an event or
+ * closing a window.  Returns how many were written to out[0..n).
+ */
+unsigned cep_detect_drain(struct cep_detect *d, struct cep_signal *out,
+			  unsigned max);
+
+/* How two rule sets differ, rule by rule (detections and correlations). */
+struct cep_detect_diff {
+	size_t unchanged, changed, added, removed;
+};
+
+/*
+ * cep_detect_diff - compare @old and @new by rule id and compiled hash, as
+ * a reload would.  Only reads both sets; may run on any thread that may
+ * read them.  Returns 0 or -ENOMEM.
+ */
+int cep_detect_diff(const struct cep_ruleset *old,
+		    const struct cep_ruleset *nw, struct cep_detect_diff *out);
 
 /* cep_detect_stats - copy the counters into *out. */
 void cep_detect_stats(const struct cep_detect *d,

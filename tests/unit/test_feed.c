@@ -15,6 +15,7 @@
 #include "ceptor/error.h"
 #include "ceptor/event.h"
 #include "collectors/feed/feed.h"
+#include "collectors/feed/feed_priv.h"
 #include "tests/lib/redis_fixture.h"
 #include "tests/lib/tmpdir.h"
 
@@ -293,6 +294,179 @@ START_TEST(csv_a_failing_sink_stops_the_read)
 	      "timestamp,ip\n2024-01-01 00:00:00,192.0.2.1\n", NULL);
 	sink_fails_with = 0;
 	ck_assert_int_eq(r.rc, -EIO);
+}
+END_TEST
+
+/* A row of darknet.csv at second @i from 192.0.2.(i % 250 + 1). */
+static size_t darknet_row(char *buf, size_t size, unsigned i)
+{
+	return (size_t)snprintf(buf, size, "2024-01-01 00:00:%02u,192.0.2.%u,%u\n",
+				i % 60, i % 250 + 1, i);
+}
+
+START_TEST(csv_an_open_quote_costs_work_linear_in_the_input)
+{
+	/* Quotes left open, each followed by more blank lines than a record
+	 * may hold (each a byte of the record), then good rows: the reviewer's
+	 * 14-second file, scaled to a test. */
+	enum { OPENS = 3, BLANKS = CEP_FEED_CSV_RECORD_MAX + 100 };
+	size_t cap = (size_t)OPENS * (BLANKS + 64) + 4096, n = 0;
+	char *text = malloc(cap);
+	struct run *r = malloc(sizeof *r);
+	unsigned line = 1, opened[OPENS];
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(r);
+	n += (size_t)snprintf(text + n, cap - n, "timestamp,ip,dst_port\n");
+	for (unsigned k = 0; k < OPENS; k++) {
+		n += darknet_row(text + n, cap - n, k);
+		line++;
+		n += (size_t)snprintf(text + n, cap - n,
+				      "2024-01-01 00:00:00,192.0.2.9,\"x\n");
+		opened[k] = ++line;
+		memset(text + n, '\n', BLANKS);
+		n += BLANKS;
+		line += BLANKS;
+	}
+	n += darknet_row(text + n, cap - n, 99);
+	text[n] = '\0';
+
+	uint64_t before = cep__feed_csv_scanned;
+	parse(r, CEP_FEED_CSV, "darknet.csv", text, NULL);
+	uint64_t scanned = cep__feed_csv_scanned - before;
+
+	ck_assert_int_eq(r->rc, 0);
+	ck_assert_uint_lt(scanned, 4 * (uint64_t)n);
+	/* Each open record is reported where it began, once, and reading
+	 * resynchronises after it: every good row is kept. */
+	ck_assert_uint_eq(r->got.n, OPENS + 1);
+	ck_assert_uint_eq(r->got.ev[OPENS].dst_port, 99);
+	ck_assert_uint_eq(r->st.malformed, OPENS);
+	ck_assert_uint_eq(r->st.read, 2 * OPENS + 1);
+	for (unsigned k = 0; k < OPENS; k++) {
+		char want[96];
+		snprintf(want, sizeof want, "darknet.csv:%u: record longer than "
+			 "%d bytes", opened[k], CEP_FEED_CSV_RECORD_MAX);
+		ck_assert_ptr_nonnull(strstr(r->diag, want));
+	}
+	free(r);
+	free(text);
+}
+END_TEST
+
+START_TEST(csv_a_quote_that_closes_lines_later_makes_one_record)
+{
+	struct run r;
+	uint64_t before = cep__feed_csv_scanned;
+	static const char text[] =
+		"timestamp,ip,cc_ip,infection,note\n"
+		"2024-01-01 00:00:00,192.0.2.1,198.51.100.1,zeus,\"a\n"
+		"\n"
+		"b,\"\"c\"\"\n"
+		"d\"\n"
+		"2024-01-01 00:00:01,192.0.2.2,198.51.100.1,zeus,\"open\n";
+
+	parse(&r, CEP_FEED_CSV, "botnet_drone.csv", text, NULL);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_uint_eq(r.got.n, 1);
+	ck_assert_str_eq(r.got.ev[0].name, "zeus");
+	ck_assert_uint_eq(r.st.read, 2);
+	ck_assert_ptr_nonnull(strstr(r.diag, "botnet_drone.csv:6: unterminated "
+				     "quoted field"));
+	/* A record's first line is split, then scanned when a quote stays
+	 * open; each later byte is scanned once; the record split once. */
+	ck_assert_uint_le(cep__feed_csv_scanned - before, 3 * sizeof text);
+}
+END_TEST
+
+/* Write @text, then @long_len bytes of 'x', then @tail into @path. */
+static void write_long_line_file(const char *path, const char *text,
+				 size_t long_len, const char *tail)
+{
+	FILE *f = fopen(path, "w");
+	char chunk[4096];
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	memset(chunk, 'x', sizeof chunk);
+	for (size_t left = long_len; left;) {
+		size_t k = left < sizeof chunk ? left : sizeof chunk;
+		ck_assert_uint_eq(fwrite(chunk, 1, k, f), k);
+		left -= k;
+	}
+	fputs(tail, f);
+	fclose(f);
+}
+
+static int read_file(const char *path, int format, struct run *r)
+{
+	struct cep_source src;
+	struct cep_sink sink = { collect, &r->got };
+
+	memset(r, 0, sizeof *r);
+	cep_source_init(&src, "test");
+	FILE *diag = fmemopen(r->diag, sizeof r->diag - 1, "w");
+	r->rc = cep_feed_read(format, path, NULL, &src, &sink, &r->st, diag);
+	fclose(diag);
+	return r->rc;
+}
+
+START_TEST(a_line_longer_than_the_limit_is_reported_and_skipped_unbuffered)
+{
+	char dir[256], path[300], want[128];
+	struct run r;
+
+	cep_test_tmpdir(dir, sizeof dir, "ceptor-feedlong");
+	snprintf(path, sizeof path, "%s/list.txt", dir);
+	snprintf(want, sizeof want, "list.txt:2: line longer than %d bytes; "
+		 "skipped", CEP_FEED_LINE_MAX);
+	/* 3 MiB of one line between two good ones. */
+	write_long_line_file(path, "192.0.2.1\n", 3u << 20, "\n192.0.2.3\n");
+	ck_assert_int_eq(read_file(path, CEP_FEED_IPLIST, &r), 0);
+	ck_assert_uint_eq(r.got.n, 2);
+	ck_assert_str_eq(r.got.ev[0].indicator, "192.0.2.1");
+	ck_assert_str_eq(r.got.ev[1].indicator, "192.0.2.3");
+	ck_assert_uint_eq(r.st.malformed, 1);
+	ck_assert_uint_eq(r.st.bytes, 10 + (3u << 20) + 1 + 10);
+	ck_assert_ptr_nonnull(strstr(r.diag, want));
+
+	/* The same line with no break at the end of the file. */
+	write_long_line_file(path, "192.0.2.1\n", 3u << 20, "");
+	ck_assert_int_eq(read_file(path, CEP_FEED_IPLIST, &r), 0);
+	ck_assert_uint_eq(r.got.n, 1);
+	ck_assert_uint_eq(r.st.malformed, 1);
+	ck_assert_ptr_nonnull(strstr(r.diag, want));
+
+	/* A line of exactly the limit, CRLF-ended, is still a line. */
+	write_long_line_file(path, "", CEP_FEED_LINE_MAX, "\r\n");
+	ck_assert_int_eq(read_file(path, CEP_FEED_IPLIST, &r), 0);
+	ck_assert_uint_eq(r.st.malformed, 1); /* not a list entry */
+	ck_assert_ptr_null(strstr(r.diag, "line longer"));
+
+	/* Inside an open CSV record, the skipped line ends the record. */
+	snprintf(path, sizeof path, "%s/darknet.csv", dir);
+	write_long_line_file(path, "timestamp,ip,dst_port\n"
+			     "2024-01-01 00:00:00,192.0.2.1,\"open\n",
+			     3u << 20, "\n2024-01-01 00:00:01,192.0.2.2,7\n");
+	ck_assert_int_eq(read_file(path, CEP_FEED_CSV, &r), 0);
+	ck_assert_uint_eq(r.got.n, 1);
+	ck_assert_uint_eq(r.got.ev[0].dst_port, 7);
+	ck_assert_uint_eq(r.st.malformed, 2);
+	ck_assert_ptr_nonnull(strstr(r.diag, "darknet.csv:3: line longer"));
+	ck_assert_ptr_nonnull(strstr(r.diag, "darknet.csv:2: record longer"));
+
+	/* Memory input has the same limit. */
+	char *text = malloc((3u << 20) + 64);
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "192.0.2.1\n");
+	memset(text + 10, 'x', 3u << 20);
+	strcpy(text + 10 + (3u << 20), "\n192.0.2.3\n");
+	parse(&r, CEP_FEED_IPLIST, "mem.txt", text, NULL);
+	ck_assert_uint_eq(r.got.n, 2);
+	ck_assert_uint_eq(r.st.malformed, 1);
+	ck_assert_ptr_nonnull(strstr(r.diag, "mem.txt:2: line longer"));
+	free(text);
+	cep_test_rmtree(dir);
 }
 END_TEST
 
@@ -630,6 +804,9 @@ static Suite *feed_suite(void)
 	tcase_add_test(tc, csv_long_names_are_cut_and_long_indicators_left_out);
 	tcase_add_test(tc, csv_sector_names_map_onto_ceptor_sectors);
 	tcase_add_test(tc, csv_a_failing_sink_stops_the_read);
+	tcase_add_test(tc, csv_an_open_quote_costs_work_linear_in_the_input);
+	tcase_add_test(tc, csv_a_quote_that_closes_lines_later_makes_one_record);
+	tcase_add_test(tc, a_line_longer_than_the_limit_is_reported_and_skipped_unbuffered);
 	tcase_add_test(tc, iplist_entries_are_canonical_and_comments_ignored);
 	tcase_add_test(tc, report_update_carries_what_the_earlier_report_said);
 	tcase_add_test(tc, report_damage_likely_follows_the_trigger_unless_said);

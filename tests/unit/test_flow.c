@@ -653,7 +653,7 @@ START_TEST(ipfix_options_give_system_init_time_for_uptime_stamps)
 }
 END_TEST
 
-START_TEST(ipfix_template_withdrawal_forgets_one_or_all_templates)
+START_TEST(ipfix_template_withdrawals_over_udp_are_counted_and_ignored)
 {
 	struct harness *h = h_new();
 	struct pkt p;
@@ -663,15 +663,20 @@ START_TEST(ipfix_template_withdrawal_forgets_one_or_all_templates)
 	s = set_begin(&p, 2);
 	tmpl_v4(&p, 300);
 	tmpl_v4(&p, 301);
-	tmpl_v4(&p, 302);
 	set_end(&p, s);
 	ipfix_end(&p);
 	h_feed(h, &p);
-	ck_assert_uint_eq(h->st.templates, 3);
+	ck_assert_uint_eq(h->st.templates, 2);
 
+	/* One spoofed datagram withdrawing one template, every data
+	 * template and every options template, then data for both. */
 	ipfix_header(&p, 0, 1);
 	s = set_begin(&p, 2);
-	u16(&p, 301); u16(&p, 0); /* withdraw 301 */
+	u16(&p, 301); u16(&p, 0);
+	u16(&p, 2); u16(&p, 0);
+	set_end(&p, s);
+	s = set_begin(&p, 3);
+	u16(&p, 3); u16(&p, 0);
 	set_end(&p, s);
 	s = set_begin(&p, 301);
 	rec_v4(&p, "10.6.0.1", 1, 1, 0);
@@ -681,35 +686,180 @@ START_TEST(ipfix_template_withdrawal_forgets_one_or_all_templates)
 	set_end(&p, s);
 	ipfix_end(&p);
 	h_feed(h, &p);
-	ck_assert_uint_eq(h->st.withdrawals, 1);
-	ck_assert_uint_eq(h->c.n, 1);
-	ck_assert_uint_eq(h->st.pending, 1);
-	ck_assert_str_eq(ip_text(&h->c.ev[0], 0), "10.6.0.2");
+	ck_assert_uint_eq(h->st.withdrawals, 3);
+	ck_assert_uint_eq(h->st.malformed, 0);
+	ck_assert_uint_eq(h->st.pending, 0);
+	ck_assert_uint_eq(h->c.n, 2);
+	ck_assert_str_eq(ip_text(&h->c.ev[0], 0), "10.6.0.1");
+	ck_assert_str_eq(ip_text(&h->c.ev[1], 0), "10.6.0.2");
+	h_free(h);
+}
+END_TEST
 
-	ipfix_header(&p, 1, 1);
-	s = set_begin(&p, 2);
-	u16(&p, 2); u16(&p, 0);   /* withdraw every template */
-	set_end(&p, s);
+static void ipfix_header_at(struct pkt *p, uint32_t seq, uint32_t domain,
+			    uint32_t secs)
+{
+	ipfix_header(p, seq, domain);
+	p->b[4] = (uint8_t)(secs >> 24);
+	p->b[5] = (uint8_t)(secs >> 16);
+	p->b[6] = (uint8_t)(secs >> 8);
+	p->b[7] = (uint8_t)secs;
+}
+
+/* An IPFIX message at export time @secs with one record of template 300. */
+static void ipfix_data_at(struct harness *h, uint32_t secs, const char *src)
+{
+	struct pkt p;
+	size_t s;
+
+	ipfix_header_at(&p, 0, 1, secs);
 	s = set_begin(&p, 300);
-	rec_v4(&p, "10.6.0.3", 3, 1, 0);
-	set_end(&p, s);
-	s = set_begin(&p, 302);
-	rec_v4(&p, "10.6.0.4", 4, 1, 0);
+	rec_v4(&p, src, 1, 1, 0);
 	set_end(&p, s);
 	ipfix_end(&p);
 	h_feed(h, &p);
-	ck_assert_uint_eq(h->st.withdrawals, 3);
-	ck_assert_uint_eq(h->c.n, 1);
-	ck_assert_uint_eq(h->st.pending, 3);
-	/* Refreshing 300 with another layout replays with that layout. */
-	ipfix_header(&p, 1, 1);
+}
+
+static void ipfix_template_at(struct harness *h, uint32_t secs)
+{
+	struct pkt p;
+	size_t s;
+
+	ipfix_header_at(&p, 0, 1, secs);
 	s = set_begin(&p, 2);
 	tmpl_v4(&p, 300);
 	set_end(&p, s);
 	ipfix_end(&p);
 	h_feed(h, &p);
+}
+
+START_TEST(templates_expire_after_their_lifetime_of_export_time_unrefreshed)
+{
+	struct harness *h = h_new();
+	const uint32_t t0 = EXPORT_SECS, life = CEP_FLOW_TEMPLATE_LIFETIME;
+
+	ipfix_template_at(h, t0);
+	ipfix_data_at(h, t0 + life, "10.12.0.1");      /* just alive */
+	ipfix_data_at(h, t0 - 86400, "10.12.0.2");     /* a clock set back */
 	ck_assert_uint_eq(h->c.n, 2);
-	ck_assert_str_eq(ip_text(&h->c.ev[1], 0), "10.6.0.3");
+	ck_assert_uint_eq(h->st.templates_expired, 0);
+
+	/* A refresh restarts the lifetime. */
+	ipfix_template_at(h, t0 + life);
+	ipfix_data_at(h, t0 + 2 * life, "10.12.0.3");
+	ck_assert_uint_eq(h->c.n, 3);
+
+	/* One second too late: the template is gone, its data waits. */
+	ipfix_data_at(h, t0 + 2 * life + 1, "10.12.0.4");
+	ck_assert_uint_eq(h->st.templates_expired, 1);
+	ck_assert_uint_eq(h->c.n, 3);
+	ck_assert_uint_eq(h->st.pending, 1);
+	ipfix_template_at(h, t0 + 2 * life + 2);
+	ck_assert_uint_eq(h->st.replayed, 1);
+	ck_assert_uint_eq(h->c.n, 4);
+	ck_assert_str_eq(ip_text(&h->c.ev[3], 0), "10.12.0.4");
+	h_free(h);
+}
+END_TEST
+
+static int count_exporters(void *arg, const struct cep_flow_exporter_info *i)
+{
+	(void)i;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static void addr_of(char *buf, size_t size, unsigned i)
+{
+	snprintf(buf, size, "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255,
+		 i & 255);
+}
+
+START_TEST(an_exporter_flood_evicts_the_least_recently_heard_within_budget)
+{
+	struct harness *h = h_new();
+	const unsigned flood = 2 * CEP_FLOW_MAX_EXPORTERS + 100;
+	unsigned known = 0;
+	char a[32];
+	struct pkt p;
+	size_t s;
+
+	ipfix_template_at(h, EXPORT_SECS);
+	for (unsigned i = 0; i < flood; i++) {
+		/* Spoofed exporters, each with a template. */
+		ipfix_header(&p, 0, i);
+		s = set_begin(&p, 2);
+		tmpl_v4(&p, 300 + i % 100);
+		set_end(&p, s);
+		ipfix_end(&p);
+		addr_of(a, sizeof a, i);
+		h_feed_from(h, a, &p);
+		/* The real exporter keeps talking, and keeps its template. */
+		if (i % 512 == 0)
+			ipfix_data_at(h, EXPORT_SECS, "10.13.0.1");
+	}
+	ck_assert_uint_eq(h->st.exporters, flood + 1);
+	ck_assert_uint_eq(h->st.exporters_evicted,
+			  flood + 1 - CEP_FLOW_MAX_EXPORTERS);
+	ck_assert_int_eq(cep_flow_decoder_exporters(h->dec, count_exporters,
+						    &known), 0);
+	ck_assert_uint_eq(known, CEP_FLOW_MAX_EXPORTERS);
+	ck_assert_uint_le(h->st.memory_peak, CEP_FLOW_MEMORY_MAX);
+	ck_assert_uint_eq(h->st.decoded, flood / 512 + 1);
+	ck_assert_uint_eq(h->st.pending, 0);
+	ck_assert_uint_eq(h->st.unsupported, 0);
+
+	/* A new exporter is still taken. */
+	v5_packet(&p, 2, 0);
+	h_feed_from(h, "198.51.100.99", &p);
+	ck_assert_uint_eq(h->st.decoded, flood / 512 + 3);
+	cep_flow_decoder_destroy(h->dec);
+	h->dec = NULL;
+	ck_assert_uint_eq(h->st.memory, 0);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(a_template_flood_stays_within_the_memory_budget)
+{
+	struct harness *h = h_new();
+	/* Each exporter fills its template table with the widest templates;
+	 * enough exporters for twice the budget. */
+	const size_t per = CEP_FLOW_MAX_TEMPLATES * (size_t)CEP_FLOW_MAX_FIELDS *
+			   4;
+	const unsigned exporters = (unsigned)(2 * CEP_FLOW_MEMORY_MAX / per) + 1;
+	char a[32];
+	struct pkt p;
+
+	for (unsigned x = 0; x < exporters; x++) {
+		addr_of(a, sizeof a, x);
+		for (unsigned t = 0; t < CEP_FLOW_MAX_TEMPLATES;) {
+			ipfix_header(&p, 0, 1);
+			size_t s = set_begin(&p, 2);
+			for (unsigned k = 0; k < 7 && t < CEP_FLOW_MAX_TEMPLATES;
+			     k++, t++) {
+				u16(&p, 256 + t);
+				u16(&p, CEP_FLOW_MAX_FIELDS);
+				for (unsigned f = 0; f < CEP_FLOW_MAX_FIELDS; f++) {
+					u16(&p, 210); /* paddingOctets */
+					u16(&p, 4);
+				}
+			}
+			set_end(&p, s);
+			ipfix_end(&p);
+			h_feed_from(h, a, &p);
+		}
+	}
+	ck_assert_uint_eq(h->st.templates,
+			  (uint64_t)exporters * CEP_FLOW_MAX_TEMPLATES);
+	ck_assert_uint_le(h->st.memory_peak, CEP_FLOW_MEMORY_MAX);
+	ck_assert_uint_ge(h->st.memory_peak, CEP_FLOW_MEMORY_MAX - 2 * per);
+	ck_assert_uint_gt(h->st.exporters_evicted, exporters / 3);
+	ck_assert_uint_eq(h->st.over_budget, 0);
+	ck_assert_uint_eq(h->st.malformed, 0);
+	cep_flow_decoder_destroy(h->dec);
+	h->dec = NULL;
+	ck_assert_uint_eq(h->st.memory, 0);
 	h_free(h);
 }
 END_TEST
@@ -895,6 +1045,96 @@ START_TEST(every_prefix_and_every_corruption_of_a_packet_decodes_within_it)
 	ck_assert_uint_gt(h->st.decoded, 0);
 	ck_assert_uint_gt(h->st.malformed, 0);
 	ck_assert_uint_le(h->c.max_batch, CEP_COLLECTOR_BATCH);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(templates_no_set_could_hold_and_v9_length_65535_are_malformed)
+{
+	struct harness *h = h_new();
+	struct pkt p;
+	size_t s;
+
+	/* 256 fields of 65534 bytes: no set could ever hold a record. */
+	ipfix_header(&p, 0, 1);
+	s = set_begin(&p, 2);
+	u16(&p, 256); u16(&p, CEP_FLOW_MAX_FIELDS);
+	for (unsigned f = 0; f < CEP_FLOW_MAX_FIELDS; f++) {
+		u16(&p, 210);
+		u16(&p, 0xfffe);
+	}
+	/* The largest record a set holds, and one byte more. */
+	u16(&p, 257); u16(&p, 1); u16(&p, 210); u16(&p, CEP_FLOW_RECORD_MAX);
+	u16(&p, 258); u16(&p, 1); u16(&p, 210);
+	u16(&p, CEP_FLOW_RECORD_MAX + 1);
+	set_end(&p, s);
+	s = set_begin(&p, 256);
+	u32(&p, 0);
+	set_end(&p, s);
+	ipfix_end(&p);
+	h_feed(h, &p);
+	ck_assert_uint_eq(h->st.malformed, 2);
+	ck_assert_uint_eq(h->st.templates, 1);
+	ck_assert_ptr_nonnull(strstr(h_diag(h), "template 256 describes records "
+				     "of at least 16776704 bytes, more than a "
+				     "set holds (65515) at byte 20"));
+	ck_assert_ptr_nonnull(strstr(h_diag(h), "template 258 describes records "
+				     "of at least 65516 bytes"));
+	/* Its data is not dropped unseen: it waits for a usable template. */
+	ck_assert_uint_eq(h->st.pending, 1);
+
+	/* v9 has no variable-length fields: 65535 is no length. */
+	v9_header(&p, 1, 0, 1);
+	s = set_begin(&p, 0);
+	u16(&p, 300); u16(&p, 2);
+	u16(&p, 8); u16(&p, 4);
+	u16(&p, 82); u16(&p, 0xffff);
+	tmpl_v4(&p, 301);
+	set_end(&p, s);
+	s = set_begin(&p, 300);
+	ip4(&p, "10.14.0.1");
+	u8(&p, 1); u8(&p, 'x');
+	set_end(&p, s);
+	h_feed(h, &p);
+	ck_assert_uint_eq(h->st.malformed, 3);
+	ck_assert_uint_eq(h->st.templates, 2); /* 301 after it is learned */
+	ck_assert_uint_eq(h->st.pending, 2);
+	ck_assert_uint_eq(h->c.n, 0);
+	ck_assert_ptr_nonnull(strstr(h_diag(h), "template 300: field 2 has "
+				     "length 65535, which v9 cannot encode at "
+				     "byte 24"));
+	h_free(h);
+}
+END_TEST
+
+START_TEST(ipfix_options_templates_need_a_scope_count_within_their_fields)
+{
+	struct harness *h = h_new();
+	struct pkt p;
+	size_t s;
+
+	ipfix_header(&p, 0, 1);
+	s = set_begin(&p, 3);
+	u16(&p, 500); u16(&p, 2); u16(&p, 0);   /* no scope */
+	u16(&p, 143); u16(&p, 4);
+	u16(&p, 160); u16(&p, 8);
+	u16(&p, 501); u16(&p, 2); u16(&p, 3);   /* 3 scopes of 2 fields */
+	u16(&p, 143); u16(&p, 4);
+	u16(&p, 160); u16(&p, 8);
+	u16(&p, 502); u16(&p, 2); u16(&p, 2);   /* all fields scope: fine */
+	u16(&p, 143); u16(&p, 4);
+	u16(&p, 160); u16(&p, 8);
+	set_end(&p, s);
+	ipfix_end(&p);
+	h_feed(h, &p);
+	ck_assert_uint_eq(h->st.malformed, 2);
+	ck_assert_uint_eq(h->st.options_templates, 1);
+	ck_assert_ptr_nonnull(strstr(h_diag(h), "options template 500: scope "
+				     "field count 0 is not within 1..2 at byte "
+				     "20"));
+	ck_assert_ptr_nonnull(strstr(h_diag(h), "options template 501: scope "
+				     "field count 3 is not within 1..2 at byte "
+				     "34"));
 	h_free(h);
 }
 END_TEST
@@ -1194,12 +1434,17 @@ int main(void)
 	suite_add_tcase(s, v9);
 	tcase_add_test(ipfix, ipfix_variable_length_and_enterprise_fields_are_walked);
 	tcase_add_test(ipfix, ipfix_options_give_system_init_time_for_uptime_stamps);
-	tcase_add_test(ipfix, ipfix_template_withdrawal_forgets_one_or_all_templates);
+	tcase_add_test(ipfix, ipfix_template_withdrawals_over_udp_are_counted_and_ignored);
+	tcase_add_test(ipfix, templates_expire_after_their_lifetime_of_export_time_unrefreshed);
 	tcase_add_test(ipfix, ipfix_sequence_counts_data_records_per_domain);
 	suite_add_tcase(s, ipfix);
 	tcase_add_test(dmg, a_set_running_past_the_packet_is_reported_with_its_offset_and_work_goes_on);
 	tcase_add_test(dmg, a_truncated_template_and_a_short_record_are_malformed);
 	tcase_add_test(dmg, every_prefix_and_every_corruption_of_a_packet_decodes_within_it);
+	tcase_add_test(dmg, templates_no_set_could_hold_and_v9_length_65535_are_malformed);
+	tcase_add_test(dmg, ipfix_options_templates_need_a_scope_count_within_their_fields);
+	tcase_add_test(dmg, an_exporter_flood_evicts_the_least_recently_heard_within_budget);
+	tcase_add_test(dmg, a_template_flood_stays_within_the_memory_budget);
 	tcase_set_timeout(dmg, 60);
 	suite_add_tcase(s, dmg);
 	tcase_add_test(io, captures_of_every_link_type_and_both_families_decode);

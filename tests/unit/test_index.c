@@ -472,6 +472,128 @@ START_TEST(index_candidates_give_exactly_the_plain_loop_matches)
 }
 END_TEST
 
+/*
+ * Dense structures: many prefixes of every length around a few networks
+ * (the trie's nodes, their expanded strides, the IPv4 /16 summary), and
+ * many literals over a four-letter alphabet, so that the literal filter's
+ * four-byte substrings collide, literals overlap, share buckets, sit at the
+ * ends of the text or are longer than it, and some are shorter than four
+ * bytes (the automaton).  The events are drawn from the same networks and
+ * alphabet, so that many of them match.
+ */
+static const char *const nets4[] = { "10.1", "10.2", "192.168", "0.0" };
+/* Events also come from networks that only short prefixes cover. */
+static const char *const evnets4[] = { "10.1", "10.2", "192.168", "0.0",
+				       "10.3", "11.2", "192.169" };
+
+static void dense_addr(char *s, size_t n, bool v6, bool event)
+{
+	if (v6)
+		snprintf(s, n, "2001:db8:%x:%x::%x", rnd(3), rnd(3), rnd(4));
+	else
+		snprintf(s, n, "%s.%u.%u", event ? PICK(evnets4) : PICK(nets4),
+			 rnd(4) * 64, rnd(256));
+}
+
+static void dense_lit(char *s, unsigned len)
+{
+	static const char abc[] = "abAB";
+
+	for (unsigned i = 0; i < len; i++)
+		s[i] = abc[rnd(4)];
+	s[len] = '\0';
+}
+
+/* Half the seeds have no IPv4 prefix shorter than /9, which would cover
+ * whole first-level bytes and hide the lower levels' summary. */
+static bool dense_short;
+
+static void gen_dense_rule(struct buf *b, unsigned i)
+{
+	char v[64];
+
+	put(b, "---\ntitle: dense %u\nid: d-%u\ndetection:\n  s:\n", i, i);
+	if (rnd(2)) {
+		bool v6 = rnd(4) == 0;
+
+		dense_addr(v, sizeof v, v6, false);
+		put(b, "    %s|cidr: '%s/%u'\n", rnd(2) ? "src_ip" : "dst_ip",
+		    v, v6 ? rnd(129) : dense_short ? rnd(33) : 9 + rnd(24));
+	} else {
+		static const char *const mods[] = { "|contains", "|startswith",
+						    "|endswith", "" };
+		const char *mod = PICK(mods);
+
+		dense_lit(v, 1 + rnd(9));
+		if (*mod || rnd(2))
+			put(b, "    indicator%s: '%s'\n", mod, v);
+		else
+			put(b, "    indicator: '*%s*%s'\n", v, rnd(2) ? "b" : "");
+	}
+	put(b, "  condition: s\n");
+}
+
+static void dense_event(struct cep_event *ev)
+{
+	char a[64], t[64];
+	bool v6 = rnd(4) == 0;
+
+	memset(ev, 0, sizeof *ev);
+	ev->ts = 1700000000000000000ULL;
+	ev->kind = (uint8_t)(1 + rnd(3));
+	dense_addr(a, sizeof a, v6, true);
+	ev->src_af = (uint8_t)(v6 ? CEP_AF_INET6 : CEP_AF_INET);
+	ck_assert_int_eq(cep_ip_parse(a, ev->src_ip), (int)ev->src_af);
+	dense_addr(a, sizeof a, v6, true);
+	ev->dst_af = ev->src_af;
+	cep_ip_parse(a, ev->dst_ip);
+	dense_lit(t, rnd(14));
+	cep_event_set_text(ev->indicator, sizeof ev->indicator, t);
+}
+
+START_TEST(index_dense_prefixes_and_literals_give_the_plain_loop_matches)
+{
+	char dir[128];
+	uint64_t matches = 0, cands = 0, events = 0;
+
+	cep_test_tmpdir(dir, sizeof dir, "ceptor-index");
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct buf b = { 0 };
+		struct cep__index_scratch *s;
+		struct cep_ruleset *rs;
+		uint32_t *want, *got;
+
+		rng = seed * 0x2545f4914f6cdd1dULL;
+		dense_short = seed > 2;
+		for (unsigned i = 0; i < 600; i++)
+			gen_dense_rule(&b, i);
+		rs = compile_yaml(dir, b.p);
+		free(b.p);
+		ck_assert_int_eq(cep__index_scratch_create(rs->index, &s), 0);
+		want = calloc(rs->nrules, sizeof *want);
+		got = calloc(rs->nrules, sizeof *got);
+		for (unsigned e = 0; e < 4000; e++) {
+			struct cep_event ev;
+
+			dense_event(&ev);
+			matches += check_event(rs, s, &ev, want, got, seed,
+					       &cands);
+			events++;
+		}
+		free(want);
+		free(got);
+		cep__index_scratch_destroy(s);
+		cep_ruleset_destroy(rs);
+	}
+	cep_test_rmtree(dir);
+	ck_assert_uint_gt(matches, events);
+	ck_assert_uint_lt(cands, events * 600);
+	printf("index dense: %llu events, %llu matches, %.1f candidates per "
+	       "event of 600 rules\n", (unsigned long long)events,
+	       (unsigned long long)matches, (double)cands / (double)events);
+}
+END_TEST
+
 /* Hand-written rules for the corners the generator reaches only rarely. */
 static const char corner_rules[] =
 	"title: escaped star\nid: c-esc\ndetection:\n"
@@ -591,6 +713,7 @@ static Suite *index_suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, index_candidates_give_exactly_the_plain_loop_matches);
+	tcase_add_test(tc, index_dense_prefixes_and_literals_give_the_plain_loop_matches);
 	tcase_add_test(tc, index_handles_escapes_nulls_all_not_and_overlapping_literals);
 	tcase_add_test(tc, index_of_the_default_pack_offers_few_candidates);
 	suite_add_tcase(s, tc);

@@ -43,4 +43,10 @@ expect_eq "$(jq -r '.report_id + " " + .sector' "$WORK/new.jsonl")" "P3-2026-000
 # A bad URL and an unreachable server: exit 1 with a reason.
 if "$BIN/ceptor-feed" --format redis "$REDIS_URL" 2>"$WORK/bad.err"; then fail "URL without a key accepted"; fi
 grep -q "stream key" "$WORK/bad.err" || fail "no reason for the bad URL: $(cat "$WORK/bad.err")"
+# Credentials in the URL never appear in messages (they reach the journal).
+if "$BIN/ceptor-feed" --format redis 'redis://ceptor:s3cret-pw@127.0.0.1:1/k' 2>"$WORK/auth.err"; then
+	fail "an unreachable server was read"
+fi
+grep -q "cannot connect" "$WORK/auth.err" || fail "no reason: $(cat "$WORK/auth.err")"
+if grep -q "s3cret-pw" "$WORK/auth.err"; then fail "password printed: $(cat "$WORK/auth.err")"; fi
 echo "feed_redis: all checks passed"
