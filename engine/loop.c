@@ -49,6 +49,8 @@
 #define SIGNAL_ROOM 64     /* signals taken per detect call */
 #define COLLECT_ROOM 256   /* incidents taken per collect call */
 #define IDLE_WAIT_MS 10    /* sleep on one ring when all were empty */
+#define MERGE_WAIT_MS 200  /* live: an input quiet this long holds no one */
+#define ADVANCE_MS 1000    /* live: event time moves on after this quiet */
 #define REPORT_MS 1000     /* hosted threads' producer reports */
 #define STATUS_BASE 4096   /* status document bytes, besides the inputs */
 #define STATUS_INPUT 1536  /* status document bytes per input */
@@ -67,6 +69,11 @@ struct input {
 	struct cep_ring_sink sink;
 	const struct cep_engine_hooks *hooks;
 	uint64_t reported_ms;    /* hosted thread: its last producer report */
+	/* The core's side: records dequeued and not yet processed, in ring
+	 * order; the merge takes them in event-time order across inputs. */
+	struct cep_event *pend;  /* CORE_BURST records */
+	unsigned npend, pos;
+	uint64_t data_ms;        /* monotonic ms when it last had records */
 };
 
 /* The status document's writer; the core thread's. */
@@ -146,6 +153,9 @@ struct cep_engine {
 	struct cep_engine_stats st;
 	int publish_failed;
 	struct status status;
+	uint64_t event_ms;       /* monotonic ms of the last event processed */
+	uint64_t event_ts;       /* the largest event time processed */
+	uint64_t advanced_ms;    /* the last idle advance of event time */
 };
 
 static int status_init(struct cep_engine *e);
@@ -430,6 +440,11 @@ int cep_engine_create(const struct cep_config *cfg,
 	for (size_t i = 0; i < cfg->ninputs; i++) {
 		e->inputs[i].cfg = &cfg->inputs[i];
 		e->ninputs++;
+		e->inputs[i].pend = malloc(CORE_BURST * sizeof *e->inputs[i].pend);
+		if (!e->inputs[i].pend) {
+			rc = -ENOMEM;
+			goto fail;
+		}
 		if ((rc = input_open(e, &e->inputs[i], i)))
 			goto fail;
 	}
@@ -453,6 +468,7 @@ void cep_engine_destroy(struct cep_engine *e)
 		join_input(in);
 		cep_ring_destroy(in->prod);
 		cep_ring_destroy(in->cons);
+		free(in->pend);
 		/* A collector process's ring keeps its name: the collector may
 		 * still be writing (its records wait for the next ceptord, see
 		 * loop.h), or may start before the next ceptord does. */
@@ -543,12 +559,110 @@ static void process(struct cep_engine *e, const struct cep_event *ev,
 		    unsigned n)
 {
 	struct cep_signal sig[SIGNAL_ROOM];
+	uint64_t ts = e->event_ts;
+
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = cep_detect_event(e->detect, &ev[i], sig, SIGNAL_ROOM);
-		if (k)
+		/* A full array may leave more queued: take them all now, so
+		 * none waits for the next event. */
+		while (k) {
 			take_signals(e, sig, k);
+			k = k == SIGNAL_ROOM ?
+				    cep_detect_drain(e->detect, sig, SIGNAL_ROOM) : 0;
+		}
+		if (ev[i].ts > ts)
+			ts = ev[i].ts;
 	}
 	e->st.events += n;
+	e->event_ts = ts;
+	e->event_ms = now_ms();
+}
+
+/*
+ * A live engine whose inputs went quiet: event time moves on with the
+ * clock from the last event, so held events, due windows and absence rules
+ * are not held back until more input comes.  Never under --once (replays
+ * stay exact), never before the first event.
+ */
+static void advance_idle(struct cep_engine *e, uint64_t now)
+{
+	struct cep_signal sig[SIGNAL_ROOM];
+	unsigned k;
+
+	if (e->cfg->once || !e->event_ts || now - e->event_ms < ADVANCE_MS ||
+	    now - e->advanced_ms < ADVANCE_MS / 4)
+		return;
+	e->advanced_ms = now;
+	k = cep_detect_advance(e->detect,
+			       e->event_ts + (now - e->event_ms) * 1000000ull,
+			       sig, SIGNAL_ROOM);
+	while (k) {
+		take_signals(e, sig, k);
+		k = k == SIGNAL_ROOM ? cep_detect_drain(e->detect, sig, SIGNAL_ROOM)
+				     : 0;
+	}
+}
+
+/* Takes the next records of @in from its ring into its pending buffer.
+ * Returns how many. */
+static unsigned refill(struct input *in, uint64_t now)
+{
+	unsigned n = cep_ring_dequeue_burst(in->cons, in->pend, CORE_BURST);
+
+	if (n && in->cfg->kind == CEP_INPUT_RING)
+		for (unsigned k = 0; k < n; k++) {
+			sanitize(&in->pend[k]);
+			stamp_ring_source(&in->cfg->src, &in->pend[k]);
+		}
+	in->npend = n;
+	in->pos = 0;
+	if (n)
+		in->data_ms = now;
+	return n;
+}
+
+/*
+ * Processes pending records of every input in event-time order: the input
+ * with the oldest head goes, up to the next input's head, until one input
+ * runs dry (it must be refilled first: its next record may be the oldest).
+ * Returns the records processed.
+ */
+static unsigned merge(struct cep_engine *e)
+{
+	unsigned done = 0;
+
+	while (done < 4 * CORE_BURST) {
+		struct input *min = NULL;
+		uint64_t limit = UINT64_MAX;
+
+		for (size_t i = 0; i < e->ninputs; i++) {
+			struct input *in = &e->inputs[i];
+			uint64_t ts;
+
+			if (in->pos == in->npend)
+				continue;
+			ts = in->pend[in->pos].ts;
+			if (!min || ts < min->pend[min->pos].ts) {
+				if (min && min->pend[min->pos].ts < limit)
+					limit = min->pend[min->pos].ts;
+				min = in;
+			} else if (ts < limit) {
+				limit = ts;
+			}
+		}
+		if (!min)
+			break;
+		unsigned run = 1;
+		while (min->pos + run < min->npend &&
+		       min->pend[min->pos + run].ts <= limit)
+			run++;
+		process(e, &min->pend[min->pos], run);
+		min->pos += run;
+		done += run;
+		if (min->pos == min->npend)
+			break;
+	}
+	return done;
 }
 
 static void emit(struct cep_engine *e, const struct cep_incident *inc,
@@ -1241,7 +1355,6 @@ fail:
 
 int cep_engine_run(struct cep_engine *e)
 {
-	struct cep_event ev[CORE_BURST];
 	struct cep_signal sig[SIGNAL_ROOM];
 	uint64_t last_publish = now_ms();
 	size_t rotate = 0;
@@ -1255,32 +1368,43 @@ int cep_engine_run(struct cep_engine *e)
 		size_t open = 0;
 		int progressed = 0;
 
+		/* Every input with nothing pending takes its next records.
+		 * One that is still open but has none holds the merge back
+		 * (its next record may be the oldest), so that the order of
+		 * events across inputs, and with it every window, does not
+		 * depend on thread timing: always offline (--once), and live
+		 * while the input was busy in the last MERGE_WAIT_MS. */
+		uint64_t now = now_ms();
+		struct input *held_by = NULL;
+
 		for (size_t i = 0; i < e->ninputs; i++) {
 			struct input *in = &e->inputs[i];
 			if (in->finished)
 				continue;
-			n = cep_ring_dequeue_burst(in->cons, ev, CORE_BURST);
-			if (n) {
-				if (in->cfg->kind == CEP_INPUT_RING)
-					for (unsigned k = 0; k < n; k++) {
-						sanitize(&ev[k]);
-						stamp_ring_source(&in->cfg->src, &ev[k]);
-					}
-				process(e, ev, n);
-				progressed = 1;
-			} else if (cep_ring_wait(in->cons, 0) == -CEP_ECLOSED) {
+			open++;
+			if (in->pos < in->npend || refill(in, now))
+				continue;
+			if (cep_ring_wait(in->cons, 0) == -CEP_ECLOSED) {
 				/* A collector process may be followed by another on
-				 * the same ring; only --once ends with the stream. */
+				 * the same ring; only --once ends with the stream.
+				 * Drained and closed: check once more for records
+				 * committed just before the close. */
+				if (refill(in, now))
+					continue;
 				if (e->cfg->once || in->cfg->kind != CEP_INPUT_RING) {
 					in->finished = 1;
+					open--;
 					continue;
 				}
 				in->idle_closed = 1;
-			} else {
-				in->idle_closed = 0;
+				continue;
 			}
-			open++;
+			in->idle_closed = 0;
+			if (e->cfg->once || now - in->data_ms < MERGE_WAIT_MS)
+				held_by = in;
 		}
+		if (!held_by && merge(e))
+			progressed = 1;
 		if (stopping() || (e->cfg->once && open == 0))
 			break;
 		/* Between two rounds nothing is in flight: swap here.  Relaxed
@@ -1288,9 +1412,10 @@ int cep_engine_run(struct cep_engine *e)
 		if (atomic_load_explicit(&e->rl.pending, memory_order_relaxed))
 			swap_rules(e);
 		if (!progressed) {
-			/* Nothing anywhere: sleep on one ring (rotating), so an idle
-			 * engine costs nothing and a busy one never sleeps. */
-			struct input *in = NULL;
+			/* Nothing to do: sleep on the ring the merge waits for,
+			 * else on one ring (rotating), so an idle engine costs
+			 * nothing and a busy one never sleeps. */
+			struct input *in = held_by;
 			for (size_t k = 0; k < e->ninputs && !in; k++) {
 				struct input *c = &e->inputs[(rotate + k) % e->ninputs];
 				if (!c->finished && !c->idle_closed)
@@ -1303,7 +1428,8 @@ int cep_engine_run(struct cep_engine *e)
 			else
 				usleep(IDLE_WAIT_MS * 1000);
 		}
-		uint64_t now = now_ms();
+		now = now_ms();
+		advance_idle(e, now);
 		if (now - last_publish >= e->cfg->publish_interval_ms) {
 			publish(e);
 			last_publish = now;
@@ -1317,9 +1443,16 @@ int cep_engine_run(struct cep_engine *e)
 	}
 
 	/* Stopped early: what is already in the rings is still processed. */
-	for (size_t i = 0; i < e->ninputs; i++)
-		while ((n = cep_ring_dequeue_burst(e->inputs[i].cons, ev, CORE_BURST)))
-			process(e, ev, n);
+	for (size_t i = 0; i < e->ninputs; i++) {
+		struct input *in = &e->inputs[i];
+
+		process(e, in->pend + in->pos, in->npend - in->pos);
+		in->pos = in->npend;
+		while (refill(in, now_ms())) {
+			process(e, in->pend, in->npend);
+			in->pos = in->npend;
+		}
+	}
 
 	/* Close every window: the final counts become signals. */
 	while ((n = cep_detect_flush(e->detect, sig, SIGNAL_ROOM)) > 0)

@@ -9,7 +9,8 @@
  *     [ shm ring per input ]  <- created here, consumed by the core thread
  *            \___________________  ___________________/
  *                                \/
- *   core thread: dequeue bursts -> cep_detect_event -> cep_incidents_signal
+ *   core thread: dequeue bursts -> merge by event time -> cep_detect_event
+ *                -> cep_incidents_signal
  *                every publish interval (and at the end):
  *                cep_incidents_collect -> --stdout JSON Lines and/or
  *                cep_publisher_add (sector stream + council stream)
@@ -20,6 +21,18 @@
  * that dies leaves the events it committed in its ring.  The core never
  * blocks a collector: it only dequeues.  Collectors with the "block" policy
  * wait for room; "drop" ones count what did not fit.
+ *
+ * Order across inputs.  The core takes records from every input in event
+ * time order (a merge of the inputs' heads): an input that is open but
+ * has nothing yet holds the others back, because its next record may be
+ * the oldest.  Offline (`once`) it always does, so the windows see the
+ * same order whatever the threads' timing and a replay gives the same
+ * incidents; live, only while it had records in the last 200 ms, so a
+ * quiet input (a feed, an idle tap) never stalls a busy one, and what it
+ * sends later is placed by the detect stage's allowed lateness.  Live
+ * again, when every input has been quiet for a second, event time moves on
+ * with the clock (cep_detect_advance()): held events, due windows and
+ * absence rules come out without waiting for more input.
  *
  * With `once`, the engine runs until every input has closed its ring and
  * every record has been dequeued, then closes all windows (final signals),

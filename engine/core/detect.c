@@ -205,6 +205,18 @@ unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
 	return drain(d, out, max);
 }
 
+unsigned cep_detect_advance(struct cep_detect *d, uint64_t ts,
+			    struct cep_signal *out, unsigned max)
+{
+	uint64_t release, sweep;
+
+	if (ts > d->watermark)
+		d->watermark = ts;
+	bounds(d, &release, &sweep);
+	cep__window_advance(d->win, release, sweep, &d->q);
+	return drain(d, out, max);
+}
+
 unsigned cep_detect_flush(struct cep_detect *d, struct cep_signal *out,
 			  unsigned max)
 {

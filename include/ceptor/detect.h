@@ -41,9 +41,10 @@
  * more than L behind the newest one gives exactly the signals of the
  * sorted order, at the price of correlation signals coming out once the
  * watermark is L past their event.  With L = 0 nothing waits, and any
- * event older than the newest one is late.  A watermark only moves with
- * events: when input pauses, the last L of it waits for more input or a
- * flush.
+ * event older than the newest one is late.  A watermark moves with
+ * events, or when the caller says time has passed (cep_detect_advance(): a
+ * live engine whose input pauses, so that the last L of it, due windows and
+ * absence rules are not held back until more input or a flush).
  *
  * Signals that do not fit in the caller's array wait in a small internal
  * queue and come out first on the next call; a detection signal that finds
@@ -136,6 +137,17 @@ void cep_detect_destroy(struct cep_detect *d);
  */
 unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
 			  struct cep_signal *out, unsigned max);
+
+/*
+ * cep_detect_advance - event time has reached @ts without an event: move
+ * the watermark there (never back), release the held events it passes and
+ * close the windows now due, as an event at @ts would.  For a live engine
+ * whose input paused; an offline run never calls it, so replays stay
+ * exact.  Returns the signals written to out[0..n), at most max; call
+ * cep_detect_drain() for the rest.
+ */
+unsigned cep_detect_advance(struct cep_detect *d, uint64_t ts,
+			    struct cep_signal *out, unsigned max);
 
 /*
  * cep_detect_flush - end of input: close every open window and emit the

@@ -695,6 +695,33 @@ START_TEST(absence_b_after_the_window_does_not_answer_and_flush_proves_nothing)
 }
 END_TEST
 
+/* A live engine whose input pauses advances event time itself: the
+ * absence fires, and held events reach their windows, without more input. */
+START_TEST(advance_without_events_fires_absence_and_releases_held_events)
+{
+	struct run *r = start(unanswered, 2000000000ull); /* 2 s lateness */
+
+	put(r, syn(7, 0));
+	put(r, syn(8, 1));
+	put(r, ack(8, 3));
+	/* syn(7, 0) has reached its window; the two within 2 s wait */
+	ck_assert_uint_eq(stats(r).held, 2);
+	/* Not yet: the window ends at 30 s, plus 2 s lateness. */
+	r->n += cep_detect_advance(r->d, AT(31), r->sig + r->n, MAXSIG - r->n);
+	ck_assert_uint_eq(r->n, 0);
+	ck_assert_uint_eq(stats(r).held, 0); /* released into the windows */
+	r->n += cep_detect_advance(r->d, AT(33), r->sig + r->n, MAXSIG - r->n);
+	ck_assert_uint_eq(r->n, 1);
+	ck_assert_str_eq(r->sig[0].key, "src_ip=192.0.2.7");
+	ck_assert_uint_eq(r->sig[0].kind, CEP_SIGNAL_ABSENCE);
+	/* Time never goes back; an event behind it is late. */
+	r->n += cep_detect_advance(r->d, AT(5), r->sig + r->n, MAXSIG - r->n);
+	put(r, syn(9, 20));
+	ck_assert_uint_eq(stats(r).events_late, 1);
+	stop(r);
+}
+END_TEST
+
 static const char flood[] =
 	"title: SYN flood\n"
 	"id: flood\n"
@@ -1013,6 +1040,7 @@ static Suite *corr_suite(void)
 	tcase_add_test(tc, aliases_group_different_fields_of_different_rules);
 	tcase_add_test(tc, absence_fires_when_the_window_of_a_ends_without_b);
 	tcase_add_test(tc, absence_b_after_the_window_does_not_answer_and_flush_proves_nothing);
+	tcase_add_test(tc, advance_without_events_fires_absence_and_releases_held_events);
 	tcase_add_test(tc, alert_clear_alerts_once_and_clears_at_the_clear_level);
 	tcase_add_test(tc, backoff_alerts_at_n_then_n_times_m_then_n_times_m_squared);
 	tcase_add_test(tc, corroboration_needs_k_distinct_sources_about_one_entity);
