@@ -1003,11 +1003,27 @@ static void print_status(struct span doc, const char *path, const char *verdict,
 	       (unsigned long long)ju64(eng, "dropped"),
 	       (unsigned long long)ju64(eng, "malformed"),
 	       (unsigned long long)ju64(eng, "input_errors"));
+	struct span rul = jsub(doc, "rules", CEP_JSON_OBJECT);
+	if (rul.len) {
+		char last[160];
+
+		printf("rules      %llu rules, generation %llu; reloads %llu, "
+		       "rejected %llu%s\n",
+		       (unsigned long long)ju64(rul, "count"),
+		       (unsigned long long)ju64(rul, "generation"),
+		       (unsigned long long)ju64(rul, "reloads"),
+		       (unsigned long long)ju64(rul, "reload_failures"),
+		       jbool(rul, "watch") ? "; watching the rule directories"
+					   : "");
+		if (*jstr(rul, "last_error", last, sizeof last))
+			printf("           last rejection: %s\n", last);
+	}
 	printf("detect     keys live %llu, evicted %llu, expired %llu; "
-	       "signals dropped %llu; state %s\n",
+	       "late %llu, signals dropped %llu; state %s\n",
 	       (unsigned long long)ju64(det, "keys_live"),
 	       (unsigned long long)ju64(det, "keys_evicted"),
 	       (unsigned long long)ju64(det, "keys_expired"),
+	       (unsigned long long)ju64(eng, "events_late"),
 	       (unsigned long long)ju64(det, "signals_dropped"),
 	       bytes(ju64(det, "mem_bytes"), t1, sizeof t1));
 	if (!jbool(pub, "enabled")) {

@@ -114,6 +114,9 @@ expect_match "$(grep '^tap-edge ' "$WORK/human1.txt")" "closed pid [0-9]+" \
 	"human row: the producer closed"
 expect_match "$(grep '^engine ' "$WORK/human1.txt")" "events $ENQ " "human engine line"
 expect_match "$(cat "$WORK/human1.txt")" "dropped $REFUSED," "human drops"
+nrules=$("$BIN/ceptorctl" rules check rules/default | sed -n 's/^\([0-9]*\) rules OK.*/\1/p')
+expect_match "$(grep '^rules ' "$WORK/human1.txt")" "^rules +$nrules rules, generation 1; reloads 0, rejected 0" \
+	"human rules line"
 
 # The ring alone says the same, without ceptord (read-only attach).
 RING_JSON=$("$BIN/ceptorctl" status --ring "$RING" --json)
