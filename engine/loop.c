@@ -360,6 +360,19 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
+int cep_engine_compile_rules(const struct cep_config *cfg, FILE *diag,
+			     struct cep_ruleset **out)
+{
+	struct cep_rule_options o = {
+		.skip_unsupported = cfg->rules_skip_unsupported != 0,
+		.mapping = (const char *const *)cfg->rule_mappings,
+		.nmapping = cfg->nrule_mappings,
+	};
+
+	return cep_ruleset_compile_opts((const char *const *)cfg->rule_dirs,
+					cfg->nrule_dirs, &o, diag, out);
+}
+
 int cep_engine_create(const struct cep_config *cfg,
 		      const struct cep_engine_hooks *hooks,
 		      struct cep_engine **out)
@@ -385,8 +398,7 @@ int cep_engine_create(const struct cep_config *cfg,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = cep_ruleset_compile((const char *const *)cfg->rule_dirs,
-				 cfg->nrule_dirs, stderr, &e->cur->rs);
+	rc = cep_engine_compile_rules(cfg, stderr, &e->cur->rs);
 	if (rc)
 		goto fail;
 	e->cur->generation = 1;
@@ -807,8 +819,7 @@ static void reload_once(struct cep_engine *e)
 
 	cep_info("reloading rules from %zu rule director%s", e->cfg->nrule_dirs,
 		 e->cfg->nrule_dirs == 1 ? "y" : "ies");
-	rc = cep_ruleset_compile((const char *const *)e->cfg->rule_dirs,
-				 e->cfg->nrule_dirs, diag ? diag : stderr, &rs);
+	rc = cep_engine_compile_rules(e->cfg, diag ? diag : stderr, &rs);
 	if (diag)
 		fclose(diag);
 	if (rc) {

@@ -175,6 +175,16 @@ int cep_engine_create(const struct cep_config *cfg,
 		      struct cep_engine **out);
 
 /*
+ * cep_engine_compile_rules - compile the rule directories of @cfg with its
+ * rule options (rules_mapping, rules_skip_unsupported), as the engine does
+ * at start and on every reload.  Errors (and skips) go to @diag as
+ * FILE:LINE lines.  Returns as cep_ruleset_compile_opts().
+ */
+struct cep_ruleset;
+int cep_engine_compile_rules(const struct cep_config *cfg, FILE *diag,
+			     struct cep_ruleset **out);
+
+/*
  * cep_engine_run - the core loop (see above).  Returns 0, or a negative
  * error when publishing failed in a way that loses messages (no spool).
  */

@@ -297,8 +297,7 @@ int main(int argc, char **argv)
 		if (cfg.nrule_dirs == 0) {
 			fprintf(stderr, "ceptord: no rule directories configured\n");
 			status = 1;
-		} else if (cep_ruleset_compile((const char *const *)cfg.rule_dirs,
-					       cfg.nrule_dirs, stderr, &rs)) {
+		} else if (cep_engine_compile_rules(&cfg, stderr, &rs)) {
 			status = 1;
 		} else {
 			printf("configuration OK: %zu rules, %zu inputs\n",

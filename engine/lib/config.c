@@ -155,6 +155,9 @@ void cep_config_fini(struct cep_config *cfg)
 	for (size_t i = 0; i < cfg->nrule_dirs; i++)
 		free(cfg->rule_dirs[i]);
 	free(cfg->rule_dirs);
+	for (size_t i = 0; i < cfg->nrule_mappings; i++)
+		free(cfg->rule_mappings[i]);
+	free(cfg->rule_mappings);
 	for (size_t i = 0; i < cfg->ninputs; i++)
 		input_fini(&cfg->inputs[i]);
 	free(cfg->inputs);
@@ -401,6 +404,18 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 				cfg->spool_max_bytes = u;
 		} else if (strcmp(key, "rules") == 0) {
 			str_list(l, v, key, &cfg->rule_dirs, &cfg->nrule_dirs);
+		} else if (strcmp(key, "rules_mapping") == 0) {
+			str_list(l, v, key, &cfg->rule_mappings, &cfg->nrule_mappings);
+		} else if (strcmp(key, "rules_skip_unsupported") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "true") || !strcmp(s, "yes"))
+					cfg->rules_skip_unsupported = 1;
+				else if (!strcmp(s, "false") || !strcmp(s, "no"))
+					cfg->rules_skip_unsupported = 0;
+				else
+					problem(l, v, "rules_skip_unsupported must be "
+						"true or false, not \"%s\"", s);
+			}
 		} else if (strcmp(key, "rules_watch") == 0) {
 			if ((s = scalar(l, v, key))) {
 				if (!strcmp(s, "true") || !strcmp(s, "yes"))

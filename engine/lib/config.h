@@ -52,6 +52,9 @@ struct cep_config {
 	char **rule_dirs;
 	size_t nrule_dirs;
 	int rules_watch;         /* reload when a rule file changes */
+	char **rule_mappings;    /* extra logsource field mappings (YAML) */
+	size_t nrule_mappings;
+	int rules_skip_unsupported; /* third-party packs: skip, don't reject */
 	struct cep_config_input *inputs;
 	size_t ninputs;
 	uint32_t ring_capacity;  /* records per ring, a power of two */
