@@ -37,6 +37,7 @@
 #include "ceptor/ring.h"
 #include "ceptor/rule.h"
 #include "ceptor/sink.h"
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "loop.h"
@@ -201,16 +202,12 @@ static bool stopping(void)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return cep_clock_mono_ms();
 }
 
 static int64_t wall_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)cep_clock_wall_ns();
 }
 
 /* ---- hosted collectors ---------------------------------------------- */

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ceptor/error.h"
 #include "collectors/feed/feed_priv.h"
+#include "lib/clock.h"
 
 #define PROGRESS_STEP (256 * 1024)
 #define READ_CHUNK (64 * 1024)
@@ -65,14 +65,6 @@ static size_t line_max_of(cep__feed_parse_fn parse)
 
 static const struct cep_feed_opts no_opts;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int cep_feed_read(int format, const char *path,
 		  const struct cep_feed_opts *opts,
 		  const struct cep_source *src, const struct cep_sink *sink,
@@ -120,7 +112,7 @@ int cep_feed_parse(int format, const char *name, const char *buf,
 	in.p = buf;
 	in.end = buf + len;
 	in.total = len;
-	in.mtime = now_ns();
+	in.mtime = cep_clock_wall_ns();
 	in.opts = opts;
 	in.st = st;
 	in.out = out;
@@ -129,7 +121,7 @@ int cep_feed_parse(int format, const char *name, const char *buf,
 	st->files++;
 	int rc = parse(&in, out, opts);
 	if (rc == 0)
-		rc = cep__feed_flush(out);
+		rc = cep_batch_flush(&out->batch);
 	free(out);
 	return rc;
 }
@@ -159,7 +151,7 @@ int cep__feed_file(const char *path, cep__feed_parse_fn parse,
 		in.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
 			   (uint64_t)sb.st_mtim.tv_nsec;
 	} else {
-		in.mtime = now_ns();
+		in.mtime = cep_clock_wall_ns();
 	}
 	in.opts = opts;
 	in.st = st;
@@ -175,7 +167,7 @@ int cep__feed_file(const char *path, cep__feed_parse_fn parse,
 	st->files++;
 	rc = parse(&in, out, opts);
 	if (rc == 0)
-		rc = cep__feed_flush(out);
+		rc = cep_batch_flush(&out->batch);
 	if (rc == -CEP_EMALFORMED)
 		st->files_failed++;
 	if (opts->progress)
@@ -328,50 +320,17 @@ void cep__feed_out_init(struct cep__feed_out *o, const char *name,
 			const struct cep_sink *sink, struct cep_feed_stats *st,
 			FILE *diag)
 {
-	o->src = src;
-	o->sink = sink;
 	o->st = st;
 	o->diag = diag ? diag : stderr;
 	o->name = name;
 	o->bad = 0;
-	o->n = 0;
-	o->keep_source = 0;
-}
-
-struct cep_event *cep__feed_slot(struct cep__feed_out *o)
-{
-	struct cep_event *ev = &o->batch[o->n];
-
-	memset(ev, 0, sizeof *ev);
-	return ev;
-}
-
-int cep__feed_flush(struct cep__feed_out *o)
-{
-	int rc = 0;
-
-	if (o->n)
-		rc = o->sink->fn(o->sink->arg, o->batch, o->n);
-	o->n = 0;
-	return rc < 0 ? rc : 0;
+	cep_batch_init(&o->batch, src, sink, NULL);
 }
 
 int cep__feed_emit(struct cep__feed_out *o)
 {
-	struct cep_event *ev = &o->batch[o->n];
-
-	if (o->keep_source && ev->source[0]) {
-		char own[sizeof ev->source];
-		memcpy(own, ev->source, sizeof own);
-		cep_source_stamp(o->src, ev);
-		memcpy(ev->source, own, sizeof own);
-	} else {
-		cep_source_stamp(o->src, ev);
-	}
 	o->st->decoded++;
-	if (++o->n == CEP_COLLECTOR_BATCH)
-		return cep__feed_flush(o);
-	return 0;
+	return cep_batch_commit(&o->batch);
 }
 
 int cep__feed_bad(struct cep__feed_out *o, uint64_t line, const char *fmt, ...)

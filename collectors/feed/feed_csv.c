@@ -485,7 +485,7 @@ static int proto_of(const char *s, size_t n)
 static int row(struct csv *c, struct cep__feed_out *out, uint64_t line)
 {
 	const struct profile *p = c->prof;
-	struct cep_event *ev = cep__feed_slot(out);
+	struct cep_event *ev = cep_batch_slot(&out->batch);
 	uint8_t ip[16], peer[16];
 	int af, paf = 0;
 	uint64_t v;

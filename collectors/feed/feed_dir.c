@@ -35,29 +35,22 @@
 
 #include "ceptor/error.h"
 #include "collectors/feed/feed_priv.h"
+#include "lib/hash.h"
 
 #define STATE_NAME ".ceptor-feed.state"
 
-/* The set of files already read: an open-addressing table of key strings. */
+/* The set of files already read: an open-addressing table of key strings
+ * (in memory only: the state file holds the keys, not their hashes). */
 struct done {
 	char **slot;
 	size_t nslots, n;
 };
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
 static int done_has(const struct done *d, const char *key)
 {
 	if (!d->nslots)
 		return 0;
-	for (size_t i = hash(key) & (d->nslots - 1); d->slot[i];
+	for (size_t i = cep_hash_str(key, 0) & (d->nslots - 1); d->slot[i];
 	     i = (i + 1) & (d->nslots - 1))
 		if (strcmp(d->slot[i], key) == 0)
 			return 1;
@@ -74,7 +67,7 @@ static int done_add(struct done *d, const char *key)
 		for (size_t i = 0; i < d->nslots; i++) {
 			if (!d->slot[i])
 				continue;
-			size_t j = hash(d->slot[i]) & (ns - 1);
+			size_t j = cep_hash_str(d->slot[i], 0) & (ns - 1);
 			while (s[j])
 				j = (j + 1) & (ns - 1);
 			s[j] = d->slot[i];
@@ -86,7 +79,7 @@ static int done_add(struct done *d, const char *key)
 	char *k = strdup(key);
 	if (!k)
 		return -ENOMEM;
-	size_t i = hash(key) & (d->nslots - 1);
+	size_t i = cep_hash_str(key, 0) & (d->nslots - 1);
 	while (d->slot[i])
 		i = (i + 1) & (d->nslots - 1);
 	d->slot[i] = k;

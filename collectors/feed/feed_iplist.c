@@ -50,7 +50,7 @@ static int domain_ok(const char *s, size_t n, const char **why)
 static int entry(struct cep__feed_out *out, uint64_t line, const char *s,
 		 size_t n, const char *list, uint64_t ts)
 {
-	struct cep_event *ev = cep__feed_slot(out);
+	struct cep_event *ev = cep_batch_slot(&out->batch);
 	char text[CEP_IP_STRLEN + 8];
 	const char *why = NULL;
 	int af;

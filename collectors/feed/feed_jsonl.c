@@ -16,7 +16,7 @@ int cep__feed_parse_jsonl(struct cep__feed_in *in, struct cep__feed_out *out,
 	int rc;
 
 	(void)opts;
-	out->keep_source = 1;
+	out->batch.keep_source = 1;
 	while ((rc = cep__feed_line(in, &line, &len)) > 0) {
 		const char *s = line;
 		size_t n = len;
@@ -25,7 +25,7 @@ int cep__feed_parse_jsonl(struct cep__feed_in *in, struct cep__feed_out *out,
 		if (n == 0)
 			continue; /* blank lines are not rows */
 		in->st->read++;
-		struct cep_event *ev = cep__feed_slot(out);
+		struct cep_event *ev = cep_batch_slot(&out->batch);
 		char err[160];
 		if (cep_event_from_json(line, len, ev, err, sizeof err)) {
 			cep__feed_bad(out, in->lineno, "%s", err);

@@ -1,7 +1,7 @@
 /*
  * feed_priv.h - what the feed readers share: a line source over a file or a
- * memory buffer, and an event sink front that batches, stamps, counts and
- * reports bad rows.
+ * memory buffer, and an event front that counts and reports bad rows around
+ * the collectors' batch (ceptor/batch.h), which stamps and hands over.
  *
  * Every file format is a parse function over a struct cep__feed_in that
  * writes through a struct cep__feed_out; feed.c opens files, standard input
@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ceptor/batch.h"
 #include "collectors/feed/feed.h"
 
 /* The longest line a feed file may have, without its line break. */
@@ -58,15 +59,13 @@ struct cep__feed_in {
 int cep__feed_line(struct cep__feed_in *in, const char **line, size_t *len);
 
 struct cep__feed_out {
-	const struct cep_source *src;
-	const struct cep_sink *sink;
 	struct cep_feed_stats *st;
 	FILE *diag;
 	const char *name;      /* for messages */
 	unsigned bad;          /* rows reported in this file */
-	unsigned n;            /* events waiting in batch */
-	int keep_source;       /* an event's own source wins (jsonl) */
-	struct cep_event batch[CEP_COLLECTOR_BATCH];
+	/* Parsers fill cep_batch_slot(&out->batch) and call
+	 * cep__feed_emit(); jsonl sets batch.keep_source. */
+	struct cep_batch batch;
 };
 
 void cep__feed_out_init(struct cep__feed_out *o, const char *name,
@@ -74,18 +73,12 @@ void cep__feed_out_init(struct cep__feed_out *o, const char *name,
 			const struct cep_sink *sink, struct cep_feed_stats *st,
 			FILE *diag);
 
-/* cep__feed_slot - the next free record, zeroed. */
-struct cep_event *cep__feed_slot(struct cep__feed_out *o);
-
 /*
- * cep__feed_emit - the slot is complete: stamp it with the source, count
- * it as decoded, hand the batch over when full.  Returns 0 or the sink's
- * negative error.
+ * cep__feed_emit - the slot is complete: count it as decoded and commit
+ * it (stamped with the source; a full batch goes to the sink).  Returns 0
+ * or the sink's negative error.
  */
 int cep__feed_emit(struct cep__feed_out *o);
-
-/* cep__feed_flush - hand over what waits.  Returns 0 or the sink's error. */
-int cep__feed_flush(struct cep__feed_out *o);
 
 /*
  * cep__feed_bad - count a malformed row and report "NAME:LINE: reason"

@@ -305,7 +305,7 @@ static int entry(struct cep__feed_out *out, const redisReply *e)
 	}
 	const char *id = e->element[0]->str;
 	kv = e->element[1];
-	struct cep_event *ev = cep__feed_slot(out);
+	struct cep_event *ev = cep_batch_slot(&out->batch);
 	ev->kind = CEP_KIND_INCIDENT;
 	for (size_t i = 0; i + 1 < kv->elements; i += 2) {
 		const redisReply *k = kv->element[i], *v = kv->element[i + 1];
@@ -458,7 +458,7 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 		}
 		size_t got = entries ? entries->elements : 0;
 		freeReplyObject(r);
-		if (rc || (rc = cep__feed_flush(out)))
+		if (rc || (rc = cep_batch_flush(&out->batch)))
 			break;
 		if (opts->state_path && got && (rc = state_save(opts->state_path, id))) {
 			fprintf(diag, "%s: cannot save the stream position: %s\n",
@@ -469,7 +469,7 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 			break;
 	}
 	if (rc == 0)
-		rc = cep__feed_flush(out);
+		rc = cep_batch_flush(&out->batch);
 	if (c)
 		redisFree(c);
 	free(out);

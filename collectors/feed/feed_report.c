@@ -411,7 +411,7 @@ static int report(struct cep__feed_out *out, struct cep_feed_reports *t,
 		return 0;
 	}
 
-	struct cep_event *ev = cep__feed_slot(out);
+	struct cep_event *ev = cep_batch_slot(&out->batch);
 	uint32_t said = r.said;
 	struct report_entry *e = NULL;
 	if (r.ev.report_id[0] && (e = reports_find(t, r.ev.report_id))) {

@@ -18,12 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ceptor/cli.h"
 #include "ceptor/error.h"
 #include "collectors/feed/feed.h"
+#include "lib/clock.h"
 
 static volatile int stop;
 
@@ -61,14 +61,14 @@ static void usage(FILE *out)
 /* A progress line for large files, only on a terminal. */
 struct progress {
 	int shown;
-	struct timespec last;
+	uint64_t last_ms; /* cep_clock_mono_ms() of the line last shown */
 };
 
 static void progress(void *arg, const char *name, uint64_t done,
 		     uint64_t total)
 {
 	struct progress *p = arg;
-	struct timespec now;
+	uint64_t now;
 
 	if (total < 8u << 20)
 		return;
@@ -78,11 +78,10 @@ static void progress(void *arg, const char *name, uint64_t done,
 		p->shown = 0;
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000 +
-			(now.tv_nsec - p->last.tv_nsec) / 1000000 < 250)
+	now = cep_clock_mono_ms();
+	if (p->shown && now - p->last_ms < 250)
 		return;
-	p->last = now;
+	p->last_ms = now;
 	p->shown = 1;
 	fprintf(stderr, "\rceptor-feed: %s %3u%% (%.1f of %.1f MB)\033[K", name,
 		(unsigned)(done * 100 / total), done / 1e6, total / 1e6);

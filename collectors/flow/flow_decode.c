@@ -31,8 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceptor/batch.h"
 #include "ceptor/error.h"
 #include "collectors/flow/flow.h"
+#include "lib/bytes.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 
 #define EX_SLOTS_MAX (2 * CEP_FLOW_MAX_EXPORTERS)
@@ -113,16 +116,12 @@ struct exporter {
 };
 
 struct cep_flow_decoder {
-	const struct cep_source *src;
-	const struct cep_sink *sink;
 	struct cep_flow_stats *st;
 	FILE *diag;
 	const char *origin;
 	long long origin_off;
 	unsigned reported;
 	uint32_t seq;
-	unsigned n;
-	int sink_err;
 	struct exporter **ex;     /* slots entries, at most half used */
 	unsigned nex, slots;
 	struct exporter *lru, *lru_tail; /* most, least recently heard */
@@ -130,31 +129,10 @@ struct cep_flow_decoder {
 	/* The packet at hand, for damage reports. */
 	const struct exporter *cur;
 	char cur_addr[CEP_IP_STRLEN + 8];
-	struct cep_event batch[CEP_COLLECTOR_BATCH];
+	struct cep_batch batch; /* stamps, counts refused, flushes */
 };
 
 /* --- small helpers --------------------------------------------------------- */
-
-static inline uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-/* An unsigned big-endian number of 1..8 bytes (reduced-size encoding). */
-static inline uint64_t beN(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void damage(struct cep_flow_decoder *d, size_t off, const char *fmt,
 		   ...) __attribute__((format(printf, 3, 4)));
@@ -207,32 +185,11 @@ static void damage(struct cep_flow_decoder *d, size_t off, const char *fmt,
 	}
 }
 
-static int flush_batch(struct cep_flow_decoder *d)
-{
-	int rc;
-
-	if (d->n == 0 || d->sink_err)
-		return d->sink_err;
-	rc = d->sink->fn(d->sink->arg, d->batch, d->n);
-	if (rc < 0) {
-		d->sink_err = rc;
-		return rc;
-	}
-	if ((unsigned)rc < d->n)
-		d->st->refused += d->n - (unsigned)rc;
-	d->n = 0;
-	return 0;
-}
-
-/* The next free event of the batch, zeroed; the caller fills and commits. */
-static inline struct cep_event *ev_next(struct cep_flow_decoder *d)
-{
-	struct cep_event *ev = &d->batch[d->n];
-
-	memset(ev, 0, sizeof *ev);
-	return ev;
-}
-
+/*
+ * The batch's slot @ev (cep_batch_slot()) holds a flow record: finish it
+ * and commit it.  A sink error stays in d->batch.err, which the record
+ * loops check.
+ */
 static inline void ev_commit(struct cep_flow_decoder *d, struct cep_event *ev)
 {
 	ev->kind = CEP_KIND_FLOW;
@@ -251,11 +208,8 @@ static inline void ev_commit(struct cep_flow_decoder *d, struct cep_event *ev)
 		}
 		ev->src_port = ev->dst_port = 0;
 	}
-	if (d->src)
-		cep_source_stamp(d->src, ev);
 	d->st->decoded++;
-	if (++d->n == CEP_COLLECTOR_BATCH)
-		flush_batch(d);
+	cep_batch_commit(&d->batch);
 }
 
 /* --- memory ----------------------------------------------------------------- */
@@ -296,14 +250,9 @@ static int mem_room(struct cep_flow_decoder *d, const struct exporter *keep,
 static uint32_t ex_hash(int family, const uint8_t *addr, uint16_t version,
 			uint32_t domain)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	unsigned n = family == 6 ? 16 : 4;
+	uint64_t h = cep_hash_bytes(addr, family == 6 ? 16 : 4, 0);
 
-	for (unsigned i = 0; i < n; i++)
-		h = (h ^ addr[i]) * 0x100000001b3ull;
-	h = (h ^ version) * 0x100000001b3ull;
-	h = (h ^ domain) * 0x100000001b3ull;
-	return (uint32_t)(h ^ h >> 29);
+	return (uint32_t)cep_hash_u64(h ^ ((uint64_t)version << 32 | domain));
 }
 
 /* Double the exporter table; the exporters stay where they are. */
@@ -587,7 +536,7 @@ static size_t record(const struct tmpl *t, const uint8_t *p, size_t rem,
 			if (len == 255) {
 				if (off + 2 > rem)
 					return 0;
-				len = be16(p + off);
+				len = cep_be16(p + off);
 				off += 2;
 			}
 			if (off + len > rem)
@@ -604,16 +553,16 @@ static size_t record(const struct tmpl *t, const uint8_t *p, size_t rem,
 			continue;
 		if (!ev) {
 			if (f->what == W_SYSINIT)
-				rt->sysinit = beN(v, (unsigned)len);
+				rt->sysinit = cep_be_n(v, (unsigned)len);
 			continue;
 		}
 		switch (f->what) {
-		case W_BYTES: ev->bytes = beN(v, (unsigned)len); break;
-		case W_PKTS: ev->packets = beN(v, (unsigned)len); break;
-		case W_PROTO: ev->proto = (uint8_t)beN(v, (unsigned)len); break;
-		case W_TCPF: ev->tcp_flags = (uint8_t)beN(v, (unsigned)len); break;
-		case W_SPORT: ev->src_port = (uint16_t)beN(v, (unsigned)len); break;
-		case W_DPORT: ev->dst_port = (uint16_t)beN(v, (unsigned)len); break;
+		case W_BYTES: ev->bytes = cep_be_n(v, (unsigned)len); break;
+		case W_PKTS: ev->packets = cep_be_n(v, (unsigned)len); break;
+		case W_PROTO: ev->proto = (uint8_t)cep_be_n(v, (unsigned)len); break;
+		case W_TCPF: ev->tcp_flags = (uint8_t)cep_be_n(v, (unsigned)len); break;
+		case W_SPORT: ev->src_port = (uint16_t)cep_be_n(v, (unsigned)len); break;
+		case W_DPORT: ev->dst_port = (uint16_t)cep_be_n(v, (unsigned)len); break;
 		case W_SRC4:
 			memcpy(ev->src_ip, v, 4);
 			ev->src_af = CEP_AF_INET;
@@ -631,19 +580,19 @@ static size_t record(const struct tmpl *t, const uint8_t *p, size_t rem,
 			ev->dst_af = CEP_AF_INET6;
 			break;
 		case W_FIRST_UP:
-			rt->first_up = beN(v, (unsigned)len);
+			rt->first_up = cep_be_n(v, (unsigned)len);
 			rt->have |= 16;
 			break;
 		case W_START_S:
-			rt->start_ns = beN(v, (unsigned)len) * 1000000000ull;
+			rt->start_ns = cep_be_n(v, (unsigned)len) * 1000000000ull;
 			rt->have |= 2;
 			break;
 		case W_START_MS:
-			rt->start_ns = beN(v, (unsigned)len) * 1000000ull;
+			rt->start_ns = cep_be_n(v, (unsigned)len) * 1000000ull;
 			rt->have |= 1;
 			break;
 		case W_START_NTP: {
-			uint64_t secs = be32(v), frac = be32(v + 4);
+			uint64_t secs = cep_be32(v), frac = cep_be32(v + 4);
 
 			secs = secs >= NTP_UNIX_OFFSET ? secs - NTP_UNIX_OFFSET : 0;
 			rt->start_ns = secs * 1000000000ull +
@@ -652,23 +601,23 @@ static size_t record(const struct tmpl *t, const uint8_t *p, size_t rem,
 			break;
 		}
 		case W_START_DUS:
-			rt->delta_us = beN(v, (unsigned)len);
+			rt->delta_us = cep_be_n(v, (unsigned)len);
 			rt->have |= 8;
 			break;
 		case W_SYSINIT:
-			rt->sysinit = beN(v, (unsigned)len);
+			rt->sysinit = cep_be_n(v, (unsigned)len);
 			break;
 		case W_ICMP_TC: {
-			uint16_t tc = (uint16_t)beN(v, (unsigned)len);
+			uint16_t tc = (uint16_t)cep_be_n(v, (unsigned)len);
 
 			ev->icmp_type = (uint8_t)(tc >> 8);
 			ev->icmp_code = (uint8_t)tc;
 			ev->dst_port = tc;
 			break;
 		}
-		case W_ICMP_T: ev->icmp_type = (uint8_t)beN(v, (unsigned)len); break;
-		case W_ICMP_C: ev->icmp_code = (uint8_t)beN(v, (unsigned)len); break;
-		case W_VLAN: ev->vlan = (uint16_t)(beN(v, (unsigned)len) & 0xfff); break;
+		case W_ICMP_T: ev->icmp_type = (uint8_t)cep_be_n(v, (unsigned)len); break;
+		case W_ICMP_C: ev->icmp_code = (uint8_t)cep_be_n(v, (unsigned)len); break;
+		case W_VLAN: ev->vlan = (uint16_t)(cep_be_n(v, (unsigned)len) & 0xfff); break;
 		}
 	}
 	return off;
@@ -711,7 +660,7 @@ static long data_set(struct cep_flow_decoder *d, struct exporter *e,
 	size_t off = 0;
 	long n = 0;
 
-	while (len - off >= t->min_len && !d->sink_err) {
+	while (len - off >= t->min_len && !d->batch.err) {
 		struct rtime rt = { 0 };
 		size_t used;
 
@@ -723,7 +672,7 @@ static long data_set(struct cep_flow_decoder *d, struct exporter *e,
 				e->sysinit_ms = rt.sysinit;
 			d->st->options_records++;
 		} else {
-			struct cep_event *ev = ev_next(d);
+			struct cep_event *ev = cep_batch_slot(&d->batch);
 
 			used = record(t, p + off, len - off, ev, &rt);
 			if (used == 0)
@@ -842,7 +791,7 @@ static int tmpl_learn(struct cep_flow_decoder *d, struct exporter *e,
 	}
 	/* Check the whole template before anything is allocated for it. */
 	for (unsigned i = 0; i < n; i++) {
-		uint16_t type = be16(p + off), len = be16(p + off + 2);
+		uint16_t type = cep_be16(p + off), len = cep_be16(p + off + 2);
 
 		off += ipfix && (type & 0x8000) ? 8 : 4;
 		if (len == VARLEN && !ipfix) {
@@ -900,7 +849,7 @@ static int tmpl_learn(struct cep_flow_decoder *d, struct exporter *e,
 	mem_add(d, n * sizeof *f);
 	off = 0;
 	for (unsigned i = 0; i < n; i++) {
-		uint16_t type = be16(p + off), len = be16(p + off + 2);
+		uint16_t type = cep_be16(p + off), len = cep_be16(p + off + 2);
 		int enterprise = ipfix && (type & 0x8000);
 
 		off += enterprise ? 8 : 4;
@@ -955,7 +904,7 @@ static void template_set(struct cep_flow_decoder *d, struct exporter *e,
 	size_t off = 0;
 
 	while (len - off >= 4) {
-		uint16_t id = be16(p + off), n = be16(p + off + 2);
+		uint16_t id = cep_be16(p + off), n = cep_be16(p + off + 2);
 
 		if (n == 0 && ipfix) {
 			/* A withdrawal: not over UDP (flow.h). */
@@ -989,12 +938,12 @@ static void options_set(struct cep_flow_decoder *d, struct exporter *e,
 	size_t off = 0;
 
 	while (len - off >= (ipfix ? 4u : 6u)) {
-		uint16_t id = be16(p + off);
+		uint16_t id = cep_be16(p + off);
 		unsigned n, nscope = 1;
 		size_t hdr, sl;
 
 		if (ipfix) {
-			uint16_t count = be16(p + off + 2);
+			uint16_t count = cep_be16(p + off + 2);
 
 			if (count == 0) {
 				/* A withdrawal: not over UDP (flow.h). */
@@ -1005,11 +954,11 @@ static void options_set(struct cep_flow_decoder *d, struct exporter *e,
 			if (len - off < 6)
 				break;
 			n = count;
-			nscope = be16(p + off + 4);
+			nscope = cep_be16(p + off + 4);
 			hdr = 6;
 		} else {
-			uint16_t scope = be16(p + off + 2);
-			uint16_t opts = be16(p + off + 4);
+			uint16_t scope = cep_be16(p + off + 2);
+			uint16_t opts = cep_be16(p + off + 4);
 
 			if (id == 0 && scope == 0 && opts == 0)
 				return; /* padding */
@@ -1055,10 +1004,10 @@ static void v5_packet(struct cep_flow_decoder *d, const uint8_t *p, size_t len,
 		damage(d, 0, "v5 header needs 24 bytes, the packet has %zu", len);
 		return;
 	}
-	unsigned count = be16(p + 2);
-	struct hctx c = { .uptime = be32(p + 4), .secs = be32(p + 8),
-			  .nsecs = be32(p + 12) };
-	uint32_t seq = be32(p + 16);
+	unsigned count = cep_be16(p + 2);
+	struct hctx c = { .uptime = cep_be32(p + 4), .secs = cep_be32(p + 8),
+			  .nsecs = cep_be32(p + 12) };
+	uint32_t seq = cep_be32(p + 16);
 	struct exporter *e = ex_get(d, family, addr, 5,
 				    (uint32_t)p[20] << 8 | p[21]);
 
@@ -1087,18 +1036,18 @@ static void v5_packet(struct cep_flow_decoder *d, const uint8_t *p, size_t len,
 
 	uint64_t boot = (uint64_t)c.secs * 1000ull + c.nsecs / 1000000u -
 			c.uptime;
-	for (unsigned i = 0; i < count && !d->sink_err; i++) {
+	for (unsigned i = 0; i < count && !d->batch.err; i++) {
 		const uint8_t *r = p + 24 + (size_t)i * 48;
-		struct cep_event *ev = ev_next(d);
-		uint32_t first = be32(r + 24), last = be32(r + 28);
+		struct cep_event *ev = cep_batch_slot(&d->batch);
+		uint32_t first = cep_be32(r + 24), last = cep_be32(r + 28);
 
 		memcpy(ev->src_ip, r, 4);
 		memcpy(ev->dst_ip, r + 4, 4);
 		ev->src_af = ev->dst_af = CEP_AF_INET;
-		ev->packets = be32(r + 16);
-		ev->bytes = be32(r + 20);
-		ev->src_port = be16(r + 32);
-		ev->dst_port = be16(r + 34);
+		ev->packets = cep_be32(r + 16);
+		ev->bytes = cep_be32(r + 20);
+		ev->src_port = cep_be16(r + 32);
+		ev->dst_port = cep_be16(r + 34);
 		ev->tcp_flags = r[37];
 		ev->proto = r[38];
 		/* First > Last: the uptime wrapped between them.  Last far
@@ -1123,8 +1072,8 @@ static long walk_sets(struct cep_flow_decoder *d, struct exporter *e,
 {
 	long records = 0;
 
-	while (end - off >= 4 && !d->sink_err) {
-		uint16_t id = be16(p + off), slen = be16(p + off + 2);
+	while (end - off >= 4 && !d->batch.err) {
+		uint16_t id = cep_be16(p + off), slen = cep_be16(p + off + 2);
 
 		if (slen < 4 || slen > end - off) {
 			damage(d, off, "set %u of length %u %s", id, slen,
@@ -1169,9 +1118,9 @@ static void v9_packet(struct cep_flow_decoder *d, const uint8_t *p, size_t len,
 		damage(d, 0, "v9 header needs 20 bytes, the packet has %zu", len);
 		return;
 	}
-	struct hctx c = { .uptime = be32(p + 4), .secs = be32(p + 8) };
-	uint32_t seq = be32(p + 12);
-	struct exporter *e = ex_get(d, family, addr, 9, be32(p + 16));
+	struct hctx c = { .uptime = cep_be32(p + 4), .secs = cep_be32(p + 8) };
+	uint32_t seq = cep_be32(p + 12);
+	struct exporter *e = ex_get(d, family, addr, 9, cep_be32(p + 16));
 	int uncounted = 0;
 
 	if (!e) {
@@ -1201,10 +1150,10 @@ static void ipfix_packet(struct cep_flow_decoder *d, const uint8_t *p,
 		       len);
 		return;
 	}
-	size_t mlen = be16(p + 2);
-	struct hctx c = { .secs = be32(p + 4) };
-	uint32_t seq = be32(p + 8);
-	struct exporter *e = ex_get(d, family, addr, 10, be32(p + 12));
+	size_t mlen = cep_be16(p + 2);
+	struct hctx c = { .secs = cep_be32(p + 4) };
+	uint32_t seq = cep_be32(p + 8);
+	struct exporter *e = ex_get(d, family, addr, 10, cep_be32(p + 12));
 	int uncounted = 0;
 
 	if (!e) {
@@ -1245,8 +1194,8 @@ int cep_flow_decode(struct cep_flow_decoder *d, const struct sockaddr *exporter,
 	int family = 4;
 
 	(void)recv_ts_ns;
-	if (d->sink_err)
-		return d->sink_err;
+	if (d->batch.err)
+		return d->batch.err;
 	if (exporter && exporter->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)exporter;
 
@@ -1269,15 +1218,15 @@ int cep_flow_decode(struct cep_flow_decoder *d, const struct sockaddr *exporter,
 		damage(d, 0, "export packet of %zu bytes has no version", len);
 		return 0;
 	}
-	switch (be16(payload)) {
+	switch (cep_be16(payload)) {
 	case 5: v5_packet(d, payload, len, family, addr); break;
 	case 9: v9_packet(d, payload, len, family, addr); break;
 	case 10: ipfix_packet(d, payload, len, family, addr); break;
 	default:
 		damage(d, 0, "version %u is not NetFlow v5, v9 or IPFIX",
-		       be16(payload));
+		       cep_be16(payload));
 	}
-	return d->sink_err;
+	return d->batch.err;
 }
 
 /* --- the decoder ---------------------------------------------------------------- */
@@ -1298,8 +1247,7 @@ int cep_flow_decoder_create(const struct cep_source *src,
 		free(d);
 		return -ENOMEM;
 	}
-	d->src = src;
-	d->sink = sink;
+	cep_batch_init(&d->batch, src, sink, &st->refused);
 	d->st = st;
 	mem_add(d, sizeof *d + d->slots * sizeof *d->ex);
 	d->diag = diag;
@@ -1342,7 +1290,7 @@ int cep_flow_decoder_flush(struct cep_flow_decoder *d, int drop_pending)
 			e->pend_used = 0;
 		}
 	}
-	return flush_batch(d);
+	return cep_batch_flush(&d->batch);
 }
 
 int cep_flow_decoder_exporters(const struct cep_flow_decoder *d,

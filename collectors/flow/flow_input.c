@@ -14,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ceptor/error.h"
 #include "collectors/flow/flow.h"
+#include "lib/bytes.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define READ_BUFSIZE (1u << 18)
@@ -62,11 +63,6 @@ static void say(FILE *diag, const char *fmt, ...)
 
 /* --- frames -------------------------------------------------------------- */
 
-static inline uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /*
  * Find the UDP payload in an IP packet at @p (@n bytes captured): fill
  * @from with the source address and @off/@len with the payload.  Returns
@@ -88,14 +84,14 @@ static int ip_udp(const uint8_t *p, size_t n, size_t base,
 			return -1;
 		h = (size_t)(p[0] & 15) * 4;
 		/* Fragments are not reassembled: MF set or an offset. */
-		if (p[9] != 17 || (be16(p + 6) & 0x3fff) || n < h + 8)
+		if (p[9] != 17 || (cep_be16(p + 6) & 0x3fff) || n < h + 8)
 			return -1;
-		end = be16(p + 2);
+		end = cep_be16(p + 2);
 		if (end < h + 8 || end > n)
 			end = n; /* total length 0 (TSO) or cut by snaplen */
 		s4->sin_family = AF_INET;
 		memcpy(&s4->sin_addr, p + 12, 4);
-		s4->sin_port = htons(be16(p + h));
+		s4->sin_port = htons(cep_be16(p + h));
 	} else if (p[0] >> 4 == 6) {
 		struct sockaddr_in6 *s6 = (void *)from;
 
@@ -103,7 +99,7 @@ static int ip_udp(const uint8_t *p, size_t n, size_t base,
 			return -1;
 		next = p[6];
 		h = 40;
-		end = 40 + (size_t)be16(p + 4);
+		end = 40 + (size_t)cep_be16(p + 4);
 		if (end > n || end == 40)
 			end = n;
 		for (;;) {
@@ -125,11 +121,11 @@ static int ip_udp(const uint8_t *p, size_t n, size_t base,
 			return -1;
 		s6->sin6_family = AF_INET6;
 		memcpy(&s6->sin6_addr, p + 8, 16);
-		s6->sin6_port = htons(be16(p + h));
+		s6->sin6_port = htons(cep_be16(p + h));
 	} else {
 		return -1;
 	}
-	size_t ulen = be16(p + h + 4);
+	size_t ulen = cep_be16(p + h + 4);
 
 	if (ulen < 8 || h + ulen > end)
 		ulen = end - h; /* UDP length 0 (jumbograms) or cut short */
@@ -150,22 +146,22 @@ static int frame_udp(const uint8_t *p, size_t n, int linktype,
 		if (n < 14)
 			return -1;
 		l2 = 14;
-		et = be16(p + 12);
+		et = cep_be16(p + 12);
 		while ((et == 0x8100 || et == 0x88a8 || et == 0x9100) &&
 		       n >= l2 + 4) {
-			et = be16(p + l2 + 2);
+			et = cep_be16(p + l2 + 2);
 			l2 += 4;
 		}
 		if (et != 0x0800 && et != 0x86dd)
 			return -1;
 		break;
 	case DLT_LINUX_SLL:
-		if (n < 16 || (be16(p + 14) != 0x0800 && be16(p + 14) != 0x86dd))
+		if (n < 16 || (cep_be16(p + 14) != 0x0800 && cep_be16(p + 14) != 0x86dd))
 			return -1;
 		l2 = 16;
 		break;
 	case 276: /* DLT_LINUX_SLL2 */
-		if (n < 20 || (be16(p) != 0x0800 && be16(p) != 0x86dd))
+		if (n < 20 || (cep_be16(p) != 0x0800 && cep_be16(p) != 0x86dd))
 			return -1;
 		l2 = 20;
 		break;
@@ -427,7 +423,6 @@ int cep_flow_listen_tick(const char *addr, const struct cep_source *src,
 	}
 	while (!stop_requested) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		struct timespec now;
 		int n;
 
 		if (tick)
@@ -460,9 +455,7 @@ int cep_flow_listen_tick(const char *addr, const struct cep_source *src,
 			    strerror(errno));
 			goto out;
 		}
-		clock_gettime(CLOCK_REALTIME, &now);
-		uint64_t ts = (uint64_t)now.tv_sec * 1000000000ull +
-			      (uint64_t)now.tv_nsec;
+		uint64_t ts = cep_clock_wall_ns();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &b->msg[i].msg_hdr;
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ceptor/error.h"
+#include "lib/bytes.h"
 
 /* Link types by number, so the decoder does not depend on which DLT_*
  * macros the installed pcap headers define. */
@@ -65,17 +66,6 @@ static int decode_ipv4(const uint8_t *p, const uint8_t *end,
 static int decode_ipv6(const uint8_t *p, const uint8_t *end,
 		       struct cep_event *ev, int depth);
 
-static inline uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 int cep_pcap_linktype_supported(int linktype)
 {
 	switch (linktype & CEP_PCAP_LINKTYPE_MASK) {
@@ -118,8 +108,8 @@ static void decode_l4(const uint8_t *p, const uint8_t *end,
 		return;
 	}
 	if (have >= 4) {
-		ev->src_port = be16(p);
-		ev->dst_port = be16(p + 2);
+		ev->src_port = cep_be16(p);
+		ev->dst_port = cep_be16(p + 2);
 	}
 	if (ev->proto == P_TCP && have >= 14)
 		ev->tcp_flags = p[13];
@@ -179,8 +169,8 @@ static int decode_gre(const uint8_t *p, const uint8_t *end,
 		ev->flags |= CEP_EV_TRUNCATED;
 		return 0;
 	}
-	fl = be16(p);
-	type = be16(p + 2);
+	fl = cep_be16(p);
+	type = cep_be16(p + 2);
 	if ((fl & 0x0007) != 0)
 		return 0; /* version 1 is PPTP: PPP inside, not decoded */
 	if (fl & 0xC000) /* checksum or routing present: checksum + offset */
@@ -218,7 +208,7 @@ static int decode_gre(const uint8_t *p, const uint8_t *end,
 			ev->flags |= CEP_EV_TRUNCATED;
 			return 0;
 		}
-		type = be16(p + 12);
+		type = cep_be16(p + 12);
 		p += 14;
 		/* Inner VLAN tags: the event keeps the outermost id. */
 		while (type == ETH_8021Q || type == ETH_8021AD ||
@@ -227,7 +217,7 @@ static int decode_gre(const uint8_t *p, const uint8_t *end,
 				ev->flags |= CEP_EV_TRUNCATED;
 				return 0;
 			}
-			type = be16(p + 2);
+			type = cep_be16(p + 2);
 			p += 4;
 		}
 		if (type == ETH_IPV4)
@@ -277,7 +267,7 @@ static int decode_ipv4(const uint8_t *p, const uint8_t *end,
 		 * captured bytes then.  Nothing below reads tot: the walk is
 		 * bounded by the capture, not by the header's claims.
 		 */
-		tot = be16(p + 2);
+		tot = cep_be16(p + 2);
 		if (tot != 0 && tot < ihl)
 			return -CEP_EMALFORMED;
 	}
@@ -294,11 +284,11 @@ static int decode_ipv4(const uint8_t *p, const uint8_t *end,
 	if (have < ihl) {
 		ev->flags |= CEP_EV_TRUNCATED;
 		/* The fragment field sits in the fixed part; read it anyway. */
-		if (have >= 8 && (be16(p + 6) & 0x3fff))
+		if (have >= 8 && (cep_be16(p + 6) & 0x3fff))
 			ev->flags |= CEP_EV_FRAGMENT;
 		return 0;
 	}
-	frag = be16(p + 6);
+	frag = cep_be16(p + 6);
 	if (frag & 0x3fff) { /* MF set, or a non-zero offset */
 		ev->flags |= CEP_EV_FRAGMENT;
 		if (frag & 0x1fff)
@@ -375,7 +365,7 @@ static int decode_ipv6(const uint8_t *p, const uint8_t *end,
 				ev->proto = p[0];
 				return 0;
 			}
-			off = be16(p + 2);
+			off = cep_be16(p + 2);
 			ev->flags |= CEP_EV_FRAGMENT;
 			if (off & 0xfff8) { /* not the first fragment */
 				ev->proto = p[0];
@@ -411,10 +401,10 @@ static int decode_ethertype(unsigned type, const uint8_t *p,
 			return 0;
 		}
 		if (!vlan_seen) {
-			ev->vlan = be16(p) & 0x0fff;
+			ev->vlan = cep_be16(p) & 0x0fff;
 			vlan_seen = 1;
 		}
-		type = be16(p + 2);
+		type = cep_be16(p + 2);
 		p += 4;
 	}
 	if (type == ETH_IPV4)
@@ -474,15 +464,15 @@ int cep_pcap_decode(const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
 	case LT_EN10MB:
 		if (caplen < 14)
 			break;
-		return decode_ethertype(be16(pkt + 12), pkt + 14, end, ev);
+		return decode_ethertype(cep_be16(pkt + 12), pkt + 14, end, ev);
 	case LT_LINUX_SLL:
 		if (caplen < 16)
 			break;
-		return decode_ethertype(be16(pkt + 14), pkt + 16, end, ev);
+		return decode_ethertype(cep_be16(pkt + 14), pkt + 16, end, ev);
 	case LT_LINUX_SLL2:
 		if (caplen < 20)
 			break;
-		return decode_ethertype(be16(pkt), pkt + 20, end, ev);
+		return decode_ethertype(cep_be16(pkt), pkt + 20, end, ev);
 	case LT_RAW_A: case LT_RAW_B: case LT_RAW:
 		return decode_raw(pkt, end, ev, 0);
 	case LT_IPV4:
@@ -494,14 +484,14 @@ int cep_pcap_decode(const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
 			break;
 		/* Host byte order of the writer: a family fits in 16 bits,
 		 * so a value that does not was written the other way round. */
-		af = le32(pkt);
+		af = cep_le32(pkt);
 		if (af > 0xffff)
 			af = __builtin_bswap32(af);
 		return decode_null(af, pkt + 4, end, ev);
 	case LT_LOOP:
 		if (caplen < 4)
 			break;
-		af = __builtin_bswap32(le32(pkt));
+		af = __builtin_bswap32(cep_le32(pkt));
 		return decode_null(af, pkt + 4, end, ev);
 	default:
 		return -EPROTONOSUPPORT;

@@ -2,11 +2,12 @@
  * pcap_reader.c - the read loops (classic pcap, pcapng, live), batching,
  * FCS removal and damage reports.
  *
- * One struct batch lives on the stack of each read call; events are decoded
- * into it in place and the sink sees it whole.  Files are opened with our
- * own fopen() so that a failure to open has a precise errno, so that the
- * stdio buffer can be made larger than libpcap's default (fewer read(2)s),
- * and so that ftell() gives the offset of a damaged record.
+ * One struct cep_batch (ceptor/batch.h) lives on the stack of each read
+ * call; events are decoded into it in place and the sink sees it whole.
+ * Files are opened with our own fopen() so that a failure to open has a
+ * precise errno, so that the stdio buffer can be made larger than
+ * libpcap's default (fewer read(2)s), and so that ftell() gives the offset
+ * of a damaged record.
  */
 #include "collectors/pcap/pcap_reader.h"
 
@@ -17,12 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ceptor/batch.h"
 #include "ceptor/error.h"
 #include "collectors/pcap/pcap_decode.h"
 #include "collectors/pcap/pcapng.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define READ_BUFSIZE (1u << 18)
@@ -63,27 +65,6 @@ static void live_handle_clear(void)
 		sched_yield();
 }
 
-struct batch {
-	struct cep_event ev[CEP_COLLECTOR_BATCH];
-	unsigned n;
-};
-
-static int flush(struct batch *b, struct cep_sink *sink,
-		 struct cep_pcap_stats *st)
-{
-	int rc;
-
-	if (b->n == 0)
-		return 0;
-	rc = sink->fn(sink->arg, b->ev, b->n);
-	if (rc < 0)
-		return rc;
-	if ((unsigned)rc < b->n)
-		st->refused += b->n - (unsigned)rc;
-	b->n = 0;
-	return 0;
-}
-
 /* One packet as the read loops see it, before decoding. */
 struct frame {
 	const uint8_t *data;
@@ -96,12 +77,13 @@ struct frame {
 
 /*
  * Decode one packet into the next slot of the batch and count it; the slot
- * is kept only when the packet decoded.
+ * is committed only when the packet decoded.  Returns 0 or the sink's
+ * negative error (when the commit filled the batch).
  */
-static inline void take(struct batch *b, const struct frame *f,
-			const struct cep_source *src, struct cep_pcap_stats *st)
+static inline int take(struct cep_batch *b, const struct frame *f,
+		       struct cep_pcap_stats *st)
 {
-	struct cep_event *ev = &b->ev[b->n];
+	struct cep_event *ev = cep_batch_slot_raw(b); /* decode zeroes it */
 	uint32_t caplen = f->caplen, wirelen = f->wirelen;
 	int rc;
 
@@ -121,18 +103,16 @@ static inline void take(struct batch *b, const struct frame *f,
 			st->unsupported++;
 		else
 			st->malformed++;
-		return;
+		return 0;
 	}
 	ev->ts = f->ts;
 	ev->seq = (uint32_t)st->read;
-	if (src)
-		cep_source_stamp(src, ev);
 	st->decoded++;
 	if (ev->flags & CEP_EV_TRUNCATED)
 		st->truncated++;
 	if (ev->flags & CEP_EV_FRAGMENT)
 		st->fragments++;
-	b->n++;
+	return cep_batch_commit(b);
 }
 
 static int set_filter(pcap_t *p, const char *bpf, const char *what)
@@ -170,7 +150,7 @@ static int read_classic(FILE *fp, int seekable, const char *path,
 			struct cep_sink *sink, struct cep_pcap_stats *st)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct batch b;
+	struct cep_batch b;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	uint64_t first = st->read;
@@ -179,7 +159,7 @@ static int read_classic(FILE *fp, int seekable, const char *path,
 	long off;
 	int rc, nano;
 
-	b.n = 0;
+	cep_batch_init(&b, src, sink, &st->refused);
 	errbuf[0] = '\0';
 	p = pcap_fopen_offline_with_tstamp_precision(
 		fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -214,12 +194,9 @@ static int read_classic(FILE *fp, int seekable, const char *path,
 		f.wirelen = hdr->len;
 		f.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u +
 		       (uint64_t)hdr->ts.tv_usec * (nano ? 1u : 1000u);
-		take(&b, &f, src, st);
-		if (b.n == CEP_COLLECTOR_BATCH) {
-			rc = flush(&b, sink, st);
-			if (rc < 0)
-				goto out;
-		}
+		rc = take(&b, &f, st);
+		if (rc < 0)
+			goto out;
 		if (seekable)
 			off = ftell(fp);
 		if (__atomic_load_n(&stop_requested, __ATOMIC_RELAXED))
@@ -233,7 +210,7 @@ static int read_classic(FILE *fp, int seekable, const char *path,
 			  pcap_geterr(p),
 			  (unsigned long long)(st->read - first));
 	}
-	rc = flush(&b, sink, st);
+	rc = cep_batch_flush(&b);
 out:
 	pcap_close(p); /* closes fp too */
 	return rc;
@@ -309,12 +286,12 @@ static int read_pcapng(FILE *fp, const char *path, const char *bpf,
 	struct cep_pcapng r;
 	struct cep_pcapng_pkt pkt;
 	struct filters fs = { .bpf = bpf, .path = path };
-	struct batch b;
+	struct cep_batch b;
 	struct frame f;
 	uint64_t first = st->read, bad = 0;
 	int rc, warned_lt = -1;
 
-	b.n = 0;
+	cep_batch_init(&b, src, sink, &st->refused);
 	st->files++;
 	cep_pcapng_init_file(&r, fp);
 	for (;;) {
@@ -360,12 +337,9 @@ static int read_pcapng(FILE *fp, const char *path, const char *bpf,
 		f.ts = pkt.ts;
 		f.linktype = pkt.linktype;
 		f.fcslen = pkt.fcslen;
-		take(&b, &f, src, st);
-		if (b.n == CEP_COLLECTOR_BATCH) {
-			rc = flush(&b, sink, st);
-			if (rc < 0)
-				goto out;
-		}
+		rc = take(&b, &f, st);
+		if (rc < 0)
+			goto out;
 		if (__atomic_load_n(&stop_requested, __ATOMIC_RELAXED)) {
 			rc = 0;
 			break;
@@ -385,7 +359,7 @@ static int read_pcapng(FILE *fp, const char *path, const char *bpf,
 			  cep_pcapng_error(&r),
 			  (unsigned long long)(st->read - first));
 	}
-	rc = flush(&b, sink, st);
+	rc = cep_batch_flush(&b);
 out:
 	filters_free(&fs);
 	cep_pcapng_fini(&r);
@@ -481,14 +455,6 @@ void cep_pcap_live_init(struct cep_pcap_live *lv, const char *iface)
 	lv->timeout_ms = CEP_PCAP_TIMEOUT_DEFAULT;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 /* The counters pcap_stats() keeps for the handle, on top of @base. */
 static void live_stats(pcap_t *p, const struct cep_pcap_stats *base,
 		       struct cep_pcap_stats *st)
@@ -539,7 +505,7 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	const struct cep_pcap_stats base = *st;
-	struct batch b;
+	struct cep_batch b;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct frame f;
@@ -552,7 +518,7 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 			  "positive", lv->iface);
 		return -EINVAL;
 	}
-	b.n = 0;
+	cep_batch_init(&b, src, sink, &st->refused);
 	errbuf[0] = '\0';
 	p = pcap_create(lv->iface, errbuf);
 	if (!p) {
@@ -589,7 +555,7 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 			       : "blocks (TPACKET_V3)",
 		 lv->buffer_size >> 10, (unsigned)getuid());
 	__atomic_store_n(&live_handle, p, __ATOMIC_SEQ_CST);
-	next_report = now_ms() + 1000;
+	next_report = cep_clock_coarse_ms() + 1000;
 	while (!__atomic_load_n(&stop_requested, __ATOMIC_RELAXED)) {
 		rc = pcap_next_ex(p, &hdr, &data);
 		if (rc == 1) {
@@ -598,13 +564,16 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 			f.wirelen = hdr->len;
 			f.ts = (uint64_t)hdr->ts.tv_sec * 1000000000u +
 			       (uint64_t)hdr->ts.tv_usec * (nano ? 1u : 1000u);
-			take(&b, &f, src, st);
+			rc = take(&b, &f, st);
+			if (rc < 0)
+				goto out;
 			/* A trickle never fills a batch nor lets the timeout
-			 * pass; capture time bounds how long events wait. */
-			if (b.n < CEP_COLLECTOR_BATCH &&
-			    (b.n == 0 || b.ev[b.n - 1].ts - b.ev[0].ts <
-						 CEP_PCAP_TIMEOUT_DEFAULT *
-							 1000000ull))
+			 * pass; capture time bounds how long events wait.  An
+			 * empty batch was just handed over by the commit (or
+			 * holds nothing yet): go on to the report check. */
+			if (b.n > 0 &&
+			    b.ev[b.n - 1].ts - b.ev[0].ts <
+				    CEP_PCAP_TIMEOUT_DEFAULT * 1000000ull)
 				continue;
 		} else if (rc == 0) {
 			/* Timeout: hand over what a quiet link has gathered. */
@@ -619,19 +588,19 @@ int cep_pcap_read_live(const struct cep_pcap_live *lv,
 			}
 			break;
 		}
-		rc = flush(&b, sink, st);
+		rc = cep_batch_flush(&b);
 		if (rc < 0)
 			goto out;
-		if (lv->report && now_ms() >= next_report) {
+		if (lv->report && cep_clock_coarse_ms() >= next_report) {
 			live_stats(p, &base, st);
 			lv->report(lv->arg, st);
-			next_report = now_ms() + 1000;
+			next_report = cep_clock_coarse_ms() + 1000;
 		}
 	}
 	if (rc >= 0)
-		rc = flush(&b, sink, st);
+		rc = cep_batch_flush(&b);
 	else
-		flush(&b, sink, st);
+		cep_batch_flush(&b);
 out:
 	live_handle_clear();
 	live_stats(p, &base, st);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ceptor/error.h"
+#include "lib/bytes.h"
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 1u
@@ -30,20 +31,15 @@
 #define OPT_IF_FCSLEN 13
 #define OPT_IF_TSOFFSET 14
 
-static uint32_t rd32(const struct cep_pcapng *r, const uint8_t *p)
+/* A field in the section's byte order (r->swap: big-endian). */
+static inline uint32_t rd32(const struct cep_pcapng *r, const uint8_t *p)
 {
-	if (r->swap)
-		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		       (uint32_t)p[2] << 8 | p[3];
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[1] << 8 | p[0];
+	return r->swap ? cep_be32(p) : cep_le32(p);
 }
 
-static uint16_t rd16(const struct cep_pcapng *r, const uint8_t *p)
+static inline uint16_t rd16(const struct cep_pcapng *r, const uint8_t *p)
 {
-	if (r->swap)
-		return (uint16_t)(p[0] << 8 | p[1]);
-	return (uint16_t)(p[1] << 8 | p[0]);
+	return r->swap ? cep_be16(p) : cep_le16(p);
 }
 
 static uint64_t rd64(const struct cep_pcapng *r, const uint8_t *p)

@@ -10,6 +10,7 @@
  * the loop later without touching the compiler.
  */
 #include "core/match.h"
+#include "lib/hash.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -191,27 +192,16 @@ size_t cep__field_encode(const struct cep_event *ev, int f, uint8_t *buf)
 	}
 }
 
+/* The engine's hashes are the project's (lib/hash.h); these names stay for
+ * the core's callers. */
 uint64_t cep__hash_u64(uint64_t x)
 {
-	/* splitmix64's finaliser: cheap and mixes every bit. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
+	return cep_hash_u64(x);
 }
 
 uint64_t cep__hash_bytes(const void *p, size_t n, uint64_t seed)
 {
-	const uint8_t *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return cep__hash_u64(h);
+	return cep_hash_bytes(p, n, seed);
 }
 
 uint64_t cep__field_value64(const struct cep_event *ev, int f)
