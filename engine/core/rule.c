@@ -588,8 +588,9 @@ static void collect(struct cctx *c, const char *path)
 		add_file(c, full);
 	}
 	closedir(dir);
-	qsort(c->rs->files + first, c->rs->nfiles - first, sizeof(char *),
-	      cmp_str);
+	if (c->rs->nfiles > first) /* a directory without rule files: none */
+		qsort(c->rs->files + first, c->rs->nfiles - first,
+		      sizeof(char *), cmp_str);
 }
 
 /* --- pass 3 --------------------------------------------------------------- */

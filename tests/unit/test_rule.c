@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ceptor/detect.h"
@@ -1010,6 +1011,26 @@ START_TEST(rule_unknown_system_and_tlp_are_errors)
 }
 END_TEST
 
+/* A directory without rule files (only subdirectories, as SigmaHQ's
+ * rules/network/ is) compiles to nothing, cleanly. */
+START_TEST(rule_directory_without_rule_files_adds_nothing)
+{
+	char sub[160], *diag;
+	const char *dirs[1] = { tmpdir };
+	struct cep_ruleset *rs;
+	int rc;
+
+	snprintf(sub, sizeof sub, "%s/sub", tmpdir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	rs = compile_paths(dirs, 1, &rc, &diag);
+	rmdir(sub);
+	ck_assert_msg(rc == 0, "%s", diag);
+	ck_assert_uint_eq(cep_ruleset_count(rs), 0);
+	free(diag);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
 /* rules check's warnings: impossible detections and churning group-bys,
  * and silence about rules that are fine. */
 START_TEST(rule_lint_warns_about_never_matching_and_unbounded_groups)
@@ -1148,6 +1169,7 @@ static Suite *rule_suite(void)
 	tcase_add_test(ts, rule_keeps_sectors_systems_tlp_and_sigma_attributes);
 	tcase_add_test(ts, rule_unknown_system_and_tlp_are_errors);
 	tcase_add_test(ts, rule_lint_warns_about_never_matching_and_unbounded_groups);
+	tcase_add_test(ts, rule_directory_without_rule_files_adds_nothing);
 	suite_add_tcase(s, ts);
 	return s;
 }
