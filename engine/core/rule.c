@@ -436,8 +436,19 @@ static void compile_doc(struct cctx *c)
 	}
 	if (!r.title)
 		ERR(c, root, "rule has no title");
-	if (!r.id && !r.name && !c->rule_unsup)
-		ERR(c, root, "rule has neither an id nor a name");
+	if (!r.id && !r.name) {
+		/* Sigma makes both optional; signals and incidents need a
+		 * name: FILE-STEM:LINE, stable while the file does not move. */
+		const char *base = strrchr(c->file, '/');
+		char id[CEP_RULE_ID_MAX];
+		size_t stem;
+
+		base = base ? base + 1 : c->file;
+		stem = strcspn(base, ".");
+		snprintf(id, sizeof id, "%.*s:%u", (int)(stem > 48 ? 48 : stem),
+			 base, line_of(root));
+		r.id = xstrdup(c, id);
+	}
 	if (detection && correlation)
 		ERR(c, ckey, "a rule has either a detection or a "
 		    "correlation, not both");
