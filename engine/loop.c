@@ -52,6 +52,8 @@
 #define IDLE_WAIT_MS 10    /* sleep on one ring when all were empty */
 #define MERGE_WAIT_MS 200  /* live: an input quiet this long holds no one */
 #define ADVANCE_MS 1000    /* live: event time moves on after this quiet */
+#define ORPHAN_WARN_MS 2000   /* --once: say that a ring waits for a producer */
+#define ORPHAN_END_MS 10000   /* --once: a ring nobody feeds ends after this */
 #define REPORT_MS 1000     /* hosted threads' producer reports */
 #define STATUS_BASE 4096   /* status document bytes, besides the inputs */
 #define STATUS_INPUT 1536  /* status document bytes per input */
@@ -75,6 +77,10 @@ struct input {
 	struct cep_event *pend;  /* CORE_BURST records */
 	unsigned npend, pos;
 	uint64_t data_ms;        /* monotonic ms when it last had records */
+	uint64_t last_ts;        /* newest event time taken from it */
+	uint64_t orphan_ms;      /* --once: since when its ring has had no
+				    live producer (0: it has one) */
+	int orphan_warned;
 };
 
 /* The status document's writer; the core thread's. */
@@ -602,8 +608,14 @@ static void advance_idle(struct cep_engine *e, uint64_t now)
 	    now - e->advanced_ms < ADVANCE_MS / 4)
 		return;
 	e->advanced_ms = now;
+	/* Never past what could still be on its way: event time moves by the
+	 * quiet time less the allowed lateness, so a record a collector is
+	 * still batching is not made late by the advance itself. */
+	uint64_t quiet = (now - e->event_ms) * 1000000ull;
+	if (quiet <= e->cfg->lateness_ns)
+		return;
 	k = cep_detect_advance(e->detect,
-			       e->event_ts + (now - e->event_ms) * 1000000ull,
+			       e->event_ts + quiet - e->cfg->lateness_ns,
 			       sig, SIGNAL_ROOM);
 	while (k) {
 		take_signals(e, sig, k);
@@ -625,24 +637,80 @@ static unsigned refill(struct input *in, uint64_t now)
 		}
 	in->npend = n;
 	in->pos = 0;
-	if (n)
+	if (n) {
 		in->data_ms = now;
+		for (unsigned k = 0; k < n; k++)
+			if (in->pend[k].ts > in->last_ts)
+				in->last_ts = in->pend[k].ts;
+	}
 	return n;
+}
+
+/*
+ * --once: a ring input whose producer never came or died without closing
+ * it would hold the run forever.  After ORPHAN_WARN_MS say so; after
+ * ORPHAN_END_MS without a live producer, end the input (what its producer
+ * committed was already read).  Returns true when it ends.
+ */
+static bool orphaned(struct cep_engine *e, struct input *in, uint64_t now)
+{
+	struct cep_ring_stats rs;
+	int ps;
+
+	(void)e;
+	if (in->cfg->kind != CEP_INPUT_RING)
+		return false;
+	cep_ring_stats(in->cons, &rs);
+	ps = cep_ring_producer_state(&rs, 0);
+	if (ps != CEP_RING_PRODUCER_NONE && ps != CEP_RING_PRODUCER_DEAD) {
+		in->orphan_ms = 0;
+		return false;
+	}
+	if (!in->orphan_ms)
+		in->orphan_ms = now;
+	if (now - in->orphan_ms >= ORPHAN_WARN_MS && !in->orphan_warned) {
+		in->orphan_warned = 1;
+		cep_warn("input %s: ring %s has %s producer; --once waits %d s "
+			 "for one", in->cfg->src.name, in->ring_name,
+			 ps == CEP_RING_PRODUCER_DEAD ? "a dead" : "no",
+			 ORPHAN_END_MS / 1000);
+	}
+	if (now - in->orphan_ms < ORPHAN_END_MS)
+		return false;
+	cep_warn("input %s: no live producer on ring %s; ending it",
+		 in->cfg->src.name, in->ring_name);
+	return true;
+}
+
+/* How long (ms) the oldest pending record of any input has waited. */
+static uint64_t oldest_wait(const struct cep_engine *e, uint64_t now)
+{
+	uint64_t w = 0;
+
+	for (size_t i = 0; i < e->ninputs; i++) {
+		const struct input *in = &e->inputs[i];
+
+		if (in->pos < in->npend && now - in->data_ms > w)
+			w = now - in->data_ms;
+	}
+	return w;
 }
 
 /*
  * Processes pending records of every input in event-time order: the input
  * with the oldest head goes, up to the next input's head, until one input
- * runs dry (it must be refilled first: its next record may be the oldest).
- * Returns the records processed.
+ * runs dry (it must be refilled first: its next record may be the oldest)
+ * or the oldest head reaches @below (an input with nothing pending may
+ * still send records from its newest time on).  Returns the records
+ * processed.
  */
-static unsigned merge(struct cep_engine *e)
+static unsigned merge(struct cep_engine *e, uint64_t below)
 {
 	unsigned done = 0;
 
 	while (done < 4 * CORE_BURST) {
 		struct input *min = NULL;
-		uint64_t limit = UINT64_MAX;
+		uint64_t limit = below == UINT64_MAX ? UINT64_MAX : below - 1;
 
 		for (size_t i = 0; i < e->ninputs; i++) {
 			struct input *in = &e->inputs[i];
@@ -659,7 +727,7 @@ static unsigned merge(struct cep_engine *e)
 				limit = ts;
 			}
 		}
-		if (!min)
+		if (!min || min->pend[min->pos].ts >= below)
 			break;
 		unsigned run = 1;
 		while (min->pos + run < min->npend &&
@@ -917,7 +985,13 @@ static int reloader_start(struct cep_engine *e)
 	struct reloader *rl = &e->rl;
 	int rc;
 
-	rl->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* One eventfd for the life of the process: the SIGHUP handler may
+	 * run on any thread at any time, so the descriptor it writes to is
+	 * never closed (and so never reused for something else). */
+	static int wake_fd_kept = -1;
+	if (wake_fd_kept < 0)
+		wake_fd_kept = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	rl->wake_fd = wake_fd_kept;
 	if (rl->wake_fd < 0)
 		return -errno;
 	if (e->cfg->rules_watch) {
@@ -973,8 +1047,7 @@ static void reloader_stop(struct cep_engine *e)
 					     memory_order_relaxed));
 	gen_destroy(atomic_exchange_explicit(&rl->retired, NULL,
 					     memory_order_relaxed));
-	if (rl->wake_fd >= 0)
-		close(rl->wake_fd);
+	/* wake_fd stays open: see reloader_start(). */
 	if (rl->watch_fd >= 0)
 		close(rl->watch_fd);
 	rl->wake_fd = rl->watch_fd = -1;
@@ -1385,13 +1458,22 @@ int cep_engine_run(struct cep_engine *e)
 		uint64_t now = now_ms();
 		struct input *held_by = NULL;
 
+		/* Records older than every holding input's newest time can go
+		 * (an input's records come in time order; its next one is not
+		 * older than its last); a live hold also ends once the oldest
+		 * waiting record has waited MERGE_WAIT_MS: the detect stage's
+		 * lateness places what comes after. */
+		uint64_t below = UINT64_MAX;
+
 		for (size_t i = 0; i < e->ninputs; i++) {
 			struct input *in = &e->inputs[i];
 			if (in->finished)
 				continue;
 			open++;
-			if (in->pos < in->npend || refill(in, now))
+			if (in->pos < in->npend || refill(in, now)) {
+				in->orphan_ms = 0;
 				continue;
+			}
 			if (cep_ring_wait(in->cons, 0) == -CEP_ECLOSED) {
 				/* A collector process may be followed by another on
 				 * the same ring; only --once ends with the stream.
@@ -1408,10 +1490,20 @@ int cep_engine_run(struct cep_engine *e)
 				continue;
 			}
 			in->idle_closed = 0;
-			if (e->cfg->once || now - in->data_ms < MERGE_WAIT_MS)
+			if (e->cfg->once && orphaned(e, in, now)) {
+				in->finished = 1;
+				open--;
+				continue;
+			}
+			if (e->cfg->once || now - in->data_ms < MERGE_WAIT_MS) {
 				held_by = in;
+				if (in->last_ts < below)
+					below = in->last_ts;
+			}
 		}
-		if (!held_by && merge(e))
+		if (held_by && !e->cfg->once && oldest_wait(e, now) >= MERGE_WAIT_MS)
+			below = UINT64_MAX;
+		if (merge(e, held_by ? below : UINT64_MAX))
 			progressed = 1;
 		if (stopping() || (e->cfg->once && open == 0))
 			break;
@@ -1450,16 +1542,31 @@ int cep_engine_run(struct cep_engine *e)
 			status_write(e, "running");
 	}
 
-	/* Stopped early: what is already in the rings is still processed. */
-	for (size_t i = 0; i < e->ninputs; i++) {
-		struct input *in = &e->inputs[i];
+	/* Stopped (or --once done): everything still pending or on its way
+	 * is processed, still in event-time order across inputs, without
+	 * waiting for anyone: hosted threads return at the stop and close
+	 * their rings, collector processes keep what they commit later for
+	 * the next engine. */
+	for (uint64_t t0 = now_ms();;) {
+		int pending = 0, hosted_open = 0;
+		uint64_t now = now_ms();
 
-		process(e, in->pend + in->pos, in->npend - in->pos);
-		in->pos = in->npend;
-		while (refill(in, now_ms())) {
-			process(e, in->pend, in->npend);
-			in->pos = in->npend;
+		for (size_t i = 0; i < e->ninputs; i++) {
+			struct input *in = &e->inputs[i];
+
+			if (in->pos < in->npend || refill(in, now))
+				pending = 1;
+			else if (in->cfg->kind != CEP_INPUT_RING &&
+				 cep_ring_wait(in->cons, 0) != -CEP_ECLOSED)
+				hosted_open = 1;
 		}
+		if (pending) {
+			merge(e, UINT64_MAX);
+			continue;
+		}
+		if (!hosted_open || now - t0 > 10000)
+			break;
+		usleep(1000);
 	}
 
 	/* Close every window: the final counts become signals. */

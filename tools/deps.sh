@@ -15,7 +15,7 @@ PACKAGES=(
 	libpcre2-dev
 	check
 	redis-server redis-tools
-	tcpdump jq
+	tcpdump jq graphviz
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
 )

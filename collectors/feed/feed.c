@@ -3,6 +3,7 @@
  * event front (feed.h, feed_priv.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,7 @@ int cep__feed_file(const char *path, cep__feed_parse_fn parse,
 		return rc;
 	}
 	if (fstat(fileno(in.f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+		in.regular = 1;
 		in.total = (uint64_t)sb.st_size;
 		in.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
 			   (uint64_t)sb.st_mtim.tv_nsec;
@@ -191,7 +193,19 @@ static ssize_t refill(struct cep__feed_in *in)
 	if (!in->rbuf && !(in->rbuf = malloc(READ_CHUNK)))
 		return -ENOMEM;
 	/* read(2), not fread(): a pipe's lines are handed out as they come,
-	 * not when a whole chunk has arrived. */
+	 * not when a whole chunk has arrived.  Before a read that would wait
+	 * (a pipe or terminal with nothing more yet), the events gathered so
+	 * far go to the sink: a live stream never sits in a half-full batch. */
+	if (!in->regular && in->out && in->out->batch.n) {
+		struct pollfd pfd = { .fd = fileno(in->f), .events = POLLIN };
+
+		if (poll(&pfd, 1, 0) == 0) {
+			int rc = cep_batch_flush(&in->out->batch);
+
+			if (rc < 0)
+				return rc;
+		}
+	}
 	do
 		got = read(fileno(in->f), in->rbuf, READ_CHUNK);
 	while (got < 0 && errno == EINTR);

@@ -44,6 +44,7 @@ struct cep__feed_in {
 	uint64_t lineno;       /* of the line last returned */
 	uint64_t done;         /* bytes consumed */
 	uint64_t total;        /* file size, 0 when unknown */
+	int regular;           /* a regular file (never waits for more) */
 	uint64_t mtime;        /* file modification time (ns), else the time
 				* the read began: the time of undated lists */
 	uint64_t next_progress;

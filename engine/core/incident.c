@@ -7,10 +7,23 @@
  * core thread.  It is never shared, so it needs no RCU or locks; the
  * incidents are allocated in chunks that never move, so handed-out pointers
  * stay valid while the table grows.
+ *
+ * Confidence (the model is in incident.h).  Each incident keeps, per
+ * upstream, only values that do not depend on the order evidence came in:
+ * the best grades, the latest supporting and contradicting event times,
+ * the strongest contradiction.  rescore() recomputes the whole model from
+ * them at every change, walking the upstreams in name order (they are kept
+ * sorted), so the same set of evidence gives the same double, bit for bit.
+ * That costs O(sources) per signal (a division per aged upstream with the
+ * default P = 2) and no allocation.
+ * The analyst's reliability overrides live in a small table; each source
+ * entry caches its lookup under the table's generation, so a lookup runs
+ * only after the table changed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +95,11 @@ const char *cep_incident_status_name(int status)
 
 #define CHUNK 1024 /* incidents per allocation; they never move */
 
+struct rel_override {
+	char name[CEP_INCIDENT_UPSTREAM_MAX];
+	uint8_t grade;
+};
+
 /* Ids are numbered per (year, class): the year is part of the id, so a
  * late event from an earlier year continues that year's numbers and can
  * never repeat an id. */
@@ -102,6 +120,9 @@ struct cep_incidents {
 	struct year_counters *years; /* one entry per year seen */
 	size_t nyears;
 	bool counters_dirty;
+	struct rel_override *overrides; /* analyst feedback, by upstream */
+	size_t noverrides, overrides_cap;
+	uint32_t override_gen;  /* bumped at every change of overrides */
 };
 
 static struct cep_incident *at(const struct cep_incidents *t, size_t i)
@@ -237,6 +258,7 @@ void cep_incidents_destroy(struct cep_incidents *t)
 	free(t->slots);
 	free(t->dirty);
 	free(t->years);
+	free(t->overrides);
 	free(t->state_path);
 	free(t);
 }
@@ -283,19 +305,108 @@ static int mark_dirty(struct cep_incidents *t, size_t idx)
 	return 0;
 }
 
-static double source_weight(const struct cep_incident_source *s)
+/* ---- confidence --------------------------------------------------------- */
+
+static double rel_w(int rel)
 {
-	int r = s->reliability < CEP_REL_COUNT ? s->reliability : 0;
-	int c = s->credibility <= CEP_CRED_MAX ? s->credibility : 0;
-	return rel_weight[r] * cred_weight[c];
+	return rel_weight[rel > 0 && rel < CEP_REL_COUNT ? rel : 0];
 }
 
-static void rescore(struct cep_incident *inc)
+static double cred_w(int cred)
 {
-	double miss = 1.0;
+	return cred_weight[cred > 0 && cred <= CEP_CRED_MAX ? cred : 0];
+}
+
+/* d(a) = (1 + a / TAU)^-P, a = ref - ts in seconds; evidence at or after
+ * the reference is not aged. */
+static double decay_of(uint64_t ref, uint64_t ts)
+{
+	if (ts >= ref)
+		return 1.0;
+	double y = 1.0 + (double)(ref - ts) / 1e9 / CEP_INCIDENT_DECAY_TAU_S;
+	/* The default P = 2 spares the per-source pow(). */
+	return CEP_INCIDENT_DECAY_P == 2.0 ? 1.0 / (y * y)
+					   : pow(y, -CEP_INCIDENT_DECAY_P);
+}
+
+/* The credibility agreement alone earns: "confirmed by other sources" (1)
+ * from three independent upstreams, "probably true" (2) from two, nothing
+ * (CEP_CRED_MAX + 1, worse than any grade) from one. */
+static int agreement_cred(uint32_t agreeing)
+{
+	return agreeing >= 3 ? 1 : agreeing == 2 ? 2 : CEP_CRED_MAX + 1;
+}
+
+/* What one upstream puts into the model, as of the incident's reference. */
+struct term {
+	double weight;   /* R(rel_used) * C(cred_used); 0 if it only contradicts */
+	double decay;    /* of its support */
+	double decayed;  /* e_u = weight * decay */
+	double cdecay;   /* of its contradiction */
+	double cdecayed; /* k_u = contra_weight * cdecay */
+};
+
+static void term_of(const struct cep_incident *inc,
+		    const struct cep_incident_source *src, struct term *tm)
+{
+	tm->weight = tm->decay = tm->decayed = 0;
+	tm->cdecay = tm->cdecayed = 0;
+	if (src->supports) {
+		tm->weight = rel_w(src->rel_used) * cred_w(src->cred_used);
+		tm->decay = decay_of(inc->last_seen, src->last_ts);
+		tm->decayed = tm->weight * tm->decay;
+	}
+	if (src->contradictions) {
+		tm->cdecay = decay_of(inc->last_seen, src->contra_ts);
+		tm->cdecayed = src->contra_weight * tm->cdecay;
+	}
+}
+
+/* The reliability an upstream is judged by: the analyst's override, else
+ * the best its evidence carried.  The lookup is cached per entry under the
+ * overrides' generation. */
+static uint8_t override_of(const struct cep_incidents *t, const char *name)
+{
+	for (size_t i = 0; i < t->noverrides; i++)
+		if (strcmp(t->overrides[i].name, name) == 0)
+			return t->overrides[i].grade;
+	return 0;
+}
+
+static void rescore(const struct cep_incidents *t, struct cep_incident *inc)
+{
+	uint32_t agreeing = 0;
 	for (uint32_t i = 0; i < inc->nsources; i++)
-		miss *= 1.0 - source_weight(&inc->sources[i]);
-	inc->confidence = 1.0 - miss;
+		agreeing += inc->sources[i].supports;
+	int lift = agreement_cred(agreeing);
+
+	double miss = 1.0, hold = 1.0;
+	uint8_t best = 0;
+	for (uint32_t i = 0; i < inc->nsources; i++) {
+		struct cep_incident_source *src = &inc->sources[i];
+		if (src->override_gen != t->override_gen) {
+			src->override_rel = override_of(t, src->name);
+			src->override_gen = t->override_gen;
+		}
+		src->rel_used = src->override_rel ? src->override_rel : src->reliability;
+		int own = src->credibility ? src->credibility : CEP_CRED_MAX + 1;
+		int cred = own < lift ? own : lift;
+		/* One upstream alone keeps its own grade, unset included. */
+		src->cred_used = cred > CEP_CRED_MAX ? src->credibility : (uint8_t)cred;
+		if (src->supports && src->cred_used &&
+		    (!best || src->cred_used < best))
+			best = src->cred_used;
+
+		struct term tm;
+		term_of(inc, src, &tm);
+		miss *= 1.0 - tm.decayed;
+		hold *= 1.0 - tm.cdecayed;
+	}
+	inc->agreeing = (uint8_t)agreeing;
+	inc->credibility = best;
+	inc->support = 1.0 - miss;
+	inc->contradiction = 1.0 - hold;
+	inc->confidence = inc->support * hold;
 	int sev = inc->severity < CEP_LEVEL_COUNT ? inc->severity : 0;
 	int sec = inc->sector < CEP_SECTOR_COUNT ? inc->sector : 0;
 	inc->score = severity_weight[sev] * inc->confidence * crit_weight[sec] *
@@ -303,28 +414,124 @@ static void rescore(struct cep_incident *inc)
 	inc->priority = (uint8_t)cep_incident_priority_of(inc->score);
 }
 
-/* Join the signal's source: a source already present keeps the better of
- * its grades and never counts twice. */
-static void add_source(struct cep_incident *inc, const struct cep_event *ev)
+/* The upstream key of an event: who originally said it. */
+static const char *upstream_of(const struct cep_event *ev)
 {
-	for (uint32_t i = 0; i < inc->nsources; i++) {
-		struct cep_incident_source *s = &inc->sources[i];
-		if (strcmp(s->name, ev->source) != 0)
-			continue;
-		s->signals++;
-		if (ev->reliability && (!s->reliability || ev->reliability < s->reliability))
-			s->reliability = ev->reliability;
-		if (ev->credibility && (!s->credibility || ev->credibility < s->credibility))
-			s->credibility = ev->credibility;
+	return ev->reporter[0] ? ev->reporter : ev->source;
+}
+
+/* The entry of upstream name, inserted at its sorted place when absent;
+ * NULL when the incident has no room left (the caller counts the drop). */
+static struct cep_incident_source *source_entry(struct cep_incident *inc,
+						const char *name)
+{
+	uint32_t i = 0;
+	int cmp = 1;
+	for (; i < inc->nsources; i++) {
+		cmp = strncmp(inc->sources[i].name, name, CEP_INCIDENT_UPSTREAM_MAX);
+		if (cmp >= 0)
+			break;
+	}
+	if (i < inc->nsources && cmp == 0)
+		return &inc->sources[i];
+	if (inc->nsources == CEP_INCIDENT_MAX_SOURCES)
+		return NULL;
+	memmove(&inc->sources[i + 1], &inc->sources[i],
+		(inc->nsources - i) * sizeof inc->sources[0]);
+	inc->nsources++;
+	struct cep_incident_source *src = &inc->sources[i];
+	memset(src, 0, sizeof *src);
+	/* Both event fields are NUL-terminated and shorter than the key. */
+	snprintf(src->name, sizeof src->name, "%s", name);
+	src->override_gen = UINT32_MAX; /* look the override up at rescore */
+	return src;
+}
+
+static void count_drop(struct cep_incident *inc)
+{
+	if (inc->dropped_sources < UINT16_MAX)
+		inc->dropped_sources++;
+}
+
+/* A supporting signal: the upstream keeps its best grades and its latest
+ * time; `counted` says whether the signal is new evidence (a window's
+ * final signal refreshes the upstream but is not counted twice). */
+static void add_support(struct cep_incident *inc, const struct cep_signal *s,
+			bool counted)
+{
+	const struct cep_event *ev = &s->ev;
+	struct cep_incident_source *src = source_entry(inc, upstream_of(ev));
+	if (!src) {
+		count_drop(inc); /* the confidence is saturated long before */
 		return;
 	}
-	if (inc->nsources == CEP_INCIDENT_MAX_SOURCES)
-		return; /* the confidence is saturated long before this */
-	struct cep_incident_source *s = &inc->sources[inc->nsources++];
-	memcpy(s->name, ev->source, sizeof s->name);
-	s->reliability = ev->reliability;
-	s->credibility = ev->credibility;
-	s->signals = 1;
+	if (counted)
+		src->signals++;
+	src->supports = 1;
+	if (ev->reporter[0])
+		src->reporter = 1;
+	if (ev->reliability && (!src->reliability || ev->reliability < src->reliability))
+		src->reliability = ev->reliability;
+	if (ev->credibility && (!src->credibility || ev->credibility < src->credibility))
+		src->credibility = ev->credibility;
+	if (s->last_ts > src->last_ts)
+		src->last_ts = s->last_ts;
+}
+
+static int contradict(struct cep_incident *inc, const char *upstream,
+		      double weight, uint64_t ts)
+{
+	struct cep_incident_source *src = source_entry(inc, upstream);
+	if (!src) {
+		count_drop(inc);
+		return -ENOSPC;
+	}
+	if (src->contradictions < UINT16_MAX)
+		src->contradictions++;
+	if (weight > src->contra_weight)
+		src->contra_weight = weight;
+	if (ts > src->contra_ts)
+		src->contra_ts = ts;
+	if (ts > inc->last_seen)
+		inc->last_seen = ts;
+	return 0;
+}
+
+int cep_incidents_set_reliability(struct cep_incidents *t,
+				  const char *upstream, int grade)
+{
+	if (grade < CEP_REL_NONE || grade >= CEP_REL_COUNT)
+		return -EINVAL;
+	if (strlen(upstream) >= CEP_INCIDENT_UPSTREAM_MAX)
+		return -CEP_ETOOLONG;
+	size_t i = 0;
+	while (i < t->noverrides && strcmp(t->overrides[i].name, upstream) != 0)
+		i++;
+	if (grade == CEP_REL_NONE) {
+		if (i == t->noverrides)
+			return 0;
+		t->overrides[i] = t->overrides[--t->noverrides];
+	} else {
+		if (i == t->noverrides) {
+			if (t->noverrides == t->overrides_cap) {
+				size_t cap = t->overrides_cap ? t->overrides_cap * 2 : 16;
+				struct rel_override *o =
+					realloc(t->overrides, cap * sizeof *o);
+				if (!o)
+					return -ENOMEM;
+				t->overrides = o;
+				t->overrides_cap = cap;
+			}
+			snprintf(t->overrides[i].name, sizeof t->overrides[i].name,
+				 "%s", upstream);
+			t->noverrides++;
+		}
+		t->overrides[i].grade = (uint8_t)grade;
+	}
+	/* Entries start at UINT32_MAX; the generation never takes it. */
+	if (++t->override_gen == UINT32_MAX)
+		t->override_gen = 0;
+	return 0;
 }
 
 static int year_of(uint64_t ts)
@@ -370,32 +577,71 @@ static void entity_key(const struct cep_signal *s, char key[CEP_SIGNAL_KEY_MAX])
 		snprintf(key, CEP_SIGNAL_KEY_MAX, "source=%s", s->ev.source);
 }
 
+/* The incident of (rule_id, key), or NULL; *slot is where it is or where
+ * it would go, *idx its index. */
+static struct cep_incident *lookup(const struct cep_incidents *t,
+				   const char *rule_id, const char *key,
+				   size_t *slot, size_t *idx)
+{
+	size_t i = hash_of(rule_id, key) & (t->nslots - 1);
+	for (; t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
+		struct cep_incident *c = at(t, t->slots[i] - 1);
+		if (strcmp(c->rule_id, rule_id) == 0 && strcmp(c->key, key) == 0) {
+			*slot = i;
+			*idx = t->slots[i] - 1;
+			return c;
+		}
+	}
+	*slot = i;
+	return NULL;
+}
+
+int cep_incidents_contradict(struct cep_incidents *t, const char *rule_id,
+			     const char *key, const char *upstream,
+			     double weight, uint64_t ts)
+{
+	size_t slot, idx;
+	struct cep_incident *inc = lookup(t, rule_id, key, &slot, &idx);
+
+	if (!(weight >= 0.0 && weight <= 1.0)) /* NaN too */
+		return -EINVAL;
+	if (!inc)
+		return -ENOENT;
+	int rc = contradict(inc, upstream, weight, ts);
+	if (rc)
+		return rc;
+	if (inc->version > 0 && inc->status != CEP_INCIDENT_CLOSED)
+		inc->status = CEP_INCIDENT_UPDATED;
+	rescore(t, inc);
+	return mark_dirty(t, idx);
+}
+
 int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 {
 	char key[CEP_SIGNAL_KEY_MAX];
 	entity_key(s, key);
-	uint64_t h = hash_of(s->rule_id, key);
-	size_t slot = h & (t->nslots - 1);
-	struct cep_incident *inc = NULL;
-	size_t idx = 0;
+	size_t slot, idx = 0;
+	struct cep_incident *inc = lookup(t, s->rule_id, key, &slot, &idx);
 
-	while (t->slots[slot]) {
-		idx = t->slots[slot] - 1;
-		struct cep_incident *c = at(t, idx);
-		if (strcmp(c->rule_id, s->rule_id) == 0 && strcmp(c->key, key) == 0) {
-			inc = c;
-			break;
-		}
-		slot = (slot + 1) & (t->nslots - 1);
-	}
 	/* alert_clear: the condition went away.  The incident it raised is
-	 * closed (and republished); a clear with no incident says nothing. */
+	 * closed (and republished), and the clear's upstream contradicts it
+	 * with the weight of its own grades; a clear with no incident says
+	 * nothing. */
 	if (s->kind == CEP_SIGNAL_CLEAR) {
 		if (!inc)
 			return 0;
+		const char *up = upstream_of(&s->ev);
+		uint8_t rel = override_of(t, up);
+		double w = rel_w(rel ? rel : s->ev.reliability) *
+			   cred_w(s->ev.credibility);
+		(void)contradict(inc, up, w, s->last_ts); /* a drop is counted */
+		if (s->ev.reporter[0]) {
+			struct cep_incident_source *src = source_entry(inc, up);
+			if (src)
+				src->reporter = 1;
+		}
 		inc->status = CEP_INCIDENT_CLOSED;
-		if (s->last_ts > inc->last_seen)
-			inc->last_seen = s->last_ts;
+		rescore(t, inc);
 		return mark_dirty(t, idx);
 	}
 	if (!inc) {
@@ -444,11 +690,13 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 	/* A window's final signal updates its count; it is not new evidence,
 	 * unless it is all there is (a condition with only upper bounds, such
 	 * as `lt: 5`, can only be judged when its window closes). */
-	if (!s->final || inc->evidence == 0) {
+	bool counted = !s->final || inc->evidence == 0;
+	if (counted)
 		inc->evidence++;
-		add_source(inc, &s->ev);
-	}
-	rescore(inc);
+	/* Either way it is its upstream's latest word: the decay of that
+	 * upstream restarts from it. */
+	add_support(inc, s, counted);
+	rescore(t, inc);
 	return mark_dirty(t, idx);
 }
 
@@ -500,6 +748,88 @@ void cep_incident_council_stream(const struct cep_incident *inc, char *buf,
 	snprintf(buf, size, "%s:{council}:incidents", prefix_of(inc));
 }
 
+/*
+ * The explanation: the model's terms, every upstream's numbers, and its
+ * share of the confidence.  Shares split the noisy-OR in proportion to each
+ * upstream's -ln(1 - e_u), the one split that is additive for it: the
+ * support shares sum to S, the contradiction shares to -S * X, so all of
+ * them sum to the confidence.
+ */
+
+/*
+ * The name an upstream is published under.  An operator (reporter) is
+ * never named outside the site: until keyed pseudonyms arrive with the
+ * sharing issue, it is "reporter-N", N its place among this incident's
+ * reporters (stable: upstreams are kept sorted).
+ */
+static const char *shown_name(const struct cep_incident *inc, uint32_t i,
+			      char *buf, size_t size)
+{
+	unsigned n = 0;
+
+	if (!inc->sources[i].reporter)
+		return inc->sources[i].name;
+	for (uint32_t k = 0; k <= i; k++)
+		n += inc->sources[k].reporter;
+	snprintf(buf, size, "reporter-%u", n);
+	return buf;
+}
+
+static void write_explanation(struct cep_jw *w, const struct cep_incident *inc,
+			      const struct term *tm, double lmiss, double lhold)
+{
+	char tmp[CEP_TIME_STRLEN];
+
+	cep_jw_open(w, "explanation", '{');
+	cep_jw_str(w, "model", "noisy-or");
+	cep_jw_str(w, "reference", cep_time_format(inc->last_seen, tmp));
+	cep_jw_double(w, "decay_tau_s", CEP_INCIDENT_DECAY_TAU_S, 0);
+	cep_jw_double(w, "decay_p", CEP_INCIDENT_DECAY_P, 2);
+	cep_jw_u64(w, "agreeing", inc->agreeing);
+	cep_jw_str(w, "credibility", cep_credibility_name(inc->credibility));
+	cep_jw_double(w, "support", inc->support, 4);
+	cep_jw_double(w, "contradiction", inc->contradiction, 4);
+	cep_jw_double(w, "confidence", inc->confidence, 4);
+	if (inc->dropped_sources)
+		cep_jw_u64(w, "dropped_sources", inc->dropped_sources);
+	cep_jw_open(w, "sources", '[');
+	for (uint32_t i = 0; i < inc->nsources; i++) {
+		const struct cep_incident_source *s = &inc->sources[i];
+		const struct term *t = &tm[i];
+		cep_jw_open(w, NULL, '{');
+		char shown[32];
+		cep_jw_str(w, "upstream", shown_name(inc, i, shown, sizeof shown));
+		if (s->supports) {
+			double share = lmiss < 0 ? inc->support * log1p(-t->decayed) / lmiss : 0;
+			cep_jw_str(w, "reliability", cep_reliability_name(s->rel_used));
+			if (s->override_rel)
+				cep_jw_bool(w, "reliability_override", true);
+			cep_jw_str(w, "credibility", cep_credibility_name(s->cred_used));
+			cep_jw_str(w, "own_credibility", cep_credibility_name(s->credibility));
+			cep_jw_u64(w, "signals", s->signals);
+			cep_jw_double(w, "weight", t->weight, 4);
+			cep_jw_str(w, "last_evidence", cep_time_format(s->last_ts, tmp));
+			cep_jw_double(w, "age_s", s->last_ts < inc->last_seen ?
+				      (double)(inc->last_seen - s->last_ts) / 1e9 : 0, 3);
+			cep_jw_double(w, "decay", t->decay, 4);
+			cep_jw_double(w, "decayed", t->decayed, 4);
+			cep_jw_double(w, "share", share, 4);
+		}
+		if (s->contradictions) {
+			double share = lhold < 0 ? inc->support * inc->contradiction *
+				log1p(-t->cdecayed) / lhold : 0;
+			cep_jw_u64(w, "contradictions", s->contradictions);
+			cep_jw_double(w, "against", s->contra_weight, 4);
+			cep_jw_str(w, "last_contradiction", cep_time_format(s->contra_ts, tmp));
+			cep_jw_double(w, "against_decayed", t->cdecayed, 4);
+			cep_jw_double(w, "against_share", -share, 4);
+		}
+		cep_jw_close(w, '}');
+	}
+	cep_jw_close(w, ']');
+	cep_jw_close(w, '}');
+}
+
 int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 			 const char *stream, char *buf, size_t size)
 {
@@ -534,18 +864,27 @@ int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 	cep_jw_str(&w, "first_seen", cep_time_format(inc->first_seen, tmp));
 	cep_jw_str(&w, "last_seen", cep_time_format(inc->last_seen, tmp));
 	cep_jw_u64(&w, "evidence", inc->evidence);
+	struct term tm[CEP_INCIDENT_MAX_SOURCES];
+	double lmiss = 0, lhold = 0; /* sums of ln(1 - e_u), ln(1 - k_u) */
+	for (uint32_t i = 0; i < inc->nsources; i++) {
+		term_of(inc, &inc->sources[i], &tm[i]);
+		lmiss += log1p(-tm[i].decayed);
+		lhold += log1p(-tm[i].cdecayed);
+	}
 	cep_jw_open(&w, "sources", '[');
 	for (uint32_t i = 0; i < inc->nsources; i++) {
 		const struct cep_incident_source *s = &inc->sources[i];
 		cep_jw_open(&w, NULL, '{');
-		cep_jw_str(&w, "name", s->name);
+		char shown[32];
+		cep_jw_str(&w, "name", shown_name(inc, i, shown, sizeof shown));
 		cep_jw_str(&w, "reliability", cep_reliability_name(s->reliability));
 		cep_jw_str(&w, "credibility", cep_credibility_name(s->credibility));
 		cep_jw_u64(&w, "signals", s->signals);
-		cep_jw_double(&w, "weight", source_weight(s), 3);
+		cep_jw_double(&w, "weight", tm[i].weight, 3);
 		cep_jw_close(&w, '}');
 	}
 	cep_jw_close(&w, ']');
+	write_explanation(&w, inc, tm, lmiss, lhold);
 	if (site)
 		cep_jw_str(&w, "site", site);
 	if (inc->exercise)

@@ -100,6 +100,17 @@ static const char usage_text[] =
 	"        seconds, 10) for the outcome: prints the new generation and\n"
 	"        rule count and exits 0, or prints the FILE:LINE errors of a\n"
 	"        rejected set (the running one stays) and exits 1.\n"
+	"  impact [--sectors FILE] [--what-if S[,S...]] [--down S1,S2...] [--json]\n"
+	"        the sector interdependency model (default rules/sectors.yml):\n"
+	"        each sector's criticality K, blast radius B and reach;\n"
+	"        --what-if: the sectors an outage of S would spread to, with\n"
+	"        strength, impact and expected delay; --down: the sectors now\n"
+	"        out, ranked by the downstream impact restoring each alone\n"
+	"        relieves.  Exit 1 and FILE:LINE errors on a bad sectors file.\n"
+	"  graph [--sectors FILE] [--highlight S,...] [-o FILE.dot|.svg|.png]\n"
+	"        the interdependency graph as Graphviz DOT (stdout by default);\n"
+	"        --highlight marks sectors as out and colours their predicted\n"
+	"        spread; .svg and .png are rendered by Graphviz's dot.\n"
 	"\n"
 	"options:\n"
 	"  --redis URL   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default\n"
@@ -1475,6 +1486,10 @@ int main(int argc, char **argv)
 		return cmd_status(argc, argv);
 	if (!strcmp(cmd, "reload"))
 		return cmd_reload(argc, argv);
+	if (!strcmp(cmd, "impact"))
+		return cep_ctl_impact(argc - 1, argv + 1);
+	if (!strcmp(cmd, "graph"))
+		return cep_ctl_graph(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return usage_error("unknown command '%s'", cmd);

@@ -23,4 +23,28 @@
  */
 int cep_ctl_rules_test(int argc, char **argv);
 
+/*
+ * cep_ctl_impact - `ceptorctl impact [--sectors FILE] [--what-if S[,S...]]
+ * [--down S1,S2...] [--json]` (engine/ctl/impact.c).
+ * @argc, @argv: the arguments after "impact".  Loads the interdependency
+ * graph (default rules/sectors.yml) and prints, with no option, each
+ * sector's criticality, blast radius and reach; with --what-if, the
+ * sectors an outage would spread to (strength, impact, expected delay,
+ * path); with --down, the down sectors ranked by the downstream impact
+ * their restoration alone relieves, and the sectors hit meanwhile.
+ * Returns 0, 1 when the sectors file has problems (printed as FILE:LINE),
+ * 2 on a usage error.
+ */
+int cep_ctl_impact(int argc, char **argv);
+
+/*
+ * cep_ctl_graph - `ceptorctl graph [--sectors FILE] [--highlight S,...]
+ * [-o FILE.dot|FILE.svg|FILE.png]` (engine/ctl/impact.c).
+ * @argc, @argv: the arguments after "graph".  Writes the graph as Graphviz
+ * DOT (stdout, or -o FILE.dot), or renders it through `dot` for .svg and
+ * .png.  Returns 0, 1 when the sectors file has problems or rendering
+ * failed (`dot` missing included), 2 on a usage error.
+ */
+int cep_ctl_graph(int argc, char **argv);
+
 #endif /* CEPTOR_CTL_CTL_H */

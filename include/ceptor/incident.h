@@ -6,20 +6,66 @@
  * joins the signals that share (rule id, group key) into one incident (a
  * detection signal has no group key: its event's src_ip, else indicator,
  * else report_id, else source stands in),
- * keeps its evidence (count, first and last seen, the distinct sources with
- * their Admiralty grades), and computes:
+ * keeps its evidence (count, first and last seen, the distinct upstream
+ * sources with their Admiralty grades, when each last spoke for or against
+ * it), and computes a confidence, a score and a priority class.
  *
- *   confidence = 1 - prod over distinct sources s of (1 - R(rel_s) * C(cred_s))
- *                (noisy-OR: independent sources raise it, a source repeating
- *                itself does not; bounded in [0, 1])
- *   score      = S(severity) * confidence * K(sector) * B(sector)
- *                (severity, confidence, sector criticality, blast radius)
- *   priority   = P1 .. P5 by score thresholds (0.5, 0.3, 0.15, 0.05)
+ * Upstream.  Evidence is grouped by who originally said it, not by which
+ * collector carried it: the upstream key of a signal is its event's
+ * `reporter` (the operator who reported) when set, else its `source` (the
+ * collector instance).  Two collectors relaying one reporter count once.
  *
- * The weight tables R, C, S, K, B are in incident.c and in the README.
- * The full model (decay with age, contradiction, the interdependency graph
- * from rules/sectors.yml) replaces K and B with the analysis issue; the
- * formula's shape stays.
+ * Admiralty, two axes kept apart.  Per upstream u:
+ *   rel_u  = the analyst's override for u (cep_incidents_set_reliability),
+ *            else the best reliability its evidence carried (A best);
+ *   cred_u = the best credibility its evidence carried (1 best), lifted by
+ *            agreement: with n upstreams supporting the incident, n >= 3
+ *            gives at most 1 ("confirmed by other sources"), n = 2 at most
+ *            2, n = 1 leaves the evidence's own grade.  The incident's
+ *            credibility is the best cred_u.
+ *
+ * Confidence, a probability in [0, 1]:
+ *   w_u   = R(rel_u) * C(cred_u)                  (weight tables in incident.c)
+ *   d(a)  = (1 + a / TAU)^-P                      (polynomial decay; TAU and
+ *                                                  P below)
+ *   e_u   = w_u * d(ref - last_u)                 (ref: the incident's
+ *            last_seen, an event time; last_u: u's latest supporting event)
+ *   k_u   = c_u * d(ref - clast_u)                (c_u: u's strongest
+ *            contradiction, clast_u its latest)
+ *   support       S = 1 - prod_u (1 - e_u)        (noisy-OR)
+ *   contradiction X = 1 - prod_u (1 - k_u)
+ *   confidence      = S * (1 - X)
+ *   score    = S(severity) * confidence * K(sector) * B(sector)
+ *   priority = P1 .. P5 by score thresholds (0.5, 0.3, 0.15, 0.05)
+ *
+ * Hence: more independent upstreams never lower it and raise it strictly
+ * when their evidence is no later than ref; one upstream repeating itself
+ * stays at its own weight; older evidence weighs less, and a source's
+ * decay restarts when it brings fresh evidence; a contradiction lowers it.
+ * Everything is recomputed at each change from per-upstream state that is
+ * itself order-free (best grades, latest times, strongest contradiction),
+ * with upstreams kept sorted by key, so the result is a function of the set
+ * of evidence, bit for bit, whatever the order of arrival (as long as the
+ * incident has at most CEP_INCIDENT_MAX_SOURCES upstreams; later ones are
+ * counted in dropped_sources and ignored).  Event time, never the wall
+ * clock, drives the decay, so a replay gives the same numbers.
+ *
+ * Contradiction: a CEP_SIGNAL_CLEAR signal contradicts with the weight
+ * R(rel) * C(cred) of its event, as its upstream; any other producer (an
+ * operator's retraction, a feed's false-positive list) calls
+ * cep_incidents_contradict() with its own weight.  A contradiction needs an
+ * incident to contradict: one that arrives before any supporting signal is
+ * dropped (the one exception to order-freedom).  The event.h vocabulary has
+ * no "resolved" or "false alarm" trigger, so reports cannot contradict by
+ * themselves yet.
+ *
+ * The JSON document (cep_incident_to_json) carries an "explanation": every
+ * upstream with its grades, weight, age, decay, decayed weight and share of
+ * the confidence (the shares sum to it; a contradiction's share is
+ * negative).  The README, "How confidence and priority are computed", has
+ * the tables.  The upstream key is written as it is: a reporter's name must
+ * be replaced by its pseudonym (DESIGN.md section 6) before the document
+ * leaves the site, which the sharing stage has to do.
  *
  * Identifiers carry the priority class at opening and the year of the first
  * event: "P2-2026-000042".  Numbers come from a per-class counter that is
@@ -52,12 +98,37 @@ enum cep_incident_status {
 
 #define CEP_INCIDENT_ID_MAX 24
 #define CEP_INCIDENT_MAX_SOURCES 16
+#define CEP_INCIDENT_UPSTREAM_MAX 40 /* sizeof cep_event.reporter */
 
+/* The age decay d(a) = (1 + a / TAU)^-P: a source whose latest evidence is
+ * one hour older than the incident's keeps 0.85 of its weight, twelve hours
+ * 0.25, a day 0.11, a week 0.006. */
+#define CEP_INCIDENT_DECAY_TAU_S 43200.0 /* seconds */
+#define CEP_INCIDENT_DECAY_P 2.0
+
+/*
+ * One upstream's evidence, order-free: best grades, latest times, counts,
+ * strongest contradiction.  rel_used and cred_used are what the last
+ * rescore used (override and agreement applied).
+ */
 struct cep_incident_source {
-	char name[24];
-	uint8_t reliability;
-	uint8_t credibility;
-	uint32_t signals;    /* signals this source contributed */
+	char name[CEP_INCIDENT_UPSTREAM_MAX]; /* upstream key: reporter, else
+						 source */
+	uint64_t last_ts;     /* event time of its latest supporting evidence */
+	uint64_t contra_ts;   /* event time of its latest contradiction */
+	double contra_weight; /* strongest contradiction, [0, 1]; 0: none */
+	uint32_t signals;     /* supporting signals counted as evidence */
+	uint32_t override_gen; /* private to incident.c: override cache stamp */
+	uint16_t contradictions;
+	uint8_t supports;     /* 1: it has given supporting evidence */
+	uint8_t reliability;  /* best its evidence carried; 0 unset */
+	uint8_t credibility;  /* best its evidence carried; 0 unset */
+	uint8_t override_rel; /* private to incident.c: cached override */
+	uint8_t rel_used;     /* after the override table */
+	uint8_t cred_used;    /* after agreement */
+	uint8_t reporter;     /* the key is an operator's name: it is never
+				 published as such (shown as "reporter-N"
+				 until issue 6's keyed pseudonyms) */
 };
 
 struct cep_incident {
@@ -75,13 +146,18 @@ struct cep_incident {
 	uint8_t entity_af;    /* the entity's address, when it has one */
 	uint8_t exercise;     /* produced by an exercise: exercise streams */
 	uint8_t entity_ip[16];
-	double confidence;    /* [0, 1] */
+	uint8_t credibility;  /* derived: best credibility after agreement */
+	uint8_t agreeing;     /* upstreams with supporting evidence */
+	uint16_t dropped_sources; /* signals from upstreams past the limit */
+	double confidence;    /* [0, 1]: support * (1 - contradiction) */
+	double support;       /* noisy-OR of the decayed weights */
+	double contradiction; /* noisy-OR of the decayed contradictions */
 	double score;         /* severity x confidence x criticality x blast */
 	uint64_t first_seen;  /* event time, ns */
-	uint64_t last_seen;
+	uint64_t last_seen;   /* event time, ns: the decay's reference */
 	uint64_t count;       /* the largest count a signal reported */
 	uint64_t evidence;    /* signals joined */
-	uint32_t nsources;
+	uint32_t nsources;    /* upstreams, for or against, sorted by name */
 	struct cep_incident_source sources[CEP_INCIDENT_MAX_SOURCES];
 	bool dirty;           /* changed since last collected */
 };
@@ -106,12 +182,43 @@ void cep_incidents_destroy(struct cep_incidents *t);
 
 /*
  * cep_incidents_signal - join a signal to its incident, opening one when
- * none matches.  A CEP_SIGNAL_CLEAR signal (alert_clear) closes the
- * incident its alert opened, adding no evidence, and is ignored when there
- * is none; the next alert for it reopens it as updated.  Returns 0 or
- * -ENOMEM.
+ * none matches.  The signal's upstream (its event's reporter, else source)
+ * joins the incident's upstreams or refreshes its entry.  A
+ * CEP_SIGNAL_CLEAR signal (alert_clear) closes the incident its alert
+ * opened and contradicts it as its upstream, adding no evidence, and is
+ * ignored when there is none; the next alert for it reopens it as updated.
+ * Runs in O(CEP_INCIDENT_MAX_SOURCES) and allocates only when it opens an
+ * incident.  Returns 0 or -ENOMEM.
  */
 int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s);
+
+/*
+ * cep_incidents_contradict - record that upstream says incident (rule_id,
+ * key) is not so, with strength weight in [0, 1], as of event time ts.  Per
+ * upstream the strongest weight and the latest time count, so repeating a
+ * contradiction does nothing; it decays with age like support does.  key is
+ * the incident's key (cep_incident.key).  Marks the incident changed; does
+ * not close it.  Returns 0, -ENOENT when there is no such incident,
+ * -EINVAL when weight is outside [0, 1], or -ENOSPC when the incident
+ * already has CEP_INCIDENT_MAX_SOURCES other upstreams (the contradiction
+ * is dropped and counted).
+ */
+int cep_incidents_contradict(struct cep_incidents *t, const char *rule_id,
+			     const char *key, const char *upstream,
+			     double weight, uint64_t ts);
+
+/*
+ * cep_incidents_set_reliability - override the reliability of an upstream
+ * (a reporter's or a collector's name) with grade (CEP_REL_A..CEP_REL_F),
+ * or remove the override with CEP_REL_NONE.  This is the hook for analyst
+ * feedback (an incident marked confirmed or false positive moves the grade
+ * of the upstreams that contributed).  It takes effect in each incident at
+ * its next change; it republishes nothing by itself.  Returns 0, -EINVAL
+ * (grade out of range), -CEP_ETOOLONG (name does not fit an upstream key) or
+ * -ENOMEM.
+ */
+int cep_incidents_set_reliability(struct cep_incidents *t,
+				  const char *upstream, int grade);
 
 /*
  * cep_incidents_collect - hand out up to max incidents that changed since
@@ -141,11 +248,12 @@ void cep_incident_council_stream(const struct cep_incident *inc, char *buf,
 /*
  * cep_incident_to_json - the whole incident as one JSON object.  When stream
  * is not NULL it is written first as "stream" (the --stdout form).  Returns
- * the length or -ENOSPC; CEP_INCIDENT_JSON_MAX is always enough: every text
- * field escaped at its worst (6 bytes per byte) and all sources come to
- * under 12 KiB.
+ * the length or -ENOSPC.  The document includes "explanation" (see the top
+ * of this file).  CEP_INCIDENT_JSON_MAX is always enough: every text field
+ * escaped at its worst (6 bytes per byte), all sources and their
+ * explanation come to under 24 KiB (a unit test writes that worst case).
  */
-#define CEP_INCIDENT_JSON_MAX 16384
+#define CEP_INCIDENT_JSON_MAX 32768
 int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 			 const char *stream, char *buf, size_t size);
 

@@ -2,6 +2,8 @@
  * test_incident.c - joining signals, confidence, priority, ids, messages.
  */
 #include <check.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +348,33 @@ START_TEST(incident_reports_without_address_join_by_report_id)
 }
 END_TEST
 
+/* An operator's name groups its evidence but never leaves in a message. */
+START_TEST(incident_reporters_are_not_named_in_messages)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	static char json[CEP_INCIDENT_JSON_MAX];
+	struct cep_signal a = scan_signal("reports", CEP_REL_B, 2, TS_2026, 1);
+	struct cep_signal b = a, c = a;
+
+	snprintf(a.ev.reporter, sizeof a.ev.reporter, "Bank of Example");
+	snprintf(b.ev.reporter, sizeof b.ev.reporter, "Rail Example Co");
+	snprintf(c.ev.source, sizeof c.ev.source, "tap-edge");
+	cep_incidents_signal(t, &a);
+	cep_incidents_signal(t, &b);
+	cep_incidents_signal(t, &c);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(out[0]->nsources, 3);
+	ck_assert_int_gt(cep_incident_to_json(out[0], "s1", NULL, json, sizeof json), 0);
+	ck_assert_ptr_null(strstr(json, "Bank of Example"));
+	ck_assert_ptr_null(strstr(json, "Rail Example Co"));
+	ck_assert_ptr_nonnull(strstr(json, "\"reporter-1\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"reporter-2\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"tap-edge\""));
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 START_TEST(incident_detection_hits_about_different_hosts_stay_apart)
 {
 	struct cep_incidents *t = table();
@@ -361,6 +390,537 @@ START_TEST(incident_detection_hits_about_different_hosts_stay_apart)
 	ck_assert_int_eq(cep_incidents_collect(t, out, 2), 2);
 	ck_assert_str_eq(out[0]->key, "src_ip=198.51.100.23");
 	ck_assert_str_eq(out[1]->key, "src_ip=192.0.2.99");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+/* ---- confidence: the properties of incident.h's model ------------------- */
+
+/* The model, written again from the README, to check the engine against. */
+static const double R_[] = { 0.5, 1.0, 0.8, 0.6, 0.4, 0.2, 0.5 };
+static const double C_[] = { 0.5, 0.95, 0.8, 0.6, 0.4, 0.2, 0.5 };
+
+static double model_decay(double age_s)
+{
+	return pow(1.0 + age_s / 43200.0, -2.0);
+}
+
+#define HOUR 3600000000000ull
+
+/* A port-scan signal from collector `source` relaying `reporter` (or
+ * nobody), whose evidence ends at last. */
+static struct cep_signal conf_signal(const char *source, const char *reporter,
+				     int rel, int cred, uint64_t last)
+{
+	struct cep_signal s = scan_signal(source, rel, cred, last - 1000, 20);
+	if (reporter)
+		snprintf(s.ev.reporter, sizeof s.ev.reporter, "%s", reporter);
+	return s;
+}
+
+static double confidence_of(struct cep_incidents *t)
+{
+	struct cep_incident *out[1];
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert(out[0]->confidence >= 0.0 && out[0]->confidence <= 1.0);
+	return out[0]->confidence;
+}
+
+/* xorshift64*: the same seed gives the same case on every machine. */
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ull;
+}
+
+START_TEST(confidence_rises_strictly_with_each_independent_source)
+{
+	for (uint64_t seed = 1; seed <= 200; seed++) {
+		uint64_t x = seed * 0x9e3779b97f4a7c15ull;
+		struct cep_incidents *t = table();
+		uint64_t ref = TS_2026 + 7 * 24 * HOUR;
+		/* The first source sets the reference; the others are no later,
+		 * so they cannot age what is already there. */
+		struct cep_signal s = conf_signal("tap", NULL, 1 + (int)(rnd(&x) % 6),
+						  (int)(rnd(&x) % 7), ref);
+		cep_incidents_signal(t, &s);
+		double last = confidence_of(t);
+		for (int i = 1; i < CEP_INCIDENT_MAX_SOURCES; i++) {
+			char name[16];
+			snprintf(name, sizeof name, "src-%d", i);
+			uint64_t age = rnd(&x) % (48 * HOUR);
+			s = conf_signal(name, NULL, (int)(rnd(&x) % 7),
+					(int)(rnd(&x) % 7), ref - age);
+			cep_incidents_signal(t, &s);
+			double now = confidence_of(t);
+			ck_assert_msg(now > last || (last == 1.0 && now == 1.0),
+				      "seed %llu, source %d: %.17g after %.17g",
+				      (unsigned long long)seed, i, now, last);
+			last = now;
+		}
+		cep_incidents_destroy(t);
+	}
+}
+END_TEST
+
+START_TEST(confidence_same_source_repeated_is_never_higher)
+{
+	for (uint64_t seed = 1; seed <= 200; seed++) {
+		uint64_t x = seed * 0x9e3779b97f4a7c15ull;
+		struct cep_incidents *t = table();
+		uint64_t ref = TS_2026 + 24 * HOUR;
+		int rel = 1 + (int)(rnd(&x) % 6), cred = 1 + (int)(rnd(&x) % 6);
+		struct cep_signal other = conf_signal("flow", NULL, CEP_REL_C, 3,
+						      ref - rnd(&x) % (12 * HOUR));
+		struct cep_signal mine = conf_signal("tap", NULL, rel, cred, ref);
+		cep_incidents_signal(t, &other);
+		cep_incidents_signal(t, &mine);
+		double before = confidence_of(t);
+		for (int i = 0; i < 20; i++) {
+			/* The same source again: no better grades, any time up
+			 * to a day later. */
+			struct cep_signal again = conf_signal(
+				"tap", NULL, rel + (int)(rnd(&x) % (7 - rel)),
+				cred + (int)(rnd(&x) % (7 - cred)),
+				ref - 12 * HOUR + rnd(&x) % (36 * HOUR));
+			cep_incidents_signal(t, &again);
+			double now = confidence_of(t);
+			ck_assert_msg(now <= before, "seed %llu: %.17g after %.17g",
+				      (unsigned long long)seed, now, before);
+			before = now;
+		}
+		cep_incidents_destroy(t);
+	}
+	/* Alone, a source stays at exactly its own weight. */
+	struct cep_incidents *t = table();
+	for (int i = 0; i < 10; i++) {
+		struct cep_signal s = conf_signal("tap", NULL, CEP_REL_C, 3,
+						  TS_2026 + (uint64_t)i * HOUR);
+		cep_incidents_signal(t, &s);
+		ck_assert_double_eq(confidence_of(t), 0.6 * 0.6);
+	}
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(confidence_older_evidence_weighs_less_and_fresh_evidence_restarts_it)
+{
+	double last = 2.0;
+	for (int h = 0; h <= 24 * 14; h += 7) {
+		struct cep_incidents *t = table();
+		uint64_t ref = TS_2026 + 30 * 24 * HOUR;
+		struct cep_signal now = conf_signal("tap", NULL, CEP_REL_B, 2, ref);
+		struct cep_signal old = conf_signal("feed", NULL, CEP_REL_A, 1,
+						    ref - (uint64_t)h * HOUR);
+		cep_incidents_signal(t, &now);
+		cep_incidents_signal(t, &old);
+		double c = confidence_of(t);
+		ck_assert_msg(c < last, "%d h: %.17g, younger %.17g", h, c, last);
+		/* Two sources agree: both at credibility 2. */
+		double want = 1.0 - (1.0 - 0.8 * 0.8) *
+			(1.0 - 1.0 * 0.95 * model_decay(h * 3600.0));
+		ck_assert_double_eq_tol(c, want, 1e-12);
+		last = c;
+		/* The old source speaks again: its decay starts afresh. */
+		struct cep_signal fresh = conf_signal("feed", NULL, CEP_REL_A, 1, ref);
+		cep_incidents_signal(t, &fresh);
+		ck_assert_double_eq_tol(confidence_of(t),
+					1.0 - (1.0 - 0.64) * (1.0 - 0.95), 1e-12);
+		cep_incidents_destroy(t);
+	}
+}
+END_TEST
+
+/* A random set of evidence about one incident: the first signal opens it,
+ * the rest (support from a handful of upstreams, some through two
+ * collectors, some window finals, clears and explicit contradictions) come
+ * in any order. */
+enum { ITEM_SIGNAL, ITEM_CONTRADICT };
+struct item {
+	int what;
+	struct cep_signal s;
+	char upstream[16];
+	double weight;
+	uint64_t ts;
+};
+
+static int random_case(uint64_t *x, struct item *it, int max, bool finals_and_clears)
+{
+	static const char *collectors[] = { "tap", "flow", "feed", "relay-1", "relay-2" };
+	static const char *reporters[] = { NULL, "Kanto Power", "Tokai Gas", "JP-Rail" };
+	uint64_t base = TS_2026 + 90 * 24 * HOUR;
+	int n = 1 + (int)(rnd(x) % (unsigned)(max - 1));
+	for (int i = 0; i < n; i++) {
+		memset(&it[i], 0, sizeof it[i]);
+		uint64_t ts = base - rnd(x) % (72 * HOUR);
+		if (i > 0 && rnd(x) % 6 == 0) {
+			it[i].what = ITEM_CONTRADICT;
+			snprintf(it[i].upstream, sizeof it[i].upstream, "%s",
+				 collectors[rnd(x) % 5]);
+			it[i].weight = (double)(rnd(x) % 1000) / 1000.0;
+			it[i].ts = ts;
+			continue;
+		}
+		it[i].what = ITEM_SIGNAL;
+		it[i].s = conf_signal(collectors[rnd(x) % 5], reporters[rnd(x) % 4],
+				      (int)(rnd(x) % 7), (int)(rnd(x) % 7), ts);
+		it[i].s.level = (uint8_t)(1 + rnd(x) % 5);
+		it[i].s.count = rnd(x) % 100;
+		if (finals_and_clears && i > 0 && rnd(x) % 5 == 0)
+			it[i].s.final = 1;
+		if (finals_and_clears && i > 0 && rnd(x) % 7 == 0)
+			it[i].s.kind = CEP_SIGNAL_CLEAR;
+	}
+	return n;
+}
+
+static void feed_case(struct cep_incidents *t, const struct item *it, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (it[i].what == ITEM_SIGNAL)
+			ck_assert_int_eq(cep_incidents_signal(t, &it[i].s), 0);
+		else
+			ck_assert_int_eq(cep_incidents_contradict(
+				t, "ceptor-portscan-tcp", "src_ip=198.51.100.23",
+				it[i].upstream, it[i].weight, it[i].ts), 0);
+	}
+}
+
+static void shuffle_tail(uint64_t *x, struct item *it, int n)
+{
+	for (int i = n - 1; i > 1; i--) {
+		int j = 1 + (int)(rnd(x) % (unsigned)i);
+		struct item tmp = it[i];
+		it[i] = it[j];
+		it[j] = tmp;
+	}
+}
+
+START_TEST(confidence_is_the_same_for_any_order_of_arrival)
+{
+	static struct item it[40];
+	for (uint64_t seed = 1; seed <= 500; seed++) {
+		uint64_t x = seed * 0x9e3779b97f4a7c15ull;
+		bool extras = seed % 2 == 0;
+		int n = random_case(&x, it, 40, extras);
+		struct cep_incidents *a = table();
+		feed_case(a, it, n);
+		struct cep_incident *ia;
+		ck_assert_int_eq(cep_incidents_collect(a, &ia, 1), 1);
+		char ja[CEP_INCIDENT_JSON_MAX], jb[CEP_INCIDENT_JSON_MAX];
+		ck_assert_int_gt(cep_incident_to_json(ia, NULL, NULL, ja, sizeof ja), 0);
+		for (int round = 0; round < 8; round++) {
+			shuffle_tail(&x, it, n);
+			struct cep_incidents *b = table();
+			feed_case(b, it, n);
+			struct cep_incident *ib;
+			ck_assert_int_eq(cep_incidents_collect(b, &ib, 1), 1);
+			/* Bit for bit, not within a tolerance. */
+			ck_assert_msg(ia->confidence == ib->confidence,
+				      "seed %llu round %d: %.17g vs %.17g",
+				      (unsigned long long)seed, round,
+				      ia->confidence, ib->confidence);
+			ck_assert(ia->support == ib->support);
+			ck_assert(ia->contradiction == ib->contradiction);
+			ck_assert(ia->score == ib->score);
+			ck_assert_uint_eq(ia->priority, ib->priority);
+			ck_assert_uint_eq(ia->credibility, ib->credibility);
+			ck_assert_uint_eq(ia->agreeing, ib->agreeing);
+			ck_assert_uint_eq(ia->nsources, ib->nsources);
+			for (uint32_t k = 0; k < ia->nsources; k++) {
+				ck_assert_str_eq(ia->sources[k].name, ib->sources[k].name);
+				ck_assert_uint_eq(ia->sources[k].rel_used, ib->sources[k].rel_used);
+				ck_assert_uint_eq(ia->sources[k].cred_used, ib->sources[k].cred_used);
+				ck_assert_uint_eq(ia->sources[k].last_ts, ib->sources[k].last_ts);
+			}
+			/* Without window finals (counted only when first) and
+			 * clears (which close), the whole document is the same. */
+			if (!extras) {
+				ck_assert_int_gt(cep_incident_to_json(ib, NULL, NULL, jb,
+								      sizeof jb), 0);
+				ck_assert_str_eq(ja, jb);
+			}
+			cep_incidents_destroy(b);
+		}
+		cep_incidents_destroy(a);
+	}
+}
+END_TEST
+
+START_TEST(confidence_stays_a_probability)
+{
+	static struct item it[40];
+	for (uint64_t seed = 1000; seed < 1500; seed++) {
+		uint64_t x = seed * 0x9e3779b97f4a7c15ull;
+		int n = random_case(&x, it, 40, true);
+		struct cep_incidents *t = table();
+		feed_case(t, it, n);
+		struct cep_incident *inc;
+		ck_assert_int_eq(cep_incidents_collect(t, &inc, 1), 1);
+		ck_assert(inc->confidence >= 0.0 && inc->confidence <= 1.0);
+		ck_assert(inc->support >= 0.0 && inc->support <= 1.0);
+		ck_assert(inc->contradiction >= 0.0 && inc->contradiction < 1.0);
+		ck_assert(inc->confidence <= inc->support);
+		cep_incidents_destroy(t);
+	}
+	/* Sixteen of the best sources, at once: close to 1, never past it. */
+	struct cep_incidents *t = table();
+	for (int i = 0; i < CEP_INCIDENT_MAX_SOURCES; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "src-%02d", i);
+		struct cep_signal s = conf_signal(name, NULL, CEP_REL_A, 1, TS_2026);
+		cep_incidents_signal(t, &s);
+	}
+	double c = confidence_of(t);
+	ck_assert(c > 0.999 && c <= 1.0);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(confidence_counts_collectors_relaying_one_reporter_once)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	struct cep_signal a = conf_signal("relay-1", "Kanto Power", CEP_REL_B, 3, TS_2026);
+	struct cep_signal b = conf_signal("relay-2", "Kanto Power", CEP_REL_C, 2, TS_2026);
+	cep_incidents_signal(t, &a);
+	cep_incidents_signal(t, &b);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(out[0]->nsources, 1);
+	ck_assert_uint_eq(out[0]->agreeing, 1);
+	ck_assert_str_eq(out[0]->sources[0].name, "Kanto Power");
+	ck_assert_uint_eq(out[0]->sources[0].signals, 2);
+	/* One upstream, its best grades: B and 2. */
+	ck_assert_double_eq_tol(out[0]->confidence, 0.8 * 0.8, 1e-12);
+	double once = out[0]->confidence;
+	/* Another reporter through the same collector is independent. */
+	struct cep_signal c = conf_signal("relay-1", "Tokai Gas", CEP_REL_B, 3, TS_2026);
+	cep_incidents_signal(t, &c);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(out[0]->nsources, 2);
+	ck_assert(out[0]->confidence > once);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(confidence_agreement_lifts_credibility)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	const char *names[] = { "tap", "flow", "feed" };
+	/* Credibility 1 needs three independent sources; 2, two. */
+	const int want_cred[] = { 4, 2, 1 };
+	double miss = 1.0;
+	for (int i = 0; i < 3; i++) {
+		struct cep_signal s = conf_signal(names[i], NULL, CEP_REL_C, 4, TS_2026);
+		cep_incidents_signal(t, &s);
+		ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+		ck_assert_uint_eq(out[0]->credibility, want_cred[i]);
+		miss = pow(1.0 - 0.6 * C_[want_cred[i]], i + 1);
+		ck_assert_double_eq_tol(out[0]->confidence, 1.0 - miss, 1e-12);
+		for (int k = 0; k <= i; k++) {
+			ck_assert_uint_eq(out[0]->sources[k].credibility, 4);
+			ck_assert_uint_eq(out[0]->sources[k].cred_used, want_cred[i]);
+		}
+	}
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(confidence_contradiction_lowers_it)
+{
+	struct cep_incidents *t = table();
+	struct signal_pair { const char *n; int r, c; } src[] = {
+		{ "tap", CEP_REL_B, 2 }, { "flow", CEP_REL_C, 3 },
+	};
+	for (int i = 0; i < 2; i++) {
+		struct cep_signal s = conf_signal(src[i].n, NULL, src[i].r, src[i].c, TS_2026);
+		cep_incidents_signal(t, &s);
+	}
+	double before = confidence_of(t);
+	ck_assert_int_eq(cep_incidents_contradict(t, "ceptor-portscan-tcp",
+		"src_ip=198.51.100.23", "sinkhole-list", 0.5, TS_2026), 0);
+	double after = confidence_of(t);
+	ck_assert(after < before);
+	ck_assert_double_eq_tol(after, before * (1.0 - 0.5), 1e-12);
+	/* The same contradiction again changes nothing; a weaker one from
+	 * the same upstream neither. */
+	cep_incidents_contradict(t, "ceptor-portscan-tcp", "src_ip=198.51.100.23",
+				 "sinkhole-list", 0.5, TS_2026);
+	cep_incidents_contradict(t, "ceptor-portscan-tcp", "src_ip=198.51.100.23",
+				 "sinkhole-list", 0.1, TS_2026);
+	ck_assert_double_eq(confidence_of(t), after);
+	/* A clear from one of the sources contradicts with its own weight. */
+	struct cep_signal clear = conf_signal("tap", NULL, CEP_REL_B, 2, TS_2026);
+	clear.kind = CEP_SIGNAL_CLEAR;
+	cep_incidents_signal(t, &clear);
+	double cleared = confidence_of(t);
+	ck_assert_double_eq_tol(cleared, before * (1.0 - 0.5) * (1.0 - 0.64), 1e-12);
+	/* Bad calls change nothing. */
+	ck_assert_int_eq(cep_incidents_contradict(t, "ceptor-portscan-tcp",
+		"src_ip=198.51.100.23", "x", 1.5, TS_2026), -EINVAL);
+	ck_assert_int_eq(cep_incidents_contradict(t, "ceptor-portscan-tcp",
+		"src_ip=198.51.100.23", "x", NAN, TS_2026), -EINVAL);
+	ck_assert_int_eq(cep_incidents_contradict(t, "no-such-rule",
+		"src_ip=198.51.100.23", "x", 0.5, TS_2026), -ENOENT);
+	struct cep_incident *out[1];
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 0);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+/* The number a JSON document gives for "key" after the first occurrence of
+ * anchor. */
+static double json_number(const char *json, const char *anchor, const char *key)
+{
+	const char *p = strstr(json, anchor);
+	ck_assert_ptr_nonnull(p);
+	char k[64];
+	snprintf(k, sizeof k, "\"%s\":", key);
+	p = strstr(p, k);
+	ck_assert_ptr_nonnull(p);
+	return strtod(p + strlen(k), NULL);
+}
+
+START_TEST(confidence_explanation_lists_every_source_with_its_numbers)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	uint64_t ref = TS_2026 + 48 * HOUR;
+	struct { const char *col, *rep; int r, c; uint64_t age_h; } in[] = {
+		{ "tap", NULL, CEP_REL_B, 3, 0 },
+		{ "relay-1", "Kanto Power", CEP_REL_C, 2, 6 },
+		{ "relay-2", "Kanto Power", CEP_REL_D, 4, 10 },
+		{ "feed", NULL, CEP_REL_F, 6, 30 },
+	};
+	for (int i = 0; i < 4; i++) {
+		struct cep_signal s = conf_signal(in[i].col, in[i].rep, in[i].r, in[i].c,
+						  ref - in[i].age_h * HOUR);
+		cep_incidents_signal(t, &s);
+	}
+	ck_assert_int_eq(cep_incidents_set_reliability(t, "feed", CEP_REL_E), 0);
+	cep_incidents_contradict(t, "ceptor-portscan-tcp", "src_ip=198.51.100.23",
+				 "sinkhole-list", 0.3, ref - 2 * HOUR);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	char json[CEP_INCIDENT_JSON_MAX];
+	ck_assert_int_gt(cep_incident_to_json(out[0], NULL, NULL, json, sizeof json), 0);
+
+	/* Three upstreams agree: credibility 1 for each.  Sorted by name:
+	 * Kanto Power (C, best of 6 h and 10 h ago: 6 h; an operator, so
+	 * published as reporter-1), feed (E by the override, 30 h),
+	 * sinkhole-list (against only), tap (B, now). */
+	struct { const char *name; const char *rel; double w, age_h; } want[] = {
+		{ "reporter-1", "C", R_[CEP_REL_C] * C_[1], 6 },
+		{ "feed", "E", R_[CEP_REL_E] * C_[1], 30 },
+		{ "tap", "B", R_[CEP_REL_B] * C_[1], 0 },
+	};
+	double miss = 1.0, lsum = 0, e[3];
+	for (int i = 0; i < 3; i++) {
+		e[i] = want[i].w * model_decay(want[i].age_h * 3600.0);
+		miss *= 1.0 - e[i];
+		lsum += log1p(-e[i]);
+	}
+	double k = 0.3 * model_decay(2 * 3600.0);
+	double support = 1.0 - miss, conf = support * (1.0 - k);
+	ck_assert_double_eq_tol(out[0]->confidence, conf, 1e-12);
+	ck_assert_double_eq_tol(out[0]->support, support, 1e-12);
+	ck_assert_double_eq_tol(out[0]->contradiction, k, 1e-12);
+	ck_assert_uint_eq(out[0]->nsources, 4);
+	ck_assert_ptr_nonnull(strstr(json, "\"explanation\":{\"model\":\"noisy-or\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"agreeing\":3,\"credibility\":\"1\""));
+	ck_assert_double_eq_tol(json_number(json, "\"explanation\"", "confidence"), conf, 5e-5);
+
+	double shares = 0;
+	for (int i = 0; i < 3; i++) {
+		char anchor[64], head[256], ts[CEP_TIME_STRLEN];
+		snprintf(anchor, sizeof anchor, "{\"upstream\":\"%s\"", want[i].name);
+		snprintf(head, sizeof head,
+			 "{\"upstream\":\"%s\",\"reliability\":\"%s\",%s\"credibility\":\"1\"",
+			 want[i].name, want[i].rel,
+			 i == 1 ? "\"reliability_override\":true," : "");
+		ck_assert_msg(strstr(json, head), "%s not in %s", head, json);
+		ck_assert_double_eq_tol(json_number(json, anchor, "weight"), want[i].w, 5e-5);
+		ck_assert_double_eq_tol(json_number(json, anchor, "age_s"),
+					want[i].age_h * 3600.0, 1e-3);
+		ck_assert_double_eq_tol(json_number(json, anchor, "decay"),
+					model_decay(want[i].age_h * 3600.0), 5e-5);
+		ck_assert_double_eq_tol(json_number(json, anchor, "decayed"), e[i], 5e-5);
+		double share = json_number(json, anchor, "share");
+		ck_assert_double_eq_tol(share, support * log1p(-e[i]) / lsum, 5e-5);
+		shares += share;
+		cep_time_format(ref - (uint64_t)want[i].age_h * HOUR, ts);
+		char last[96];
+		snprintf(last, sizeof last, "\"last_evidence\":\"%s\"", ts);
+		ck_assert_ptr_nonnull(strstr(strstr(json, anchor), last));
+	}
+	const char *against = "{\"upstream\":\"sinkhole-list\",\"contradictions\":1";
+	ck_assert_msg(strstr(json, against), "%s", json);
+	ck_assert_double_eq_tol(json_number(json, against, "against"), 0.3, 5e-5);
+	ck_assert_double_eq_tol(json_number(json, against, "against_decayed"), k, 5e-5);
+	double neg = json_number(json, against, "against_share");
+	ck_assert_double_eq_tol(neg, -support * k, 5e-5);
+	/* The shares add up to the confidence. */
+	ck_assert_double_eq_tol(shares + neg, conf, 3e-4);
+	/* The flat fields are unchanged: sources counts upstreams. */
+	struct cep_incident_fieldbuf fb;
+	const char *fv[2 * CEP_INCIDENT_FIELDS];
+	cep_incident_fields(out[0], json, &fb, fv);
+	ck_assert_str_eq(fv[2 * 11], "sources");
+	ck_assert_str_eq(fv[2 * 11 + 1], "4");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(confidence_reliability_override_applies_at_the_next_change)
+{
+	struct cep_incidents *t = table();
+	struct cep_signal s = conf_signal("tap", NULL, CEP_REL_B, 2, TS_2026);
+	cep_incidents_signal(t, &s);
+	ck_assert_double_eq_tol(confidence_of(t), 0.8 * 0.8, 1e-12);
+	ck_assert_int_eq(cep_incidents_set_reliability(t, "tap", CEP_REL_E), 0);
+	cep_incidents_signal(t, &s);
+	ck_assert_double_eq_tol(confidence_of(t), 0.2 * 0.8, 1e-12);
+	ck_assert_int_eq(cep_incidents_set_reliability(t, "tap", CEP_REL_NONE), 0);
+	cep_incidents_signal(t, &s);
+	ck_assert_double_eq_tol(confidence_of(t), 0.8 * 0.8, 1e-12);
+	ck_assert_int_eq(cep_incidents_set_reliability(t, "tap", 7), -EINVAL);
+	char longname[64];
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	ck_assert_int_eq(cep_incidents_set_reliability(t, longname, CEP_REL_A),
+			 -CEP_ETOOLONG);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(confidence_worst_case_document_fits_and_drops_are_counted)
+{
+	struct cep_incidents *t = table();
+	struct cep_signal s = conf_signal("tap", NULL, CEP_REL_A, 1, TS_2026);
+	/* Every text at its longest, all of it escaped as \u00XX. */
+	memset(s.rule_id, 1, sizeof s.rule_id - 1);
+	memset(s.title, 1, sizeof s.title - 1);
+	memset(s.key, 1, sizeof s.key - 1);
+	for (int i = 0; i < CEP_INCIDENT_MAX_SOURCES + 3; i++) {
+		memset(s.ev.reporter, 1, sizeof s.ev.reporter - 1);
+		s.ev.reporter[0] = (char)('A' + i);
+		s.kind = CEP_SIGNAL_ALERT;
+		cep_incidents_signal(t, &s);
+		s.kind = CEP_SIGNAL_CLEAR;
+		cep_incidents_signal(t, &s);
+	}
+	struct cep_incident *out[1];
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(out[0]->nsources, CEP_INCIDENT_MAX_SOURCES);
+	ck_assert_uint_eq(out[0]->dropped_sources, 6);
+	static char json[CEP_INCIDENT_JSON_MAX];
+	int len = cep_incident_to_json(out[0], "site-with-a-long-name", "stream",
+				       json, sizeof json);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_lt(len, 24 * 1024);
+	ck_assert_ptr_nonnull(strstr(json, "\"dropped_sources\":6"));
 	cep_incidents_destroy(t);
 }
 END_TEST
@@ -383,7 +943,22 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_detection_hits_about_different_hosts_stay_apart);
 	tcase_add_test(tc, incident_clear_signal_closes_without_evidence_and_alert_reopens);
 	tcase_add_test(tc, incident_reports_without_address_join_by_report_id);
+	tcase_add_test(tc, incident_reporters_are_not_named_in_messages);
 	suite_add_tcase(s, tc);
+	TCase *conf = tcase_create("confidence");
+	tcase_set_timeout(conf, 60);
+	tcase_add_test(conf, confidence_rises_strictly_with_each_independent_source);
+	tcase_add_test(conf, confidence_same_source_repeated_is_never_higher);
+	tcase_add_test(conf, confidence_older_evidence_weighs_less_and_fresh_evidence_restarts_it);
+	tcase_add_test(conf, confidence_is_the_same_for_any_order_of_arrival);
+	tcase_add_test(conf, confidence_stays_a_probability);
+	tcase_add_test(conf, confidence_counts_collectors_relaying_one_reporter_once);
+	tcase_add_test(conf, confidence_agreement_lifts_credibility);
+	tcase_add_test(conf, confidence_contradiction_lowers_it);
+	tcase_add_test(conf, confidence_explanation_lists_every_source_with_its_numbers);
+	tcase_add_test(conf, confidence_reliability_override_applies_at_the_next_change);
+	tcase_add_test(conf, confidence_worst_case_document_fits_and_drops_are_counted);
+	suite_add_tcase(s, conf);
 	return s;
 }
 
