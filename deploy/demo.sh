@@ -28,6 +28,6 @@ echo
 echo "demo: incidents in Redis, ranked (ceptorctl --redis $url tail):"
 "$BIN/ceptorctl" --redis "$url" tail
 echo
-echo "demo: the same as JSON for scripts: ceptorctl --redis $url tail --json"
-"$BIN/ceptorctl" --redis "$url" tail --json | head -c 600
+echo "demo: the top one as JSON for scripts: ceptorctl --redis $url tail --json --count 1"
+"$BIN/ceptorctl" --redis "$url" tail --json --count 1 | jq .
 echo

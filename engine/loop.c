@@ -37,6 +37,7 @@
 #include "ceptor/ring.h"
 #include "ceptor/rule.h"
 #include "ceptor/sink.h"
+#include "core/sectors.h"
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -100,9 +101,12 @@ struct status {
 };
 
 /* One compiled rule set as the engine runs it: published through RCU
- * (cep_engine.rules_pub), immutable once published. */
+ * (cep_engine.rules_pub), immutable once published.  A reloaded set brings
+ * the sector graph loaded with it; the core takes the graph out at the
+ * swap (it is the core's alone from then on, see cep_engine.sectors). */
 struct rules_gen {
 	struct cep_ruleset *rs;
+	struct cep_sectors *sectors; /* until swapped in; then NULL */
 	uint64_t generation;     /* 1 for the set compiled at start */
 	int64_t loaded_ns;       /* wall clock when it went live */
 	size_t count;            /* rules in it */
@@ -154,6 +158,12 @@ struct cep_engine {
 	struct reloader rl;
 	struct cep_detect *detect;
 	struct cep_incidents *incidents;
+	/* The sector graph the incidents borrow (NULL: fixed tables).  Read
+	 * only on the core thread (scoring, prediction), so a reload swaps it
+	 * there between two rounds and the core frees the old one at once:
+	 * unlike the rule set, no other thread ever sees it, so it needs no
+	 * RCU grace period. */
+	struct cep_sectors *sectors;
 	struct cep_publisher *pub;
 	struct input *inputs;
 	size_t ninputs;
@@ -363,6 +373,42 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
+int cep_engine_load_sectors(const struct cep_config *cfg, FILE *diag,
+			    struct cep_sectors **out, const char **used)
+{
+	const char *path = cfg->sectors_path;
+	int rc;
+
+	*out = NULL;
+	if (used)
+		*used = NULL;
+	if (!diag)
+		diag = stderr;
+	if (cfg->sectors_off)
+		return 0;
+	/* The default is optional: a tree without the file runs on the
+	 * fixed tables.  One that exists must load, like an explicit one. */
+	if (!path) {
+		if (access(CEP_SECTORS_DEFAULT_PATH, F_OK) != 0)
+			return 0;
+		path = CEP_SECTORS_DEFAULT_PATH;
+	}
+	rc = cep_sectors_load(path, diag, out);
+	if (rc) {
+		if (cfg->sectors_line && cfg->path)
+			fprintf(diag, "%s:%u: sectors: %s does not load: %s\n",
+				cfg->path, cfg->sectors_line, path, cep_strerror(rc));
+		else
+			fprintf(diag, "%s: the sector graph%s does not load: %s\n",
+				path, cfg->sectors_path ? " (--sectors)" : "",
+				cep_strerror(rc));
+		return rc;
+	}
+	if (used)
+		*used = path;
+	return 0;
+}
+
 int cep_engine_compile_rules(const struct cep_config *cfg, FILE *diag,
 			     struct cep_ruleset **out)
 {
@@ -418,8 +464,18 @@ int cep_engine_create(const struct cep_config *cfg,
 	if ((rc = cep_detect_create(e->cur->rs, &dc, &e->detect)))
 		goto fail;
 
+	const char *graph = NULL;
+	if ((rc = cep_engine_load_sectors(cfg, stderr, &e->sectors, &graph)))
+		goto fail;
+	if (graph)
+		cep_info("sector graph %s: criticality, blast radius and impact "
+			 "prediction", graph);
+	else
+		cep_info("no sector graph: fixed criticality and blast radius, "
+			 "no impact prediction");
+
 	char state[4096];
-	struct cep_incidents_config ic = { NULL };
+	struct cep_incidents_config ic = { .sectors = e->sectors };
 	if (cfg->spool_dir) {
 		if ((rc = ensure_dir(cfg->spool_dir))) {
 			cep_error("cannot create spool directory %s: %s",
@@ -494,6 +550,7 @@ void cep_engine_destroy(struct cep_engine *e)
 	free(e->status.buf);
 	cep_publisher_destroy(e->pub);
 	cep_incidents_destroy(e->incidents);
+	cep_sectors_destroy(e->sectors);
 	stop_hook = NULL;
 	cep_detect_destroy(e->detect);
 	if (e->cur)
@@ -764,8 +821,44 @@ static void emit(struct cep_engine *e, const struct cep_incident *inc,
 	e->st.messages++;
 }
 
-/* Publish what changed since the last round: the sector stream and the
- * council's summary stream, then flush (pipelined, one fsync). */
+/* One advisory: impact entry k of the incident, to its sector's
+ * advisories stream. */
+static void emit_advisory(struct cep_engine *e, const struct cep_incident *inc,
+			  size_t k)
+{
+	char stream[CEP_STREAM_KEY_MAX], json[CEP_ADVISORY_JSON_MAX];
+
+	cep_incident_advisory_stream(inc, inc->impact[k].sector, stream,
+				     sizeof stream);
+	if (e->cfg->stdout_json) {
+		int len = cep_incident_advisory_json(inc, k, e->cfg->site, stream,
+						     json, sizeof json - 1);
+		if (len > 0) {
+			json[len++] = '\n';
+			fwrite(json, 1, (size_t)len, stdout);
+		}
+	}
+	if (e->pub) {
+		struct cep_advisory_fieldbuf fb;
+		const char *fv[2 * CEP_ADVISORY_FIELDS];
+		if (cep_incident_advisory_json(inc, k, e->cfg->site, NULL, json,
+					       sizeof json) < 0) {
+			cep_error("advisory of %s for %s does not fit a message",
+				  inc->id, stream);
+			return;
+		}
+		size_t nfv = cep_incident_advisory_fields(inc, k, json, &fb, fv);
+		if (cep_publisher_add(e->pub, stream, fv, nfv))
+			cep_error("cannot queue the advisory of %s for %s", inc->id,
+				  stream);
+	}
+	e->st.messages++;
+}
+
+/* Publish what changed since the last round (loop.h, "Sharing"): the
+ * incident's own sector stream, the council's summary stream, the
+ * predicted sectors' incident streams and, for a new prediction, their
+ * advisories; then flush (pipelined, one fsync). */
 static void publish(struct cep_engine *e)
 {
 	struct cep_incident *inc[COLLECT_ROOM];
@@ -774,19 +867,29 @@ static void publish(struct cep_engine *e)
 
 	while ((n = cep_incidents_collect(e->incidents, inc, COLLECT_ROOM)) > 0) {
 		for (int i = 0; i < n; i++) {
-			if (cep_incident_to_json(inc[i], e->cfg->site, NULL, json,
+			const struct cep_incident *c = inc[i];
+			if (cep_incident_to_json(c, e->cfg->site, NULL, json,
 						 sizeof json) < 0) {
-				cep_error("incident %s does not fit a message", inc[i]->id);
+				cep_error("incident %s does not fit a message", c->id);
 				continue;
 			}
-			cep_incident_stream(inc[i], stream, sizeof stream);
-			emit(e, inc[i], stream, json);
-			/* TLP:RED goes to named recipients only, never to the
-			 * council's summary (DESIGN.md section 6). */
-			if (inc[i]->tlp == CEP_TLP_RED)
+			cep_incident_stream(c, stream, sizeof stream);
+			emit(e, c, stream, json);
+			/* TLP:RED goes to named recipients only: never to the
+			 * council's summary nor to other sectors (DESIGN.md
+			 * section 6). */
+			if (c->tlp == CEP_TLP_RED)
 				continue;
-			cep_incident_council_stream(inc[i], stream, sizeof stream);
-			emit(e, inc[i], stream, json);
+			cep_incident_council_stream(c, stream, sizeof stream);
+			emit(e, c, stream, json);
+			for (uint8_t k = 0; k < c->nimpact; k++) {
+				cep_incident_sector_stream(c, c->impact[k].sector,
+							   stream, sizeof stream);
+				emit(e, c, stream, json);
+			}
+			if (c->advise)
+				for (uint8_t k = 0; k < c->nimpact; k++)
+					emit_advisory(e, c, k);
 		}
 	}
 	if (n < 0) {
@@ -818,6 +921,7 @@ static void gen_destroy(struct rules_gen *g)
 	if (!g)
 		return;
 	cep_ruleset_destroy(g->rs);
+	cep_sectors_destroy(g->sectors);
 	free(g);
 }
 
@@ -885,6 +989,17 @@ static void reload_once(struct cep_engine *e)
 	cep_info("reloading rules from %zu rule director%s", e->cfg->nrule_dirs,
 		 e->cfg->nrule_dirs == 1 ? "y" : "ies");
 	rc = cep_engine_compile_rules(e->cfg, diag ? diag : stderr, &rs);
+	/* The sector graph comes again with the rules, and a broken one
+	 * rejects the reload whole, as a broken rule does. */
+	struct cep_sectors *graph = NULL;
+	if (!rc) {
+		rc = cep_engine_load_sectors(e->cfg, diag ? diag : stderr, &graph,
+					     NULL);
+		if (rc) {
+			cep_ruleset_destroy(rs);
+			rs = NULL;
+		}
+	}
 	if (diag)
 		fclose(diag);
 	if (rc) {
@@ -915,6 +1030,7 @@ static void reload_once(struct cep_engine *e)
 	rcu_read_unlock();
 	if (rc || !(g = calloc(1, sizeof *g))) {
 		cep_ruleset_destroy(rs);
+		cep_sectors_destroy(graph);
 		pthread_mutex_lock(&rl->lock);
 		rl->info.failures++;
 		snprintf(rl->info.last_error, sizeof rl->info.last_error,
@@ -925,6 +1041,7 @@ static void reload_once(struct cep_engine *e)
 		return;
 	}
 	g->rs = rs;
+	g->sectors = graph;
 	g->count = cep_ruleset_count(rs);
 	pthread_mutex_lock(&rl->lock);
 	rl->info.diff = df;
@@ -1083,6 +1200,13 @@ static void swap_rules(struct cep_engine *e)
 		/* The final signals of closed groups, before any new event. */
 		while ((n = cep_detect_drain(e->detect, sig, SIGNAL_ROOM)) > 0)
 			take_signals(e, sig, n);
+		/* The graph is the core's alone (cep_engine.sectors): switch
+		 * the incidents to the new one, then free the old one here. */
+		struct cep_sectors *old_graph = e->sectors;
+		e->sectors = g->sectors;
+		g->sectors = NULL;
+		cep_incidents_set_sectors(e->incidents, e->sectors);
+		cep_sectors_destroy(old_graph);
 		old = e->cur;
 		g->generation = old->generation + 1;
 		g->loaded_ns = wall_ns();

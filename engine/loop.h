@@ -13,7 +13,8 @@
  *                -> cep_incidents_signal
  *                every publish interval (and at the end):
  *                cep_incidents_collect -> --stdout JSON Lines and/or
- *                cep_publisher_add (sector stream + council stream)
+ *                cep_publisher_add (sector stream + council stream +
+ *                predicted sectors' incident and advisory streams)
  *                -> cep_publisher_flush
  *
  * Every input has its own single-producer ring, so hosted threads and
@@ -46,6 +47,25 @@
  * configured source's name, reliability and credibility (grading a source
  * is the engine operator's call), the stricter of their own and the
  * configured TLP, and the configured sector where they name none.
+ *
+ * Sharing (DESIGN.md section 6).  Each version of an incident goes to its
+ * own sector's stream, to the council's summary stream, and to the
+ * incidents stream of every sector its prediction names (incident.h,
+ * "Predicted impact"); a version that carries a new prediction (the first,
+ * and any whose class rose) also puts one advisory per predicted sector on
+ * that sector's ceptor:{SECTOR}:advisories stream, in the prediction's
+ * order (expected impact, strongest first).  TLP:RED goes to its own
+ * sector's stream only: no council, no predicted sectors, no advisories.
+ * Exercises use the ceptor-exercise: prefix throughout.  Everything goes
+ * through the one publisher (pipelined, spooled when Redis is away), so
+ * advisories are at least once like incidents; --stdout prints each
+ * message, advisories included, with its stream key.
+ *
+ * The sector graph (cep_engine_load_sectors()) scores incidents and
+ * predicts their impact.  It is loaded at start; a reload loads it again
+ * with the rules (a graph that does not load rejects the reload whole) and
+ * the core swaps it in with the rules.  Only the core thread ever reads
+ * it, so the core frees the old graph itself right after the swap: no RCU.
  *
  * Status.  The engine writes a status document, one JSON object, to
  * SPOOL/status.json (CEP_STATUS_FILE in the spool directory, the engine's
@@ -185,6 +205,20 @@ int cep_engine_compile_rules(const struct cep_config *cfg, FILE *diag,
 			     struct cep_ruleset **out);
 
 /*
+ * cep_engine_load_sectors - load the sector graph @cfg names: its
+ * sectors_path, else rules/sectors.yml when that exists (relative to the
+ * working directory), else none; none also with sectors_off.  Problems go
+ * to @diag as FILE:LINE lines, and an explicit path that does not load is
+ * also named by the config's FILE:LINE (or as --sectors).  Sets *out to the
+ * graph (release with cep_sectors_destroy()) or NULL for none, and *used
+ * (may be NULL) to the path loaded (borrowed from cfg or static) or NULL.
+ * Returns 0, or the loader's negative error (-CEP_ECONFIG, -errno).
+ */
+struct cep_sectors;
+int cep_engine_load_sectors(const struct cep_config *cfg, FILE *diag,
+			    struct cep_sectors **out, const char **used);
+
+/*
  * cep_engine_run - the core loop (see above).  Returns 0, or a negative
  * error when publishing failed in a way that loses messages (no spool).
  */
@@ -194,8 +228,9 @@ int cep_engine_run(struct cep_engine *e);
 void cep_engine_stop(void);
 
 /*
- * cep_engine_reload - ask for the rules to be compiled again and, when they
- * compile, swapped in (see "Reload" above); async-signal-safe (SIGHUP).
+ * cep_engine_reload - ask for the rules (and the sector graph) to be loaded
+ * again and, when they load, swapped in (see "Reload" above);
+ * async-signal-safe (SIGHUP).
  * Returns at once: the outcome shows in the status document's `rules`.
  */
 void cep_engine_reload(void);

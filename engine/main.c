@@ -7,7 +7,8 @@
  *   ceptord -c deploy/ceptor.yml
  *   ceptord --once --rules rules/default --pcap capture.pcap --redis none --stdout
  *
- * SIGHUP reloads the rules (engine/loop.h, "Reload"); SIGINT and SIGTERM
+ * SIGHUP reloads the rules and the sector graph (engine/loop.h, "Reload");
+ * SIGINT and SIGTERM
  * stop the engine after draining the rings.
  *
  * Exit status: 0 on success; 1 when the run failed (rules, config, inputs,
@@ -26,6 +27,7 @@
 #include "collectors/feed/feed.h"
 #include "collectors/flow/flow.h"
 #include "collectors/pcap/pcap_reader.h"
+#include "core/sectors.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "loop.h"
@@ -48,6 +50,8 @@ static void usage(FILE *out)
 		"                        jsonl, csv-shadowserver, iplist, report (a file or\n"
 		"                        a directory) or redis (redis://HOST:PORT/STREAM)\n"
 		"      --ring NAME       a ring that a collector process feeds (repeatable)\n"
+		"      --sectors FILE    the sector interdependency graph, or none (default\n"
+		"                        from config, else rules/sectors.yml if it exists)\n"
 		"      --redis URL       redis://HOST:PORT, or none (default from config,\n"
 		"                        else redis://127.0.0.1:6379)\n"
 		"      --spool DIR       where undeliverable messages wait (and the\n"
@@ -180,7 +184,7 @@ static void default_spool(struct cep_config *cfg)
 int main(int argc, char **argv)
 {
 	enum { O_ONCE = 256, O_RULES, O_PCAP, O_FLOWPCAP, O_FEED, O_RING, O_REDIS,
-	       O_SPOOL, O_STDOUT, O_CHECK, O_VERSION };
+	       O_SPOOL, O_STDOUT, O_CHECK, O_VERSION, O_SECTORS };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, O_ONCE },
@@ -189,6 +193,7 @@ int main(int argc, char **argv)
 		{ "flow-pcap", required_argument, NULL, O_FLOWPCAP },
 		{ "feed", required_argument, NULL, O_FEED },
 		{ "ring", required_argument, NULL, O_RING },
+		{ "sectors", required_argument, NULL, O_SECTORS },
 		{ "redis", required_argument, NULL, O_REDIS },
 		{ "spool", required_argument, NULL, O_SPOOL },
 		{ "stdout", no_argument, NULL, O_STDOUT },
@@ -203,6 +208,7 @@ int main(int argc, char **argv)
 	 * collected first and applied after it is read. */
 	struct cep_config cli;
 	const char *config_path = NULL, *redis = NULL, *spool = NULL;
+	const char *sectors = NULL;
 	int check = 0, once = 0, to_stdout = 0, verbosity = CEP_LOG_INFO;
 	int c, rc, status = 0;
 
@@ -234,6 +240,7 @@ int main(int argc, char **argv)
 		case O_RING: cep_config_add_input(&cli, CEP_INPUT_RING, NULL, optarg); break;
 		case O_REDIS: redis = optarg; break;
 		case O_SPOOL: spool = optarg; break;
+		case O_SECTORS: sectors = optarg; break;
 		case O_STDOUT: to_stdout = 1; break;
 		case O_CHECK: check = 1; break;
 		case 'v': verbosity++; break;
@@ -288,22 +295,34 @@ int main(int argc, char **argv)
 		cep_config_set_str(&cfg.redis_url, strcmp(redis, "none") == 0 ? NULL : redis);
 	if (spool)
 		cep_config_set_str(&cfg.spool_dir, spool);
+	if (sectors) {
+		cfg.sectors_off = strcmp(sectors, "none") == 0;
+		cep_config_set_str(&cfg.sectors_path, cfg.sectors_off ? NULL : sectors);
+		cfg.sectors_line = 0; /* the command line's, not the file's */
+	}
 	default_spool(&cfg);
 	cfg.once = once;
 	cfg.stdout_json = to_stdout;
 
 	if (check) {
 		struct cep_ruleset *rs = NULL;
+		struct cep_sectors *graph = NULL;
+		const char *used = NULL;
+		/* Both are checked, so that every error shows in one run. */
+		if (cep_engine_load_sectors(&cfg, stderr, &graph, &used))
+			status = 1;
 		if (cfg.nrule_dirs == 0) {
 			fprintf(stderr, "ceptord: no rule directories configured\n");
 			status = 1;
 		} else if (cep_engine_compile_rules(&cfg, stderr, &rs)) {
 			status = 1;
-		} else {
-			printf("configuration OK: %zu rules, %zu inputs\n",
-			       cep_ruleset_count(rs), cfg.ninputs);
+		} else if (!status) {
+			printf("configuration OK: %zu rules, %zu inputs, sector "
+			       "graph %s\n", cep_ruleset_count(rs), cfg.ninputs,
+			       used ? used : "none (fixed tables)");
 		}
 		cep_ruleset_destroy(rs);
+		cep_sectors_destroy(graph);
 		goto out;
 	}
 	if (once && cfg.ninputs == 0) {

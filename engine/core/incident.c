@@ -19,6 +19,10 @@
  * The analyst's reliability overrides live in a small table; each source
  * entry caches its lookup under the table's generation, so a lookup runs
  * only after the table changed.
+ *
+ * The sector graph is borrowed and only read, on the table's thread: the
+ * engine swaps it between two rounds and frees the old one itself
+ * (engine/loop.c), so nothing here needs to guard it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 #include "ceptor/event.h"
 #include "ceptor/incident.h"
 #include "core/match.h"
+#include "core/sectors.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -52,9 +57,10 @@ static const double cred_weight[CEP_CRED_MAX + 1] = {
 static const double severity_weight[CEP_LEVEL_COUNT] = {
 	0.1, 0.1, 0.25, 0.5, 0.75, 1.0,
 };
-/* Sector criticality and blast radius until rules/sectors.yml and the
- * interdependency graph replace them: electricity and telecom feed almost
- * everything, so their outages spread furthest. */
+/* Sector criticality and blast radius when the table has no sector graph
+ * (unit tests, `ceptorctl rules test`): electricity and telecom feed almost
+ * everything, so their outages spread furthest.  K is the same as in
+ * rules/sectors.yml. */
 static const double crit_weight[CEP_SECTOR_COUNT] = {
 	[CEP_SECTOR_UNKNOWN] = 0.5, [CEP_SECTOR_TELECOM] = 1.0,
 	[CEP_SECTOR_FINANCE] = 0.9, [CEP_SECTOR_AVIATION] = 0.8,
@@ -123,6 +129,7 @@ struct cep_incidents {
 	struct rel_override *overrides; /* analyst feedback, by upstream */
 	size_t noverrides, overrides_cap;
 	uint32_t override_gen;  /* bumped at every change of overrides */
+	const struct cep_sectors *sectors; /* borrowed; NULL: fixed tables */
 };
 
 static struct cep_incident *at(const struct cep_incidents *t, size_t i)
@@ -235,6 +242,8 @@ int cep_incidents_create(const struct cep_incidents_config *cfg,
 	t->nslots = 1024;
 	if (!(t->slots = calloc(t->nslots, sizeof *t->slots)))
 		goto fail;
+	if (cfg)
+		t->sectors = cfg->sectors;
 	if (cfg && cfg->state_path) {
 		if (!(t->state_path = strdup(cfg->state_path)))
 			goto fail;
@@ -261,6 +270,12 @@ void cep_incidents_destroy(struct cep_incidents *t)
 	free(t->overrides);
 	free(t->state_path);
 	free(t);
+}
+
+void cep_incidents_set_sectors(struct cep_incidents *t,
+			       const struct cep_sectors *g)
+{
+	t->sectors = g;
 }
 
 size_t cep_incidents_count(const struct cep_incidents *t)
@@ -409,9 +424,33 @@ static void rescore(const struct cep_incidents *t, struct cep_incident *inc)
 	inc->confidence = inc->support * hold;
 	int sev = inc->severity < CEP_LEVEL_COUNT ? inc->severity : 0;
 	int sec = inc->sector < CEP_SECTOR_COUNT ? inc->sector : 0;
-	inc->score = severity_weight[sev] * inc->confidence * crit_weight[sec] *
-		     blast_weight[sec];
+	double k = t->sectors ? cep_sectors_criticality(t->sectors, sec)
+			      : crit_weight[sec];
+	double b = t->sectors ? cep_sectors_blast(t->sectors, sec)
+			      : blast_weight[sec];
+	inc->score = severity_weight[sev] * inc->confidence * k * b;
 	inc->priority = (uint8_t)cep_incident_priority_of(inc->score);
+}
+
+/* An incident with no sector whose evidence names a critical-system class
+ * takes the first sector (event.h order) that runs that class; only the
+ * graph knows which do. */
+static void sector_from_system(const struct cep_incidents *t,
+			       struct cep_incident *inc, const struct cep_event *ev)
+{
+	uint32_t mask;
+
+	if (!inc->system && ev->system && ev->system < CEP_SYSTEM_COUNT)
+		inc->system = ev->system;
+	if (inc->sector != CEP_SECTOR_UNKNOWN || !inc->system || !t->sectors ||
+	    cep_sectors_for_system(t->sectors, inc->system, &mask) <= 0)
+		return;
+	for (int s = 1; s < CEP_SECTOR_COUNT; s++)
+		if (mask & CEP_SECTOR_BIT(s)) {
+			inc->sector = (uint8_t)s;
+			inc->advised = 0; /* predict again from the new sector */
+			return;
+		}
 }
 
 /* The upstream key of an event: who originally said it. */
@@ -693,11 +732,63 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 	bool counted = !s->final || inc->evidence == 0;
 	if (counted)
 		inc->evidence++;
+	sector_from_system(t, inc, &s->ev);
 	/* Either way it is its upstream's latest word: the decay of that
 	 * upstream restarts from it. */
 	add_support(inc, s, counted);
 	rescore(t, inc);
 	return mark_dirty(t, idx);
+}
+
+/*
+ * Whether an incident of type @type is an outage that can spill into the
+ * sectors that depend on the hit one: denial of service, loss of power or
+ * communications, facility damage, disasters, and the IT failures operators
+ * report (misconfiguration, defect, maintenance, outsourcing, management).
+ * A scan, a C2 contact or a vulnerability says nothing about spill-over.
+ */
+static bool outage_type(int type)
+{
+	switch (type) {
+	case CEP_TYPE_DOS: case CEP_TYPE_POWER_LOSS: case CEP_TYPE_COMM_LOSS:
+	case CEP_TYPE_FACILITY_DAMAGE: case CEP_TYPE_EARTHQUAKE:
+	case CEP_TYPE_FLOOD: case CEP_TYPE_LIGHTNING: case CEP_TYPE_FIRE:
+	case CEP_TYPE_MISCONFIG: case CEP_TYPE_DEFECT: case CEP_TYPE_MAINTENANCE:
+	case CEP_TYPE_OUTSOURCING: case CEP_TYPE_MGMT_FAILURE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The prediction, at first publication and when the class rises (the
+ * priority number falls); see incident.h, "Predicted impact". */
+static void predict(const struct cep_incidents *t, struct cep_incident *inc)
+{
+	struct cep_sectors_hit hit[CEP_SECTORS_MAX];
+	int n;
+
+	inc->advise = 0;
+	if (inc->advised && inc->priority >= inc->advised)
+		return;
+	inc->advised = inc->priority;
+	inc->nimpact = 0;
+	if (!t->sectors || !outage_type(inc->type))
+		return;
+	n = cep_sectors_impact(t->sectors, inc->sector, hit, CEP_SECTORS_MAX);
+	for (int i = 0; i < n && inc->nimpact < CEP_INCIDENT_IMPACT_MAX; i++) {
+		struct cep_incident_impact *im = &inc->impact[inc->nimpact];
+		if (hit[i].sector == CEP_SECTOR_UNKNOWN || hit[i].sector == inc->sector)
+			continue;
+		im->sector = hit[i].sector;
+		im->via = hit[i].via;
+		im->hops = hit[i].hops;
+		im->delay_s = hit[i].delay_s;
+		im->strength = hit[i].strength;
+		im->impact = hit[i].impact;
+		inc->nimpact++;
+	}
+	inc->advise = inc->nimpact > 0;
 }
 
 int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
@@ -719,6 +810,7 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 		struct cep_incident *inc = at(t, t->dirty[i]);
 		inc->dirty = false;
 		inc->version++;
+		predict(t, inc);
 		out[i] = inc;
 	}
 	if (n) {
@@ -746,6 +838,47 @@ void cep_incident_council_stream(const struct cep_incident *inc, char *buf,
 				 size_t size)
 {
 	snprintf(buf, size, "%s:{council}:incidents", prefix_of(inc));
+}
+
+void cep_incident_sector_stream(const struct cep_incident *inc, int sector,
+				char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:{%s}:incidents", prefix_of(inc),
+		 cep_sector_name(sector));
+}
+
+void cep_incident_advisory_stream(const struct cep_incident *inc, int sector,
+				  char *buf, size_t size)
+{
+	snprintf(buf, size, "%s:{%s}:advisories", prefix_of(inc),
+		 cep_sector_name(sector));
+}
+
+/* first_seen + delay, the expected time of arrival of an impact. */
+static uint64_t expected_at(const struct cep_incident *inc,
+			    const struct cep_incident_impact *im)
+{
+	return inc->first_seen + (uint64_t)im->delay_s * 1000000000ull;
+}
+
+static void write_impact(struct cep_jw *w, const struct cep_incident *inc)
+{
+	char tmp[CEP_TIME_STRLEN];
+
+	cep_jw_open(w, "impact", '[');
+	for (uint8_t i = 0; i < inc->nimpact; i++) {
+		const struct cep_incident_impact *im = &inc->impact[i];
+		cep_jw_open(w, NULL, '{');
+		cep_jw_str(w, "sector", cep_sector_name(im->sector));
+		cep_jw_double(w, "strength", im->strength, 4);
+		cep_jw_double(w, "impact", im->impact, 4);
+		cep_jw_u64(w, "delay_s", im->delay_s);
+		cep_jw_str(w, "expected_at", cep_time_format(expected_at(inc, im), tmp));
+		cep_jw_str(w, "via", cep_sector_name(im->via));
+		cep_jw_u64(w, "hops", im->hops);
+		cep_jw_close(w, '}');
+	}
+	cep_jw_close(w, ']');
 }
 
 /*
@@ -852,6 +985,8 @@ int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 	cep_jw_double(&w, "confidence", inc->confidence, 3);
 	cep_jw_str(&w, "severity", cep_level_name(inc->severity));
 	cep_jw_str(&w, "sector", cep_sector_name(inc->sector));
+	if (inc->system)
+		cep_jw_str(&w, "system", cep_system_name(inc->system));
 	cep_jw_str(&w, "type", cep_type_name(inc->type));
 	cep_jw_str(&w, "cause", cep_cause_name(cep_type_cause(inc->type)));
 	cep_jw_str(&w, "title", inc->title);
@@ -885,6 +1020,7 @@ int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 	}
 	cep_jw_close(&w, ']');
 	write_explanation(&w, inc, tm, lmiss, lhold);
+	write_impact(&w, inc);
 	if (site)
 		cep_jw_str(&w, "site", site);
 	if (inc->exercise)
@@ -921,6 +1057,73 @@ size_t cep_incident_fields(const struct cep_incident *inc, const char *json,
 	FIELD("last_seen", fb->last_seen);
 	FIELD("sources", fb->sources);
 	FIELD("evidence", fb->evidence);
+	FIELD("json", json);
+#undef FIELD
+	return n;
+}
+
+int cep_incident_advisory_json(const struct cep_incident *inc, size_t k,
+			       const char *site, const char *stream, char *buf,
+			       size_t size)
+{
+	const struct cep_incident_impact *im = &inc->impact[k];
+	char tmp[CEP_TIME_STRLEN];
+	char prio[4] = { 'P', (char)('0' + inc->priority % 10), '\0', '\0' };
+	struct cep_jw w;
+
+	if (k >= inc->nimpact)
+		return -EINVAL;
+	cep_jw_init(&w, buf, size);
+	cep_jw_begin(&w);
+	if (stream)
+		cep_jw_str(&w, "stream", stream);
+	cep_jw_str(&w, "kind", "advisory");
+	cep_jw_str(&w, "id", inc->id);
+	cep_jw_u64(&w, "version", inc->version);
+	cep_jw_str(&w, "sector", cep_sector_name(im->sector));
+	cep_jw_str(&w, "source_sector", cep_sector_name(inc->sector));
+	cep_jw_double(&w, "strength", im->strength, 4);
+	cep_jw_double(&w, "impact", im->impact, 4);
+	cep_jw_u64(&w, "delay_s", im->delay_s);
+	cep_jw_str(&w, "expected_at", cep_time_format(expected_at(inc, im), tmp));
+	cep_jw_str(&w, "via", cep_sector_name(im->via));
+	cep_jw_u64(&w, "hops", im->hops);
+	cep_jw_str(&w, "priority", prio);
+	cep_jw_str(&w, "title", inc->title);
+	cep_jw_str(&w, "tlp", cep_tlp_name(inc->tlp));
+	cep_jw_str(&w, "type", cep_type_name(inc->type));
+	cep_jw_str(&w, "first_seen", cep_time_format(inc->first_seen, tmp));
+	if (site)
+		cep_jw_str(&w, "site", site);
+	if (inc->exercise)
+		cep_jw_bool(&w, "exercise", true);
+	return cep_jw_end(&w);
+}
+
+size_t cep_incident_advisory_fields(const struct cep_incident *inc, size_t k,
+				    const char *json,
+				    struct cep_advisory_fieldbuf *fb,
+				    const char *fv[2 * CEP_ADVISORY_FIELDS])
+{
+	const struct cep_incident_impact *im = &inc->impact[k];
+	size_t n = 0;
+
+	snprintf(fb->version, sizeof fb->version, "%" PRIu32, inc->version);
+	fb->priority[0] = 'P';
+	fb->priority[1] = (char)('0' + inc->priority % 10);
+	fb->priority[2] = '\0';
+	snprintf(fb->strength, sizeof fb->strength, "%.4f", im->strength);
+	cep_time_format(expected_at(inc, im), fb->expected_at);
+#define FIELD(k, v) (fv[n++] = (k), fv[n++] = (v))
+	FIELD("id", inc->id);
+	FIELD("version", fb->version);
+	FIELD("sector", cep_sector_name(im->sector));
+	FIELD("source_sector", cep_sector_name(inc->sector));
+	FIELD("strength", fb->strength);
+	FIELD("expected_at", fb->expected_at);
+	FIELD("priority", fb->priority);
+	FIELD("title", inc->title);
+	FIELD("tlp", cep_tlp_name(inc->tlp));
 	FIELD("json", json);
 #undef FIELD
 	return n;

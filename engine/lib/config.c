@@ -158,6 +158,7 @@ void cep_config_fini(struct cep_config *cfg)
 	for (size_t i = 0; i < cfg->nrule_mappings; i++)
 		free(cfg->rule_mappings[i]);
 	free(cfg->rule_mappings);
+	free(cfg->sectors_path);
 	for (size_t i = 0; i < cfg->ninputs; i++)
 		input_fini(&cfg->inputs[i]);
 	free(cfg->inputs);
@@ -404,6 +405,13 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 				cfg->spool_max_bytes = u;
 		} else if (strcmp(key, "rules") == 0) {
 			str_list(l, v, key, &cfg->rule_dirs, &cfg->nrule_dirs);
+		} else if (strcmp(key, "sectors") == 0) {
+			if ((s = scalar(l, v, key))) {
+				cfg->sectors_off = strcmp(s, "none") == 0;
+				cep_config_set_str(&cfg->sectors_path,
+						   cfg->sectors_off ? NULL : s);
+				cfg->sectors_line = (unsigned)v->start_mark.line + 1;
+			}
 		} else if (strcmp(key, "rules_mapping") == 0) {
 			str_list(l, v, key, &cfg->rule_mappings, &cfg->nrule_mappings);
 		} else if (strcmp(key, "rules_skip_unsupported") == 0) {

@@ -55,6 +55,14 @@ struct cep_config {
 	char **rule_mappings;    /* extra logsource field mappings (YAML) */
 	size_t nrule_mappings;
 	int rules_skip_unsupported; /* third-party packs: skip, don't reject */
+	/* The sector interdependency graph (`sectors:`, --sectors): an explicit
+	 * file, which must load; NULL: rules/sectors.yml when it exists (else
+	 * none); sectors_off (`sectors: none`): none, the fixed tables.  The
+	 * engine loads it (cep_engine_load_sectors()); the config only says
+	 * where, and on which line of path, so errors can name it. */
+	char *sectors_path;
+	unsigned sectors_line;   /* of `sectors:` in path; 0: command line */
+	int sectors_off;
 	struct cep_config_input *inputs;
 	size_t ninputs;
 	uint32_t ring_capacity;  /* records per ring, a power of two */

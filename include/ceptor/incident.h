@@ -38,6 +38,33 @@
  *   score    = S(severity) * confidence * K(sector) * B(sector)
  *   priority = P1 .. P5 by score thresholds (0.5, 0.3, 0.15, 0.05)
  *
+ * K and B come from the sector interdependency graph (engine/core/sectors.h,
+ * rules/sectors.yml) when the table has one (cep_incidents_config.sectors,
+ * cep_incidents_set_sectors()), else from fixed tables in incident.c with
+ * the same K (so unit tests and `ceptorctl rules test` need no file).
+ *
+ * Sector.  An incident takes the sector of the event that opened it.  While
+ * it is "unknown" and a table has a graph, the first signal whose event
+ * names a critical-system class (event field `system`) gives it the first
+ * sector, in event.h order, that runs that class (cep_sectors_for_system()):
+ * a report about "plant_control" with no sector is scored and shared as an
+ * electricity incident (and, when that happens after its first
+ * publication, predicted afresh).  The fixed tables know no systems.
+ *
+ * Predicted impact.  When an incident is first handed out, and whenever its
+ * priority class rises after that, cep_incidents_collect() walks the graph
+ * from its sector (cep_sectors_impact(): strongest path per sector,
+ * attenuated by edge weight, cut below the file's threshold, sorted by
+ * strength * K descending) and keeps the result in impact[]; it sets
+ * `advise` on that version, which tells the publisher to send an advisory to
+ * each predicted sector.  Other versions keep the last prediction (so every
+ * version's document carries it) with `advise` clear.  Expected time of
+ * arrival: first_seen + the path's delay.  Without a graph there is no
+ * prediction, and only outages spill over: incidents of type dos,
+ * power_loss, comm_loss, facility_damage, a disaster, or an operator's IT
+ * failure (misconfig, defect, maintenance, outsourcing, mgmt_failure); a
+ * scan, a C2 contact or a vulnerability predicts nothing.
+ *
  * Hence: more independent upstreams never lower it and raise it strictly
  * when their evidence is no later than ref; one upstream repeating itself
  * stays at its own weight; older evidence weighs less, and a source's
@@ -131,6 +158,19 @@ struct cep_incident_source {
 				 until issue 6's keyed pseudonyms) */
 };
 
+/* A sector an incident is predicted to spread to (see "Predicted impact"). */
+struct cep_incident_impact {
+	uint8_t sector;       /* enum cep_sector */
+	uint8_t via;          /* the sector before it on the strongest path */
+	uint8_t hops;         /* edges on that path */
+	uint32_t delay_s;     /* the path's delay; expected at first_seen + it */
+	double strength;      /* product of the path's weights */
+	double impact;        /* strength * K(sector) */
+};
+
+/* At most every sector but the incident's own and "unknown". */
+#define CEP_INCIDENT_IMPACT_MAX (CEP_SECTOR_COUNT - 2)
+
 struct cep_incident {
 	char id[CEP_INCIDENT_ID_MAX];
 	char rule_id[CEP_RULE_ID_MAX];
@@ -145,6 +185,11 @@ struct cep_incident {
 	uint8_t tlp;          /* strictest of the evidence's markings */
 	uint8_t entity_af;    /* the entity's address, when it has one */
 	uint8_t exercise;     /* produced by an exercise: exercise streams */
+	uint8_t system;       /* enum cep_system: the first its evidence named */
+	uint8_t advised;      /* the priority of the last prediction; 0: none */
+	uint8_t advise;       /* this version carries a new prediction: the
+				 publisher sends advisories for impact[] */
+	uint8_t nimpact;      /* entries in impact[] */
 	uint8_t entity_ip[16];
 	uint8_t credibility;  /* derived: best credibility after agreement */
 	uint8_t agreeing;     /* upstreams with supporting evidence */
@@ -159,13 +204,19 @@ struct cep_incident {
 	uint64_t evidence;    /* signals joined */
 	uint32_t nsources;    /* upstreams, for or against, sorted by name */
 	struct cep_incident_source sources[CEP_INCIDENT_MAX_SOURCES];
+	struct cep_incident_impact impact[CEP_INCIDENT_IMPACT_MAX];
 	bool dirty;           /* changed since last collected */
 };
 
 struct cep_incidents;
+struct cep_sectors; /* engine/core/sectors.h */
 
 struct cep_incidents_config {
 	const char *state_path; /* id counters; NULL: start at 1, warn */
+	/* The sector graph for K, B and impact; borrowed, must outlive the
+	 * table or be replaced first (cep_incidents_set_sectors()).  NULL:
+	 * the fixed tables, no prediction. */
+	const struct cep_sectors *sectors;
 };
 
 /*
@@ -231,6 +282,16 @@ int cep_incidents_set_reliability(struct cep_incidents *t,
 int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 			  size_t max);
 
+/*
+ * cep_incidents_set_sectors - score with graph @g from now on (NULL: the
+ * fixed tables).  Borrows g: it must stay alive until the table is
+ * destroyed or another graph is set.  Open incidents keep their score and
+ * prediction until their next change.  Call on the table's thread (the
+ * core's, between two rounds on reload).
+ */
+void cep_incidents_set_sectors(struct cep_incidents *t,
+			       const struct cep_sectors *g);
+
 /* cep_incidents_count - incidents in the table. */
 size_t cep_incidents_count(const struct cep_incidents *t);
 
@@ -244,6 +305,18 @@ void cep_incident_stream(const struct cep_incident *inc, char *buf,
 			 size_t size);
 void cep_incident_council_stream(const struct cep_incident *inc, char *buf,
 				 size_t size);
+
+/*
+ * cep_incident_sector_stream - the incidents stream of another sector
+ * (sector, enum cep_sector) with the incident's prefix; a predicted sector
+ * gets the incident there too (DESIGN.md section 6).
+ * cep_incident_advisory_stream - "ceptor:{SECTOR}:advisories" (or
+ * "ceptor-exercise:...") of the advised sector.
+ */
+void cep_incident_sector_stream(const struct cep_incident *inc, int sector,
+				char *buf, size_t size);
+void cep_incident_advisory_stream(const struct cep_incident *inc, int sector,
+				  char *buf, size_t size);
 
 /*
  * cep_incident_to_json - the whole incident as one JSON object.  When stream
@@ -272,6 +345,35 @@ struct cep_incident_fieldbuf {
 size_t cep_incident_fields(const struct cep_incident *inc, const char *json,
 			   struct cep_incident_fieldbuf *fb,
 			   const char *fv[2 * CEP_INCIDENT_FIELDS]);
+
+/*
+ * cep_incident_advisory_json - the advisory for impact entry @k of the
+ * incident as one JSON object: kind "advisory", id and version of the
+ * incident, sector (the advised one), source_sector, strength, impact,
+ * delay_s, expected_at (RFC 3339, first_seen + delay_s), via, hops,
+ * priority, title, tlp, type, first_seen, site, exercise when set.  With
+ * stream not NULL it is written first (the --stdout form).  Returns the
+ * length or -ENOSPC; CEP_ADVISORY_JSON_MAX is always enough.
+ */
+#define CEP_ADVISORY_JSON_MAX 2048
+int cep_incident_advisory_json(const struct cep_incident *inc, size_t k,
+			       const char *site, const char *stream, char *buf,
+			       size_t size);
+
+/*
+ * cep_incident_advisory_fields - the flat fields of an advisory message:
+ * id, version, sector (the advised one), source_sector, strength,
+ * expected_at, priority, title, tlp, json (the advisory's JSON).  As
+ * cep_incident_fields(): pointer pairs into fb and the caller's strings.
+ */
+#define CEP_ADVISORY_FIELDS 10
+struct cep_advisory_fieldbuf {
+	char version[16], priority[4], strength[16], expected_at[40];
+};
+size_t cep_incident_advisory_fields(const struct cep_incident *inc, size_t k,
+				    const char *json,
+				    struct cep_advisory_fieldbuf *fb,
+				    const char *fv[2 * CEP_ADVISORY_FIELDS]);
 
 /* Names of the incident vocabulary. */
 const char *cep_incident_status_name(int status);

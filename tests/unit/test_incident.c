@@ -11,6 +11,7 @@
 
 #include "ceptor/error.h"
 #include "ceptor/incident.h"
+#include "core/sectors.h"
 
 static struct cep_signal scan_signal(const char *source, int rel, int cred,
 				     uint64_t ts, uint64_t count)
@@ -45,6 +46,9 @@ static struct cep_incidents *table(void)
 }
 
 #define TS_2026 1767225600000000000ull /* 2026-01-01T00:00:00Z */
+
+static struct cep_sectors *default_graph(void);
+static struct cep_incidents *table_with(const struct cep_sectors *g);
 
 START_TEST(incident_signals_with_one_key_join_one_incident)
 {
@@ -151,7 +155,7 @@ START_TEST(incident_ids_continue_after_a_restart)
 	char dir[] = "/tmp/ceptor-incident-XXXXXX", path[256];
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/incident-ids", dir);
-	struct cep_incidents_config cfg = { path };
+	struct cep_incidents_config cfg = { .state_path = path };
 	struct cep_incident *out[1];
 	for (int run = 1; run <= 3; run++) {
 		struct cep_incidents *t;
@@ -249,7 +253,7 @@ START_TEST(incident_ids_never_repeat_when_years_interleave)
 	char dir[] = "/tmp/ceptor-incident-XXXXXX", path[256];
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/incident-ids", dir);
-	struct cep_incidents_config cfg = { path };
+	struct cep_incidents_config cfg = { .state_path = path };
 	struct cep_incident *out[1];
 	/* Runs over 2023, 2024, then 2023 again: the third run continues
 	 * 2023's numbers instead of reusing them. */
@@ -897,8 +901,13 @@ END_TEST
 
 START_TEST(confidence_worst_case_document_fits_and_drops_are_counted)
 {
-	struct cep_incidents *t = table();
+	/* With the widest prediction: electricity reaches every sector. */
+	struct cep_sectors *g = default_graph();
+	struct cep_incidents *t = table_with(g);
 	struct cep_signal s = conf_signal("tap", NULL, CEP_REL_A, 1, TS_2026);
+	s.type = CEP_TYPE_POWER_LOSS; /* an outage: predicted to spill over */
+	s.ev.sector = CEP_SECTOR_ELECTRICITY;
+	s.ev.system = CEP_SYSTEM_WAREHOUSE_MANAGEMENT;
 	/* Every text at its longest, all of it escaped as \u00XX. */
 	memset(s.rule_id, 1, sizeof s.rule_id - 1);
 	memset(s.title, 1, sizeof s.title - 1);
@@ -921,7 +930,305 @@ START_TEST(confidence_worst_case_document_fits_and_drops_are_counted)
 	ck_assert_int_gt(len, 0);
 	ck_assert_int_lt(len, 24 * 1024);
 	ck_assert_ptr_nonnull(strstr(json, "\"dropped_sources\":6"));
+	ck_assert_uint_eq(out[0]->nimpact, CEP_INCIDENT_IMPACT_MAX);
+	char adv[CEP_ADVISORY_JSON_MAX];
+	for (size_t k = 0; k < out[0]->nimpact; k++)
+		ck_assert_int_gt(cep_incident_advisory_json(out[0], k,
+			"site-with-a-long-name", "ceptor-exercise:{government}:advisories",
+			adv, sizeof adv), 0);
 	cep_incidents_destroy(t);
+	cep_sectors_destroy(g);
+}
+END_TEST
+
+
+/* ---- the sector graph: K, B, system classes, predicted impact ---------- */
+
+/* The fixed tables of incident.c, for the sectors these tests use. */
+#define FIXED_K_TELECOM 1.0
+#define FIXED_B_TELECOM 1.0
+#define SEV_HIGH 0.75
+
+/* Every sector with K 1 except telecom (0.3); finance needs telecom, so
+ * telecom alone reaches anything (B 1) and the others sit at the floor. */
+static struct cep_sectors *small_graph(void)
+{
+	static char text[8192];
+	size_t used = (size_t)snprintf(text, sizeof text,
+				       "version: 1\nsectors:\n");
+	for (int s = 1; s < CEP_SECTOR_COUNT; s++) {
+		used += (size_t)snprintf(text + used, sizeof text - used,
+					 "  %s:\n    criticality: %s\n",
+					 cep_sector_name(s),
+					 s == CEP_SECTOR_TELECOM ? "0.3" : "1");
+		if (s == CEP_SECTOR_FINANCE)
+			used += (size_t)snprintf(text + used, sizeof text - used,
+						 "    needs:\n      telecom: { weight: 1, delay: 30m }\n");
+	}
+	used += (size_t)snprintf(text + used, sizeof text - used, "systems:\n");
+	for (int sys = 1; sys < CEP_SYSTEM_COUNT; sys++)
+		used += (size_t)snprintf(text + used, sizeof text - used,
+					 "  %s: [%s]\n", cep_system_name(sys),
+					 sys == CEP_SYSTEM_PLANT_CONTROL ? "gas, electricity"
+									 : "telecom");
+	ck_assert_uint_lt(used, sizeof text);
+	struct cep_sectors *g = NULL;
+	ck_assert_int_eq(cep_sectors_parse(text, used, "small.yml", stderr, &g), 0);
+	return g;
+}
+
+static struct cep_sectors *default_graph(void)
+{
+	struct cep_sectors *g = NULL;
+	ck_assert_int_eq(cep_sectors_load(CEP_SECTORS_DEFAULT_PATH, stderr, &g), 0);
+	return g;
+}
+
+static struct cep_incidents *table_with(const struct cep_sectors *g)
+{
+	struct cep_incidents_config cfg = { .sectors = g };
+	struct cep_incidents *t;
+	ck_assert_int_eq(cep_incidents_create(&cfg, &t), 0);
+	return t;
+}
+
+START_TEST(sectors_score_takes_k_and_b_from_the_graph_else_the_fixed_tables)
+{
+	struct cep_sectors *g = small_graph();
+	struct cep_incidents *fixed = table(), *graphed = table_with(g);
+	struct cep_incident *a[1], *b[1];
+	struct cep_signal s = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+
+	s.type = CEP_TYPE_DOS; /* an outage: predicted to spill over */
+	cep_incidents_signal(fixed, &s);
+	cep_incidents_signal(graphed, &s);
+	ck_assert_int_eq(cep_incidents_collect(fixed, a, 1), 1);
+	ck_assert_int_eq(cep_incidents_collect(graphed, b, 1), 1);
+	/* Same evidence, same confidence; only K * B differ. */
+	ck_assert_double_eq(a[0]->confidence, b[0]->confidence);
+	ck_assert_double_eq_tol(a[0]->score, SEV_HIGH * a[0]->confidence *
+				FIXED_K_TELECOM * FIXED_B_TELECOM, 1e-12);
+	double k = cep_sectors_criticality(g, CEP_SECTOR_TELECOM);
+	double bl = cep_sectors_blast(g, CEP_SECTOR_TELECOM);
+	ck_assert_double_eq_tol(k, 0.3, 1e-12);
+	ck_assert_double_eq_tol(bl, 1.0, 1e-12);
+	ck_assert_double_eq_tol(b[0]->score, SEV_HIGH * b[0]->confidence * k * bl,
+				1e-12);
+	ck_assert(b[0]->score < a[0]->score);
+	ck_assert_int_eq(b[0]->priority, cep_incident_priority_of(b[0]->score));
+	/* A sector nothing depends on sits at the floor. */
+	ck_assert_double_eq_tol(cep_sectors_blast(g, CEP_SECTOR_WATER), 0.5, 1e-12);
+
+	/* Without a graph there is no prediction; with one, finance is
+	 * predicted from telecom. */
+	ck_assert_uint_eq(a[0]->nimpact, 0);
+	ck_assert_uint_eq(a[0]->advise, 0);
+	ck_assert_uint_eq(b[0]->nimpact, 1);
+	ck_assert_uint_eq(b[0]->impact[0].sector, CEP_SECTOR_FINANCE);
+	ck_assert_uint_eq(b[0]->impact[0].delay_s, 1800);
+
+	/* Setting the graph on the fixed table takes effect at the next
+	 * change. */
+	cep_incidents_set_sectors(fixed, g);
+	cep_incidents_signal(fixed, &s);
+	ck_assert_int_eq(cep_incidents_collect(fixed, a, 1), 1);
+	ck_assert_double_eq_tol(a[0]->score, SEV_HIGH * a[0]->confidence * k * bl,
+				1e-12);
+	cep_incidents_set_sectors(fixed, NULL);
+	cep_incidents_signal(fixed, &s);
+	ck_assert_int_eq(cep_incidents_collect(fixed, a, 1), 1);
+	ck_assert_double_eq_tol(a[0]->score, SEV_HIGH * a[0]->confidence, 1e-12);
+	cep_incidents_destroy(fixed);
+	cep_incidents_destroy(graphed);
+	cep_sectors_destroy(g);
+}
+END_TEST
+
+START_TEST(sectors_default_graph_keeps_k_of_the_fixed_tables)
+{
+	/* The file's K is the table's (rules/sectors.yml says so): adopting
+	 * it moves priorities through B only. */
+	static const struct { int sector; double k; } fixed[] = {
+		{ CEP_SECTOR_TELECOM, 1.0 }, { CEP_SECTOR_FINANCE, 0.9 },
+		{ CEP_SECTOR_AVIATION, 0.8 }, { CEP_SECTOR_RAIL, 0.7 },
+		{ CEP_SECTOR_ELECTRICITY, 1.0 }, { CEP_SECTOR_GAS, 0.8 },
+		{ CEP_SECTOR_GOVERNMENT, 0.7 }, { CEP_SECTOR_MEDICAL, 0.9 },
+		{ CEP_SECTOR_WATER, 0.9 }, { CEP_SECTOR_LOGISTICS, 0.6 },
+		{ CEP_SECTOR_UNKNOWN, 0.5 },
+	};
+	struct cep_sectors *g = default_graph();
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+		struct cep_incidents *t = table_with(g);
+		struct cep_incident *out[1];
+		struct cep_signal s = scan_signal("tap", CEP_REL_A, 1, TS_2026, 20);
+		s.ev.sector = (uint8_t)fixed[i].sector;
+		cep_incidents_signal(t, &s);
+		ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+		ck_assert_double_eq_tol(cep_sectors_criticality(g, fixed[i].sector),
+					fixed[i].k, 1e-12);
+		ck_assert_double_eq_tol(out[0]->score, SEV_HIGH * out[0]->confidence *
+					fixed[i].k *
+					cep_sectors_blast(g, fixed[i].sector), 1e-12);
+		cep_incidents_destroy(t);
+	}
+	cep_sectors_destroy(g);
+}
+END_TEST
+
+START_TEST(sectors_unknown_sector_takes_the_first_sector_running_the_system)
+{
+	struct cep_sectors *g = small_graph();
+	struct cep_incidents *fixed = table(), *graphed = table_with(g);
+	struct cep_incident *out[1];
+	struct cep_signal s = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+	char json[CEP_INCIDENT_JSON_MAX], stream[CEP_STREAM_KEY_MAX];
+
+	s.type = CEP_TYPE_COMM_LOSS; /* an outage: predicted to spill over */
+	s.ev.sector = CEP_SECTOR_UNKNOWN;
+	s.ev.system = CEP_SYSTEM_PLANT_CONTROL; /* gas and electricity */
+	cep_incidents_signal(graphed, &s);
+	ck_assert_int_eq(cep_incidents_collect(graphed, out, 1), 1);
+	/* The first in event.h order, whatever order the file lists. */
+	ck_assert_uint_eq(out[0]->sector, CEP_SECTOR_ELECTRICITY);
+	ck_assert_uint_eq(out[0]->system, CEP_SYSTEM_PLANT_CONTROL);
+	cep_incident_stream(out[0], stream, sizeof stream);
+	ck_assert_str_eq(stream, "ceptor:{electricity}:incidents");
+	ck_assert_int_gt(cep_incident_to_json(out[0], NULL, NULL, json, sizeof json), 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"system\":\"plant_control\""));
+	ck_assert_double_eq_tol(out[0]->score, SEV_HIGH * out[0]->confidence *
+				cep_sectors_criticality(g, CEP_SECTOR_ELECTRICITY) *
+				cep_sectors_blast(g, CEP_SECTOR_ELECTRICITY), 1e-12);
+
+	/* A known sector is never replaced; without a graph nothing maps. */
+	struct cep_signal k = s;
+	k.ev.sector = CEP_SECTOR_WATER;
+	snprintf(k.key, sizeof k.key, "src_ip=203.0.113.7");
+	cep_incidents_signal(graphed, &k);
+	ck_assert_int_eq(cep_incidents_collect(graphed, out, 1), 1);
+	ck_assert_uint_eq(out[0]->sector, CEP_SECTOR_WATER);
+	cep_incidents_signal(fixed, &s);
+	ck_assert_int_eq(cep_incidents_collect(fixed, out, 1), 1);
+	ck_assert_uint_eq(out[0]->sector, CEP_SECTOR_UNKNOWN);
+
+	/* Evidence that names the system later still moves the incident,
+	 * and the prediction starts again from the new sector. */
+	struct cep_signal late = s;
+	snprintf(late.key, sizeof late.key, "src_ip=203.0.113.8");
+	late.ev.system = CEP_SYSTEM_NONE;
+	late.ev.sector = CEP_SECTOR_UNKNOWN;
+	cep_incidents_signal(graphed, &late);
+	ck_assert_int_eq(cep_incidents_collect(graphed, out, 1), 1);
+	ck_assert_uint_eq(out[0]->sector, CEP_SECTOR_UNKNOWN);
+	ck_assert_uint_eq(out[0]->nimpact, 0);
+	late.ev.system = CEP_SYSTEM_NETWORK; /* telecom: finance depends on it */
+	late.first_ts = late.last_ts = late.ev.ts = TS_2026 + 5000;
+	cep_incidents_signal(graphed, &late);
+	ck_assert_int_eq(cep_incidents_collect(graphed, out, 1), 1);
+	ck_assert_uint_eq(out[0]->sector, CEP_SECTOR_TELECOM);
+	ck_assert_uint_eq(out[0]->advise, 1);
+	ck_assert_uint_eq(out[0]->nimpact, 1);
+	cep_incidents_destroy(fixed);
+	cep_incidents_destroy(graphed);
+	cep_sectors_destroy(g);
+}
+END_TEST
+
+START_TEST(sectors_prediction_at_first_publication_and_when_the_class_rises)
+{
+	struct cep_sectors *g = default_graph();
+	struct cep_incidents *t = table_with(g);
+	struct cep_incident *out[1];
+	struct cep_signal s = scan_signal("tap", CEP_REL_E, 5, TS_2026, 20);
+	struct cep_sectors_hit hit[CEP_SECTORS_MAX];
+
+	/* A scan in electricity is no outage: nothing spills over. */
+	s.ev.sector = CEP_SECTOR_ELECTRICITY;
+	snprintf(s.key, sizeof s.key, "src_ip=192.0.2.99");
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(out[0]->nimpact, 0);
+	ck_assert_uint_eq(out[0]->advise, 0);
+
+	s = scan_signal("tap", CEP_REL_E, 5, TS_2026, 20);
+	s.type = CEP_TYPE_POWER_LOSS;
+	s.ev.sector = CEP_SECTOR_ELECTRICITY;
+	s.level = CEP_LEVEL_LOW;
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	int n = cep_sectors_impact(g, CEP_SECTOR_ELECTRICITY, hit, CEP_SECTORS_MAX);
+	ck_assert_int_gt(n, 1);
+	ck_assert_uint_eq(out[0]->advise, 1);
+	ck_assert_uint_eq(out[0]->nimpact, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		ck_assert_uint_eq(out[0]->impact[i].sector, hit[i].sector);
+		ck_assert_uint_eq(out[0]->impact[i].delay_s, hit[i].delay_s);
+		ck_assert_double_eq(out[0]->impact[i].strength, hit[i].strength);
+		ck_assert_uint_ne(out[0]->impact[i].sector, CEP_SECTOR_ELECTRICITY);
+		if (i)
+			ck_assert(out[0]->impact[i].impact <= out[0]->impact[i - 1].impact);
+	}
+	uint8_t first = out[0]->priority;
+
+	/* The advisory: its stream, fields and expected time. */
+	char stream[CEP_STREAM_KEY_MAX], json[CEP_ADVISORY_JSON_MAX];
+	cep_incident_advisory_stream(out[0], out[0]->impact[0].sector, stream,
+				     sizeof stream);
+	ck_assert_str_eq(stream, "ceptor:{telecom}:advisories");
+	cep_incident_sector_stream(out[0], out[0]->impact[0].sector, stream,
+				   sizeof stream);
+	ck_assert_str_eq(stream, "ceptor:{telecom}:incidents");
+	ck_assert_int_gt(cep_incident_advisory_json(out[0], 0, "s1", NULL, json,
+						    sizeof json), 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"kind\":\"advisory\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"source_sector\":\"electricity\""));
+	/* 2026-01-01T00:00:00Z + 2h */
+	ck_assert_ptr_nonnull(strstr(json, "\"expected_at\":\"2026-01-01T02:00:00"));
+	struct cep_advisory_fieldbuf fb;
+	const char *fv[2 * CEP_ADVISORY_FIELDS];
+	ck_assert_uint_eq(cep_incident_advisory_fields(out[0], 0, json, &fb, fv),
+			  2 * CEP_ADVISORY_FIELDS);
+	ck_assert_str_eq(fv[0], "id");
+	ck_assert_str_eq(fv[1], out[0]->id);
+	ck_assert_str_eq(fv[4], "sector");
+	ck_assert_str_eq(fv[5], "telecom");
+	ck_assert_str_eq(fv[6], "source_sector");
+	ck_assert_str_eq(fv[7], "electricity");
+	ck_assert_str_eq(fv[10], "expected_at");
+	ck_assert_str_eq(fv[11], "2026-01-01T02:00:00.000000Z");
+	ck_assert_str_eq(fv[18], "json");
+	char doc[CEP_INCIDENT_JSON_MAX];
+	ck_assert_int_gt(cep_incident_to_json(out[0], NULL, NULL, doc, sizeof doc), 0);
+	ck_assert_ptr_nonnull(strstr(doc, "\"impact\":[{\"sector\":\"telecom\""));
+
+	/* The same class again: the prediction stays in the document, no new
+	 * advisories. */
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(out[0]->priority, first);
+	ck_assert_uint_eq(out[0]->advise, 0);
+	ck_assert_uint_eq(out[0]->nimpact, (unsigned)n);
+
+	/* A stronger, independent source raises the class: advise again. */
+	struct cep_signal hi = scan_signal("sensor-2", CEP_REL_A, 1, TS_2026, 20);
+	hi.ev.sector = CEP_SECTOR_ELECTRICITY;
+	hi.level = CEP_LEVEL_CRITICAL;
+	cep_incidents_signal(t, &hi);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_lt(out[0]->priority, first);
+	ck_assert_uint_eq(out[0]->advise, 1);
+	ck_assert_uint_eq(out[0]->version, 3);
+
+	/* Exercises advise on exercise streams. */
+	struct cep_signal ex = s;
+	ex.ev.flags |= CEP_EV_EXERCISE;
+	snprintf(ex.key, sizeof ex.key, "src_ip=203.0.113.9");
+	cep_incidents_signal(t, &ex);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	cep_incident_advisory_stream(out[0], out[0]->impact[0].sector, stream,
+				     sizeof stream);
+	ck_assert_str_eq(stream, "ceptor-exercise:{telecom}:advisories");
+	cep_incidents_destroy(t);
+	cep_sectors_destroy(g);
 }
 END_TEST
 
@@ -959,6 +1266,12 @@ static Suite *incident_suite(void)
 	tcase_add_test(conf, confidence_reliability_override_applies_at_the_next_change);
 	tcase_add_test(conf, confidence_worst_case_document_fits_and_drops_are_counted);
 	suite_add_tcase(s, conf);
+	TCase *sec = tcase_create("sectors");
+	tcase_add_test(sec, sectors_score_takes_k_and_b_from_the_graph_else_the_fixed_tables);
+	tcase_add_test(sec, sectors_default_graph_keeps_k_of_the_fixed_tables);
+	tcase_add_test(sec, sectors_unknown_sector_takes_the_first_sector_running_the_system);
+	tcase_add_test(sec, sectors_prediction_at_first_publication_and_when_the_class_rises);
+	suite_add_tcase(s, sec);
 	return s;
 }
 

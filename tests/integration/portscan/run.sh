@@ -3,7 +3,8 @@
 # traffic, goes capture -> ceptor-pcap decoder -> shm ring -> correlation
 # core -> incident -> a real redis-server.  Exactly one incident must
 # appear, naming the scanner and the 50 distinct ports, in the telecom
-# sector's stream and the council stream, and nowhere else.
+# sector's stream and the council stream, and nowhere else: a scan is not
+# an outage, so no other sector is predicted to be hit or advised.
 #
 # Needs: BIN (binaries), CEPTOR_TEST_REDIS_URL or a redis-server to start.
 set -euo pipefail

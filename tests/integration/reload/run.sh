@@ -146,7 +146,8 @@ run() {
 
 # The last version of each incident, by rule and entity.
 summary() {
-	jq -c 'select(.stream | test("council") | not)' "$1" | jq -sc '
+	jq -c 'select((.stream | endswith(":incidents")) and
+		(.stream | test("council") | not))' "$1" | jq -sc '
 		group_by(.id) | map(max_by(.version)) |
 		map({rule, key, count, evidence}) | sort'
 }
