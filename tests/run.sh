@@ -32,7 +32,11 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 . tests/lib/redis.sh
-trap 'redis_stop' EXIT INT TERM
+# The server goes with the run however it ends; an interrupted run ends
+# (a trap on INT/TERM alone would stop the server and go on without it).
+trap 'redis_stop' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 redis_start || { echo "cannot start redis-server"; echo "0 passed, 1 failed"; exit 1; }
 export CEPTOR_TEST_REDIS_URL=$REDIS_URL
 echo "redis-server $REDIS_URL (pid $REDIS_PID) for this run"
