@@ -42,6 +42,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "loop.h"
+#include "publish/stats.h"
 
 #ifndef CEPTOR_VERSION
 #define CEPTOR_VERSION "0.1.0"
@@ -165,6 +166,7 @@ struct cep_engine {
 	 * RCU grace period. */
 	struct cep_sectors *sectors;
 	struct cep_publisher *pub;
+	struct cep_stats *stats;  /* NULL: no statistics (no Redis, or off) */
 	struct input *inputs;
 	size_t ninputs;
 	struct cep_engine_stats st;
@@ -502,6 +504,15 @@ int cep_engine_create(const struct cep_config *cfg,
 				  cfg->redis_url, cep_strerror(rc));
 			goto fail;
 		}
+		if (cfg->stats_hours || cfg->stats_days) {
+			struct cep_stats_config sc = {
+				.site = cfg->site,
+				.hour_ttl_s = cfg->stats_hours * 3600u,
+				.day_ttl_s = cfg->stats_days * 86400u,
+			};
+			if ((rc = cep_stats_create(&sc, &e->stats)))
+				goto fail;
+		}
 	}
 
 	if (cfg->ninputs && !(e->inputs = calloc(cfg->ninputs, sizeof *e->inputs))) {
@@ -549,6 +560,7 @@ void cep_engine_destroy(struct cep_engine *e)
 	free(e->status.tmp);
 	free(e->status.buf);
 	cep_publisher_destroy(e->pub);
+	cep_stats_destroy(e->stats);
 	cep_incidents_destroy(e->incidents);
 	cep_sectors_destroy(e->sectors);
 	stop_hook = NULL;
@@ -858,7 +870,10 @@ static void emit_advisory(struct cep_engine *e, const struct cep_incident *inc,
 /* Publish what changed since the last round (loop.h, "Sharing"): the
  * incident's own sector stream, the council's summary stream, the
  * predicted sectors' incident streams and, for a new prediction, their
- * advisories; then flush (pipelined, one fsync). */
+ * advisories; each new incident's statistics (publish/stats.h: every
+ * outage of the batch is noted before any incident is counted, so that an
+ * IT failure handed out before its cause in the same batch is attributed
+ * all the same); then flush (pipelined, one fsync). */
 static void publish(struct cep_engine *e)
 {
 	struct cep_incident *inc[COLLECT_ROOM];
@@ -866,6 +881,9 @@ static void publish(struct cep_engine *e)
 	int n;
 
 	while ((n = cep_incidents_collect(e->incidents, inc, COLLECT_ROOM)) > 0) {
+		if (e->stats)
+			for (int i = 0; i < n; i++)
+				cep_stats_note(e->stats, inc[i]);
 		for (int i = 0; i < n; i++) {
 			const struct cep_incident *c = inc[i];
 			if (cep_incident_to_json(c, e->cfg->site, NULL, json,
@@ -875,6 +893,9 @@ static void publish(struct cep_engine *e)
 			}
 			cep_incident_stream(c, stream, sizeof stream);
 			emit(e, c, stream, json);
+			if (e->stats && cep_stats_record(e->stats, e->pub, c) < 0)
+				cep_error("cannot queue the statistics of %s",
+					  c->id);
 			/* TLP:RED goes to named recipients only: never to the
 			 * council's summary nor to other sectors (DESIGN.md
 			 * section 6). */

@@ -111,6 +111,11 @@ static const char usage_text[] =
 	"        the interdependency graph as Graphviz DOT (stdout by default);\n"
 	"        --highlight marks sectors as out and colours their predicted\n"
 	"        spread; .svg and .png are rendered by Graphviz's dot.\n"
+	"  stats [--hours N | --days N] [--until TIME] [--json] [--redis URL]\n"
+	"        incidents by sector, cause and type over the last N hourly\n"
+	"        (default 24) or daily buckets up to TIME (default now; UTC\n"
+	"        YYYY-MM-DD[THH]), and the IT failures attributed to another\n"
+	"        sector's outage, from the statistics ceptord keeps in Redis.\n"
 	"\n"
 	"options:\n"
 	"  --redis URL   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]; default\n"
@@ -1490,6 +1495,8 @@ int main(int argc, char **argv)
 		return cep_ctl_impact(argc - 1, argv + 1);
 	if (!strcmp(cmd, "graph"))
 		return cep_ctl_graph(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats"))
+		return cep_ctl_stats(url, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return usage_error("unknown command '%s'", cmd);

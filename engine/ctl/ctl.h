@@ -47,4 +47,18 @@ int cep_ctl_impact(int argc, char **argv);
  */
 int cep_ctl_graph(int argc, char **argv);
 
+/*
+ * cep_ctl_stats - `ceptorctl stats [--hours N | --days N] [--until TIME]
+ * [--json] [--redis URL]` (engine/ctl/stats.c).
+ * @url: the Redis URL from ceptorctl's own options (--redis after the
+ * command overrides it); borrowed.
+ * @argc, @argv: the arguments from "stats" on (argv[0] is "stats").
+ * Sums the statistics buckets ceptord keeps (engine/publish/stats.h) over
+ * the last N hours (default 24) or days up to TIME (default now), and
+ * prints incidents by sector, cause and type, and the IT failures
+ * attributed to another sector's outage (--json: one JSON object).
+ * Returns 0, 1 when Redis cannot be used, 2 on a usage error.
+ */
+int cep_ctl_stats(const char *url, int argc, char **argv);
+
 #endif /* CEPTOR_CTL_CTL_H */

@@ -73,6 +73,9 @@ struct cep_config {
 	uint32_t reorder_max;    /* events held for reordering (entries) */
 	uint32_t publish_batch;  /* messages per pipelined batch */
 	uint32_t publish_interval_ms; /* how often dirty incidents go out */
+	uint32_t stats_hours;    /* hours an hourly statistics bucket is kept */
+	uint32_t stats_days;     /* days a daily one is kept (both 0: no
+				    statistics; publish/stats.h) */
 	char site[32];           /* this site's name, in incident documents */
 	int stdout_json;         /* --stdout */
 	int once;                /* --once */

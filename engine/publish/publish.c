@@ -58,6 +58,9 @@
 #define DEFAULT_RECONNECT_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define DEFAULT_SPOOL_MAX (1ull << 30)
+/* The first string of a spooled raw command: a stream key is never empty
+ * (cep_publisher_add() refuses one), so an empty one tells the two apart. */
+#define RAW_MARK ""
 
 struct ent {
 	size_t off;          /* start of the RESP command in the arena */
@@ -65,6 +68,9 @@ struct ent {
 	uint64_t spool_mark; /* 0: a new message; else it came from the spool
 			      * (never spool it again) and its reply consumes
 			      * the spool up to this mark */
+	int raw;             /* a command of its own (cep_publisher_add_cmd),
+			      * not an XADD: spooled behind an empty first
+			      * string (RAW_MARK) */
 };
 
 struct cep_publisher {
@@ -303,12 +309,13 @@ static int send_all(int fd, const char *b, size_t len)
 /* --- the queue ------------------------------------------------------------ */
 
 /*
- * Append XADD argv[0] * argv[1] argv[2] ... to the queue.  argvlen may be
- * NULL (NUL-terminated strings).
+ * Append XADD argv[0] * argv[1] argv[2] ... to the queue, or, when raw, the
+ * command argv[0] argv[1] ... as it is.  argvlen may be NULL
+ * (NUL-terminated strings).
  */
 static int enqueue(struct cep_publisher *p, size_t argc,
 		   const char *const *argv, const size_t *argvlen,
-		   uint64_t spool_mark)
+		   uint64_t spool_mark, int raw)
 {
 	size_t need = 1 + 20 + 2 + (1 + 20 + 2 + 4 + 2) + (1 + 20 + 2 + 1 + 2);
 	for (size_t i = 0; i < argc; i++)
@@ -319,23 +326,32 @@ static int enqueue(struct cep_publisher *p, size_t argc,
 		return -ENOMEM;
 	char *start = p->arena + p->alen, *w = start;
 	*w++ = '*';
-	w = put_uint(w, argc + 2);
+	w = put_uint(w, raw ? argc : argc + 2);
 	*w++ = '\r';
 	*w++ = '\n';
-	w = put_bulk(w, "XADD", 4);
-	w = put_bulk(w, argv[0], argvlen ? argvlen[0] : strlen(argv[0]));
-	w = put_bulk(w, "*", 1);
-	for (size_t i = 1; i < argc; i++)
-		w = put_bulk(w, argv[i], argvlen ? argvlen[i] : strlen(argv[i]));
+	if (raw) {
+		for (size_t i = 0; i < argc; i++)
+			w = put_bulk(w, argv[i],
+				     argvlen ? argvlen[i] : strlen(argv[i]));
+	} else {
+		w = put_bulk(w, "XADD", 4);
+		w = put_bulk(w, argv[0], argvlen ? argvlen[0] : strlen(argv[0]));
+		w = put_bulk(w, "*", 1);
+		for (size_t i = 1; i < argc; i++)
+			w = put_bulk(w, argv[i],
+				     argvlen ? argvlen[i] : strlen(argv[i]));
+	}
 	p->ents[p->nent].off = p->alen;
 	p->ents[p->nent].len = (size_t)(w - start);
 	p->ents[p->nent].spool_mark = spool_mark;
+	p->ents[p->nent].raw = raw;
 	p->nent++;
 	p->alen += (size_t)(w - start);
 	return 0;
 }
 
-/* Read back the strings of an entry (stream, fields...) into sargv. */
+/* Read back the strings of an entry into sargv: stream, fields... for an
+ * XADD; RAW_MARK, then the command's words, for a raw command. */
 static int entry_strings(struct cep_publisher *p, const struct ent *e,
 			 size_t *argc_out)
 {
@@ -347,7 +363,8 @@ static int entry_strings(struct cep_publisher *p, const struct ent *e,
 	while (*q != '\r')
 		n = n * 10 + (size_t)(*q++ - '0');
 	q += 2;
-	argc = n - 2; /* drop XADD and "*" */
+	argc = e->raw ? n + 1 : n - 2; /* raw: add the mark; XADD: drop XADD
+					* and "*" */
 	if (argc > p->scap) {
 		const char **a = realloc(p->sargv, argc * sizeof *a);
 		if (!a)
@@ -360,6 +377,11 @@ static int entry_strings(struct cep_publisher *p, const struct ent *e,
 		p->scap = argc;
 	}
 	size_t k = 0;
+	if (e->raw) {
+		p->sargv[k] = RAW_MARK;
+		p->sargvlen[k] = 0;
+		k++;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t len = 0;
 		if (q >= end || *q++ != '$')
@@ -367,7 +389,7 @@ static int entry_strings(struct cep_publisher *p, const struct ent *e,
 		while (*q != '\r')
 			len = len * 10 + (size_t)(*q++ - '0');
 		q += 2;
-		if (i == 1 || i >= 3) {
+		if (e->raw || i == 1 || i >= 3) {
 			p->sargv[k] = q;
 			p->sargvlen[k] = len;
 			k++;
@@ -643,7 +665,7 @@ static int send_unsent(struct cep_publisher *p)
 static void refused(struct cep_publisher *p, const redisReply *r)
 {
 	p->st.errors++;
-	set_error(p, "Redis refused an XADD: %.*s", (int)r->len, r->str);
+	set_error(p, "Redis refused a command: %.*s", (int)r->len, r->str);
 	if (strcmp(p->refusal_logged, p->st.last_error)) {
 		snprintf(p->refusal_logged, sizeof p->refusal_logged, "%s",
 			 p->st.last_error);
@@ -674,7 +696,10 @@ static int read_replies(struct cep_publisher *p, size_t upto)
 		if (r->type == REDIS_REPLY_ERROR) {
 			refused(p, r);
 		} else {
-			p->st.acked++;
+			if (p->ents[p->acked_i].raw)
+				p->st.commands++;
+			else
+				p->st.acked++;
 			if (mark)
 				p->st.replayed++;
 		}
@@ -704,11 +729,22 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 			 const size_t *argvlen)
 {
 	struct cep_publisher *p = arg;
+	int rc;
+	if (argc >= 2 && argvlen[0] == 0) {
+		/* A raw command behind its mark. */
+		rc = enqueue(p, argc - 1, argv + 1, argvlen + 1,
+			     cep_spool_replay_mark(p->spool), 1);
+		if (rc)
+			return rc;
+		if (p->nent - p->sent_i >= p->batch)
+			return transfer(p, 0);
+		return 0;
+	}
 	if (argc < 3 || argc % 2 == 0)
 		return 0; /* not a message we wrote: skip it (the next
 			   * record's mark consumes it, or the truncate) */
-	int rc = enqueue(p, argc, argv, argvlen,
-			 cep_spool_replay_mark(p->spool));
+	rc = enqueue(p, argc, argv, argvlen,
+			 cep_spool_replay_mark(p->spool), 0);
 	if (rc)
 		return rc;
 	if (p->nent - p->sent_i >= p->batch)
@@ -873,9 +909,26 @@ int cep_publisher_add(struct cep_publisher *p, const char *stream,
 	}
 	argv[0] = stream;
 	memcpy(argv + 1, fv, nfv * sizeof *fv);
-	int rc = enqueue(p, nfv + 1, argv, NULL, 0);
+	int rc = enqueue(p, nfv + 1, argv, NULL, 0, 0);
 	if (argv != stackv)
 		free(argv);
+	if (rc)
+		return rc;
+	if (p->nent - p->sent_i >= p->batch)
+		pump(p, 0);
+	return 0;
+}
+
+int cep_publisher_add_cmd(struct cep_publisher *p, const char *const *argv,
+			  size_t argc)
+{
+	if (!argv || argc == 0 || argc >= CEP_SPOOL_MAX_ARGS || !argv[0] ||
+	    !*argv[0])
+		return -EINVAL;
+	for (size_t i = 0; i < argc; i++)
+		if (!argv[i])
+			return -EINVAL;
+	int rc = enqueue(p, argc, argv, NULL, 0, 1);
 	if (rc)
 		return rc;
 	if (p->nent - p->sent_i >= p->batch)

@@ -4,7 +4,9 @@
  * When Redis cannot be reached, the publisher appends each message to one
  * file, SPOOL_DIR/ceptor.spool, and replays it, in order, once Redis is
  * back.  A message is a list of byte strings: argv[0] is the stream key,
- * then field, value, field, value ...
+ * then field, value, field, value ...; or, for a command that is not an
+ * XADD (cep_publisher_add_cmd), an empty argv[0] and then the command's
+ * words.
  *
  * Layout (all integers little-endian):
  *

@@ -109,12 +109,17 @@ struct cep_publish_config {
 };
 
 struct cep_publish_stats {
-	uint64_t sent;        /* XADDs written to a connection (resends too) */
+	uint64_t sent;        /* XADDs and commands written to a connection
+			       * (resends too) */
 	uint64_t acked;       /* XADDs Redis accepted (replayed ones too) */
-	uint64_t spooled;     /* messages appended to the spool */
+	uint64_t commands;    /* other commands (cep_publisher_add_cmd) Redis
+			       * accepted (replayed ones too) */
+	uint64_t spooled;     /* messages and commands appended to the spool */
 	uint64_t replayed;    /* spool records Redis accepted on replay */
-	uint64_t errors;      /* XADDs Redis refused with an error reply */
-	uint64_t lost;        /* messages neither delivered nor spooled */
+	uint64_t errors;      /* XADDs and commands Redis refused with an
+			       * error reply */
+	uint64_t lost;        /* messages and commands neither delivered
+			       * nor spooled */
 	uint64_t disconnects; /* connections lost or refused */
 	uint64_t spool_bytes; /* current size of the spool file */
 	int connected;        /* 1 when a connection is up */
@@ -148,6 +153,21 @@ int cep_publisher_create(const struct cep_publish_config *cfg,
  */
 int cep_publisher_add(struct cep_publisher *p, const char *stream,
 		      const char *const *fv, size_t nfv);
+
+/*
+ * cep_publisher_add_cmd - queue one Redis command of any kind (SADD, EXPIRE
+ * ...), argv[0] being the command's name; copied.  It travels in the same
+ * queue as the XADDs, in add order, and an outage spools and replays it
+ * like them (in the spool it is a record whose first string is empty, which
+ * no stream key is).  Delivery is at least once, so the command should be
+ * idempotent (SADD, HSETNX, EXPIRE are; INCR is not).  An error reply is a
+ * refusal, as for an XADD: counted, the first one written to stderr.  The
+ * reply itself is discarded.
+ * Returns 0 once queued; -EINVAL for argc 0 (or >= 4096), a NULL or empty
+ * argv[0] or a NULL string; -ENOMEM.
+ */
+int cep_publisher_add_cmd(struct cep_publisher *p, const char *const *argv,
+			  size_t argc);
 
 /*
  * cep_publisher_flush - write every queued message and read every reply.

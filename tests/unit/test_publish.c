@@ -237,6 +237,70 @@ START_TEST(publisher_spools_while_redis_is_down_and_a_new_publisher_replays_in_o
 }
 END_TEST
 
+/* Commands of any kind ride in the same queue: spooled in order with the
+ * XADDs while Redis is down, replayed by the next publisher, and each
+ * reaches Redis (RPUSH shows the order and that none came twice). */
+START_TEST(publisher_spools_and_replays_commands_in_order_with_the_xadds)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char url[64], stream[96], list[96];
+	size_t n;
+
+	r.port = cep_test_free_port();
+	ck_assert_int_gt(r.port, 0);
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", r.port);
+	unique_stream(stream, sizeof stream, "cmd-stream");
+	unique_stream(list, sizeof list, "cmd-list");
+	struct cep_publish_config cfg = config(url, spool_dir);
+
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	const char *bad[] = { "", "x" };
+	ck_assert_int_eq(cep_publisher_add_cmd(p, bad, 2), -EINVAL);
+	ck_assert_int_eq(cep_publisher_add_cmd(p, bad, 0), -EINVAL);
+	for (int i = 0; i < 40; i++) {
+		char v[16];
+		snprintf(v, sizeof v, "%d", i);
+		const char *cmd[] = { "RPUSH", list, v };
+		add_msg(p, stream, i);
+		ck_assert_int_eq(cep_publisher_add_cmd(p, cmd, 3), 0);
+	}
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.spooled, 80);
+	ck_assert_uint_eq(st.lost, 0);
+	cep_publisher_destroy(p);
+
+	ck_assert_int_eq(cep_test_redis_start(&r), 0);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.replayed, 80);
+	ck_assert_uint_eq(st.errors, 0);
+	ck_assert_uint_eq(st.spool_bytes, 16);
+	const char *last[] = { "RPUSH", list, "40" };
+	ck_assert_int_eq(cep_publisher_add_cmd(p, last, 3), 0);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.acked, 40);    /* XADDs */
+	ck_assert_uint_eq(st.commands, 41); /* the rest */
+	cep_publisher_destroy(p);
+
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_eq(n, 40);
+	free(ids);
+	redisContext *c = connect_url(r.url);
+	redisReply *l = redisCommand(c, "LRANGE %s 0 -1", list);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(l->elements, 41);
+	for (size_t i = 0; i < l->elements; i++)
+		ck_assert_int_eq(atoi(l->element[i]->str), (int)i);
+	freeReplyObject(l);
+	redisFree(c);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
 START_TEST(publisher_replays_the_spool_on_flush_once_redis_is_back)
 {
 	struct cep_test_redis r = { 0 };
@@ -743,6 +807,7 @@ static Suite *publish_suite(void)
 	tcase_add_test(tc, publisher_refuses_a_bad_url_with_econfig);
 	tcase_add_test(tc, redis_url_parse_reads_every_part);
 	tcase_add_test(tc, publisher_destroy_accepts_null);
+	tcase_add_test(tc, publisher_spools_and_replays_commands_in_order_with_the_xadds);
 	suite_add_tcase(s, tc);
 	return s;
 }
