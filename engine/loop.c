@@ -880,6 +880,8 @@ static void publish(struct cep_engine *e)
 	char json[CEP_INCIDENT_JSON_MAX], stream[CEP_STREAM_KEY_MAX];
 	int n;
 
+	/* Event time closes quiet incidents and releases held updates. */
+	cep_incidents_tick(e->incidents, e->event_ts);
 	while ((n = cep_incidents_collect(e->incidents, inc, COLLECT_ROOM)) > 0) {
 		if (e->stats)
 			for (int i = 0; i < n; i++)
@@ -1717,6 +1719,8 @@ int cep_engine_run(struct cep_engine *e)
 	/* Close every window: the final counts become signals. */
 	while ((n = cep_detect_flush(e->detect, sig, SIGNAL_ROOM)) > 0)
 		take_signals(e, sig, n);
+	/* The end: every update still held by the rate limit goes out. */
+	cep_incidents_flush(e->incidents);
 	publish(e);
 
 	for (size_t i = 0; i < e->ninputs; i++) {

@@ -8,6 +8,19 @@
  * incidents are allocated in chunks that never move, so handed-out pointers
  * stay valid while the table grows.
  *
+ * Keying (incident.h).  A slot holds the current incident of an entity
+ * (hashed as ("", entity)) or of a (rule id, key) that names no entity.
+ * When the horizon has passed, a new incident takes over the slot and the
+ * old one is marked superseded: it stays in the array (its pointers stay
+ * valid) but is no longer found, and a rehash skips it.
+ *
+ * Lifecycle and rate limit.  The table keeps its own event clock (`now`,
+ * the newest event time seen) and a lower bound of the earliest time any
+ * open incident may close (`next_close`), so that a tick with nothing to
+ * close does not walk the table.  Held incidents stay on the dirty list;
+ * collect walks that list, hands out the ones due and keeps the rest in
+ * their order.
+ *
  * Confidence (the model is in incident.h).  Each incident keeps, per
  * upstream, only values that do not depend on the order evidence came in:
  * the best grades, the latest supporting and contradicting event times,
@@ -130,6 +143,10 @@ struct cep_incidents {
 	size_t noverrides, overrides_cap;
 	uint32_t override_gen;  /* bumped at every change of overrides */
 	const struct cep_sectors *sectors; /* borrowed; NULL: fixed tables */
+	uint64_t horizon, close_after, min_update, max_update; /* ns */
+	uint64_t now;        /* the newest event time seen */
+	uint64_t next_close; /* no open incident closes before it */
+	bool flushing;       /* cep_incidents_flush(): hold nothing */
 };
 
 static struct cep_incident *at(const struct cep_incidents *t, size_t i)
@@ -137,12 +154,19 @@ static struct cep_incident *at(const struct cep_incidents *t, size_t i)
 	return &t->chunks[i / CHUNK][i % CHUNK];
 }
 
-/* Signals of one incident share rule id and key; the key's hash is seeded
- * with the rule id's, the same hash the windows use. */
+/* Signals of one incident share rule id and key, or an entity (hashed with
+ * an empty rule id); the key's hash is seeded with the rule id's, the same
+ * hash the windows use. */
 static uint64_t hash_of(const char *rule_id, const char *key)
 {
 	return cep__hash_bytes(key, strlen(key),
 			       cep__hash_bytes(rule_id, strlen(rule_id), 0));
+}
+
+static uint64_t hash_inc(const struct cep_incident *inc)
+{
+	return inc->entity[0] ? hash_of("", inc->entity)
+			      : hash_of(inc->rule_id, inc->key);
 }
 
 static struct year_counters *year_find(struct cep_incidents *t, int year,
@@ -242,8 +266,24 @@ int cep_incidents_create(const struct cep_incidents_config *cfg,
 	t->nslots = 1024;
 	if (!(t->slots = calloc(t->nslots, sizeof *t->slots)))
 		goto fail;
-	if (cfg)
+	t->horizon = CEP_INCIDENT_HORIZON_NS;
+	t->close_after = CEP_INCIDENT_CLOSE_AFTER_NS;
+	t->min_update = CEP_INCIDENT_MIN_UPDATE_NS;
+	t->max_update = CEP_INCIDENT_MAX_UPDATE_NS;
+	t->next_close = UINT64_MAX;
+	if (cfg) {
 		t->sectors = cfg->sectors;
+		if (cfg->horizon_ns)
+			t->horizon = cfg->horizon_ns;
+		if (cfg->close_after_ns)
+			t->close_after = cfg->close_after_ns;
+		if (cfg->min_update_interval_ns)
+			t->min_update = cfg->min_update_interval_ns;
+		if (cfg->max_update_interval_ns)
+			t->max_update = cfg->max_update_interval_ns;
+		if (t->max_update < t->min_update)
+			t->max_update = t->min_update;
+	}
 	if (cfg && cfg->state_path) {
 		if (!(t->state_path = strdup(cfg->state_path)))
 			goto fail;
@@ -291,7 +331,9 @@ static int grow_slots(struct cep_incidents *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->count; i++) {
 		struct cep_incident *inc = at(t, i);
-		size_t h = hash_of(inc->rule_id, inc->key) & (n - 1);
+		if (inc->superseded)
+			continue;
+		size_t h = hash_inc(inc) & (n - 1);
 		while (s[h])
 			h = (h + 1) & (n - 1);
 		s[h] = (uint32_t)(i + 1);
@@ -616,16 +658,63 @@ static void entity_key(const struct cep_signal *s, char key[CEP_SIGNAL_KEY_MAX])
 		snprintf(key, CEP_SIGNAL_KEY_MAX, "source=%s", s->ev.source);
 }
 
-/* The incident of (rule_id, key), or NULL; *slot is where it is or where
- * it would go, *idx its index. */
+/*
+ * The entity a key names, in normal form (incident.h, "Keying"), into ent;
+ * "" when it names none (several fields, or a field that is no entity).
+ * An address is parsed and written again, so that every spelling of one
+ * address is one entity.
+ */
+static void entity_of(const char *key, char ent[CEP_SIGNAL_KEY_MAX])
+{
+	char field[16], ip[CEP_IP_STRLEN];
+	uint8_t addr[16];
+	const char *eq = strchr(key, '=');
+	size_t flen = eq ? (size_t)(eq - key) : 0;
+	const char *v = eq ? eq + 1 : NULL;
+	int af;
+
+	ent[0] = '\0';
+	if (!eq || flen == 0 || flen >= sizeof field || strchr(key, ',') || !v[0])
+		return;
+	memcpy(field, key, flen);
+	field[flen] = '\0';
+	bool address = !strcmp(field, "src_ip") || !strcmp(field, "dst_ip") ||
+		       !strcmp(field, "addr");
+	if (address || !strcmp(field, "indicator")) {
+		af = cep_ip_parse(v, addr);
+		if (af == 4 || af == 6) {
+			snprintf(ent, CEP_SIGNAL_KEY_MAX, "ip:%s",
+				 cep_ip_format(af == 4 ? CEP_AF_INET : CEP_AF_INET6,
+					       addr, ip));
+			return;
+		}
+		if (address)
+			return; /* not an address after all: per rule */
+		int n = snprintf(ent, CEP_SIGNAL_KEY_MAX, "indicator:%s", v);
+		for (int i = (int)sizeof "indicator:" - 1;
+		     i < n && i < CEP_SIGNAL_KEY_MAX; i++)
+			if (ent[i] >= 'A' && ent[i] <= 'Z')
+				ent[i] = (char)(ent[i] - 'A' + 'a');
+	} else if (!strcmp(field, "report_id")) {
+		snprintf(ent, CEP_SIGNAL_KEY_MAX, "report:%s", v);
+	}
+}
+
+/* The current incident of entity ent, or when ent is "", of (rule_id,
+ * key); NULL when none.  *slot is where it is or where it would go, *idx
+ * its index. */
 static struct cep_incident *lookup(const struct cep_incidents *t,
 				   const char *rule_id, const char *key,
-				   size_t *slot, size_t *idx)
+				   const char *ent, size_t *slot, size_t *idx)
 {
-	size_t i = hash_of(rule_id, key) & (t->nslots - 1);
+	size_t i = (ent[0] ? hash_of("", ent) : hash_of(rule_id, key)) &
+		   (t->nslots - 1);
 	for (; t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
 		struct cep_incident *c = at(t, t->slots[i] - 1);
-		if (strcmp(c->rule_id, rule_id) == 0 && strcmp(c->key, key) == 0) {
+		bool hit = ent[0] ? strcmp(c->entity, ent) == 0
+				  : !c->entity[0] && strcmp(c->rule_id, rule_id) == 0 &&
+				    strcmp(c->key, key) == 0;
+		if (hit) {
 			*slot = i;
 			*idx = t->slots[i] - 1;
 			return c;
@@ -639,11 +728,21 @@ int cep_incidents_contradict(struct cep_incidents *t, const char *rule_id,
 			     const char *key, const char *upstream,
 			     double weight, uint64_t ts)
 {
+	char ent[CEP_SIGNAL_KEY_MAX];
 	size_t slot, idx;
-	struct cep_incident *inc = lookup(t, rule_id, key, &slot, &idx);
 
+	entity_of(key, ent);
+	struct cep_incident *inc = lookup(t, rule_id, key, ent, &slot, &idx);
 	if (!(weight >= 0.0 && weight <= 1.0)) /* NaN too */
 		return -EINVAL;
+	if (inc && ent[0]) {
+		/* The entity's incident, if rule_id contributed to it. */
+		uint8_t i = 0;
+		while (i < inc->nrules && strcmp(inc->rules[i].id, rule_id) != 0)
+			i++;
+		if (i == inc->nrules)
+			inc = NULL;
+	}
 	if (!inc)
 		return -ENOENT;
 	int rc = contradict(inc, upstream, weight, ts);
@@ -655,12 +754,105 @@ int cep_incidents_contradict(struct cep_incidents *t, const char *rule_id,
 	return mark_dirty(t, idx);
 }
 
+/* Record rule of signal s (with its key for this incident) among the
+ * contributors and take rule_id, title, key and type from the most severe,
+ * the first among equals. */
+static void add_rule(struct cep_incident *inc, const struct cep_signal *s,
+		     const char *key, bool counted)
+{
+	uint8_t i = 0;
+	while (i < inc->nrules && strcmp(inc->rules[i].id, s->rule_id) != 0)
+		i++;
+	if (i == inc->nrules) {
+		if (inc->nrules == CEP_INCIDENT_MAX_RULES) {
+			if (inc->dropped_rules < UINT16_MAX)
+				inc->dropped_rules++;
+			return;
+		}
+		struct cep_incident_rule *r = &inc->rules[inc->nrules++];
+		memset(r, 0, sizeof *r);
+		memcpy(r->id, s->rule_id, sizeof r->id);
+		r->id[sizeof r->id - 1] = '\0';
+		memcpy(r->title, s->title, sizeof r->title);
+		r->title[sizeof r->title - 1] = '\0';
+		memcpy(r->key, key, sizeof r->key);
+		r->type = s->type ? s->type : s->ev.type;
+	}
+	struct cep_incident_rule *r = &inc->rules[i];
+	if (counted)
+		r->signals++;
+	if (s->level > r->level)
+		r->level = s->level;
+	uint8_t lead = 0;
+	for (uint8_t k = 1; k < inc->nrules; k++)
+		if (inc->rules[k].level > inc->rules[lead].level)
+			lead = k;
+	if (lead == inc->lead && inc->rule_id[0])
+		return;
+	inc->lead = lead;
+	r = &inc->rules[lead];
+	memcpy(inc->rule_id, r->id, sizeof inc->rule_id);
+	memcpy(inc->title, r->title, sizeof inc->title);
+	memcpy(inc->key, r->key, sizeof inc->key);
+	inc->type = r->type;
+}
+
+/* A new incident for s at index idx of slot (taking over the slot from a
+ * superseded one, if any); -ENOMEM when the table cannot grow. */
+static int open_incident(struct cep_incidents *t, const struct cep_signal *s,
+			 const char *key, const char *ent, size_t slot,
+			 size_t *idx)
+{
+	if (t->count == t->nchunks * CHUNK) {
+		struct cep_incident **c =
+			realloc(t->chunks, (t->nchunks + 1) * sizeof *c);
+		if (!c)
+			return -ENOMEM;
+		t->chunks = c;
+		if (!(c[t->nchunks] = calloc(CHUNK, sizeof **c)))
+			return -ENOMEM;
+		t->nchunks++;
+	}
+	*idx = t->count++;
+	struct cep_incident *inc = at(t, *idx);
+	memset(inc, 0, sizeof *inc);
+	memcpy(inc->entity, ent, sizeof inc->entity);
+	inc->status = CEP_INCIDENT_OPEN;
+	inc->first_seen = s->first_ts;
+	inc->sector = s->ev.sector;
+	inc->entity_af = s->ev.src_af;
+	memcpy(inc->entity_ip, s->ev.src_ip, sizeof inc->entity_ip);
+	if (!strncmp(ent, "ip:", 3)) {
+		/* The entity's own address, whichever side it was on. */
+		int af = cep_ip_parse(ent + 3, inc->entity_ip);
+		inc->entity_af = af == 4 ? CEP_AF_INET : CEP_AF_INET6;
+	}
+	inc->exercise = (s->ev.flags & CEP_EV_EXERCISE) != 0;
+	add_rule(inc, s, key, false);
+	t->slots[slot] = (uint32_t)(*idx + 1);
+	return 0;
+}
+
 int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 {
-	char key[CEP_SIGNAL_KEY_MAX];
+	char key[CEP_SIGNAL_KEY_MAX], ent[CEP_SIGNAL_KEY_MAX];
 	entity_key(s, key);
+	entity_of(key, ent);
 	size_t slot, idx = 0;
-	struct cep_incident *inc = lookup(t, s->rule_id, key, &slot, &idx);
+	struct cep_incident *inc = lookup(t, s->rule_id, key, ent, &slot, &idx);
+	int rc;
+
+	if (s->last_ts > t->now)
+		t->now = s->last_ts;
+	/* Past the horizon the entity's incident is over: evidence opens a
+	 * new one (and a clear has nothing to clear). */
+	if (inc && s->last_ts > inc->last_seen &&
+	    s->last_ts - inc->last_seen > t->horizon) {
+		if (s->kind == CEP_SIGNAL_CLEAR)
+			return 0;
+		inc->superseded = true;
+		inc = NULL;
+	}
 
 	/* alert_clear: the condition went away.  The incident it raised is
 	 * closed (and republished), and the clear's upstream contradicts it
@@ -689,30 +881,13 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 				return -ENOMEM;
 			return cep_incidents_signal(t, s);
 		}
-		if (t->count == t->nchunks * CHUNK) {
-			struct cep_incident **c =
-				realloc(t->chunks, (t->nchunks + 1) * sizeof *c);
-			if (!c)
-				return -ENOMEM;
-			t->chunks = c;
-			if (!(c[t->nchunks] = calloc(CHUNK, sizeof **c)))
-				return -ENOMEM;
-			t->nchunks++;
-		}
-		idx = t->count++;
+		if ((rc = open_incident(t, s, key, ent, slot, &idx)))
+			return rc;
 		inc = at(t, idx);
-		memset(inc, 0, sizeof *inc);
-		memcpy(inc->rule_id, s->rule_id, sizeof inc->rule_id);
-		memcpy(inc->title, s->title, sizeof inc->title);
-		memcpy(inc->key, key, sizeof inc->key);
-		inc->status = CEP_INCIDENT_OPEN;
-		inc->first_seen = s->first_ts;
-		inc->sector = s->ev.sector;
-		inc->type = s->type ? s->type : s->ev.type;
-		inc->entity_af = s->ev.src_af;
-		memcpy(inc->entity_ip, s->ev.src_ip, sizeof inc->entity_ip);
-		inc->exercise = (s->ev.flags & CEP_EV_EXERCISE) != 0;
-		t->slots[slot] = (uint32_t)(idx + 1);
+	} else if (inc->status == CEP_INCIDENT_CLOSED) {
+		/* Evidence within the horizon reopens it. */
+		inc->status = inc->version > 0 ? CEP_INCIDENT_UPDATED
+					       : CEP_INCIDENT_OPEN;
 	} else if (inc->version > 0) {
 		inc->status = CEP_INCIDENT_UPDATED;
 	}
@@ -720,6 +895,8 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		inc->first_seen = s->first_ts;
 	if (s->last_ts > inc->last_seen)
 		inc->last_seen = s->last_ts;
+	if (inc->last_seen + t->close_after < t->next_close)
+		t->next_close = inc->last_seen + t->close_after;
 	if (s->count > inc->count)
 		inc->count = s->count;
 	if (s->level > inc->severity)
@@ -732,12 +909,49 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 	bool counted = !s->final || inc->evidence == 0;
 	if (counted)
 		inc->evidence++;
+	add_rule(inc, s, key, counted);
 	sector_from_system(t, inc, &s->ev);
 	/* Either way it is its upstream's latest word: the decay of that
 	 * upstream restarts from it. */
 	add_support(inc, s, counted);
 	rescore(t, inc);
 	return mark_dirty(t, idx);
+}
+
+int cep_incidents_tick(struct cep_incidents *t, uint64_t now)
+{
+	int closed = 0;
+
+	if (now > t->now)
+		t->now = now;
+	if (t->now < t->next_close)
+		return 0;
+	t->next_close = UINT64_MAX;
+	for (size_t i = 0; i < t->count; i++) {
+		struct cep_incident *inc = at(t, i);
+		if (inc->superseded || inc->status == CEP_INCIDENT_CLOSED)
+			continue;
+		uint64_t due = inc->last_seen + t->close_after;
+		if (due >= t->now) {
+			if (due < t->next_close)
+				t->next_close = due;
+			continue;
+		}
+		uint8_t was = inc->status;
+		inc->status = CEP_INCIDENT_CLOSED;
+		if (mark_dirty(t, i)) {
+			inc->status = was;
+			t->next_close = 0; /* try again at the next tick */
+			return -ENOMEM;
+		}
+		closed++;
+	}
+	return closed;
+}
+
+void cep_incidents_flush(struct cep_incidents *t)
+{
+	t->flushing = true;
 }
 
 /*
@@ -791,32 +1005,70 @@ static void predict(const struct cep_incidents *t, struct cep_incident *inc)
 	inc->advise = inc->nimpact > 0;
 }
 
+/* Whether a changed incident may go out now (incident.h, "Rate limit"). */
+static bool due(const struct cep_incidents *t, const struct cep_incident *inc)
+{
+	if (t->flushing || !inc->version || inc->priority != inc->pub_priority ||
+	    (inc->status == CEP_INCIDENT_CLOSED) != inc->pub_closed)
+		return true;
+	return t->now >= inc->pub_ts && t->now - inc->pub_ts >= inc->hold_ns;
+}
+
+/* The hold after this publication: reset by a change of class or status,
+ * or by a calm spell; doubled for an incident that changes at every
+ * chance. */
+static void rate_published(const struct cep_incidents *t,
+			   struct cep_incident *inc)
+{
+	bool calm = !inc->version || inc->priority != inc->pub_priority ||
+		    (inc->status == CEP_INCIDENT_CLOSED) != inc->pub_closed ||
+		    t->now < inc->pub_ts || t->now - inc->pub_ts >= 2 * inc->hold_ns;
+	if (calm)
+		inc->hold_ns = t->min_update;
+	else
+		inc->hold_ns = inc->hold_ns > t->max_update / 2 ? t->max_update
+							       : 2 * inc->hold_ns;
+	inc->pub_ts = t->now;
+	inc->pub_priority = inc->priority;
+	inc->pub_closed = inc->status == CEP_INCIDENT_CLOSED;
+}
+
 int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 			  size_t max)
 {
-	size_t n = t->ndirty < max ? t->ndirty : max;
+	size_t n = 0, i;
 	int rc;
 
 	/* Numbers are given out here, at first publication, so that the
 	 * class in the id is the one the first reader sees. */
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < t->ndirty && n < max; i++) {
 		struct cep_incident *inc = at(t, t->dirty[i]);
+		if (!due(t, inc))
+			continue;
+		n++;
 		if (!inc->id[0] && (rc = assign_id(t, inc)))
 			return rc;
 	}
 	if ((rc = save_state(t)))
 		return rc;
-	for (size_t i = 0; i < n; i++) {
+	/* Hand out the due ones; the held ones keep their order. */
+	size_t kept = 0;
+	n = 0;
+	for (i = 0; i < t->ndirty; i++) {
 		struct cep_incident *inc = at(t, t->dirty[i]);
+		if (n == max || !due(t, inc)) {
+			t->dirty[kept++] = t->dirty[i];
+			continue;
+		}
+		rate_published(t, inc);
 		inc->dirty = false;
 		inc->version++;
 		predict(t, inc);
-		out[i] = inc;
+		out[n++] = inc;
 	}
-	if (n) {
-		memmove(t->dirty, t->dirty + n, (t->ndirty - n) * sizeof *t->dirty);
-		t->ndirty -= n;
-	}
+	t->ndirty = kept;
+	if (n < max)
+		t->flushing = false; /* all that was held went out */
 	return (int)n;
 }
 
@@ -994,6 +1246,19 @@ int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 	cep_jw_str(&w, "key", inc->key);
 	if (inc->entity_af)
 		cep_jw_str(&w, "entity", cep_ip_format(inc->entity_af, inc->entity_ip, tmp));
+	if (inc->entity[0])
+		cep_jw_str(&w, "entity_key", inc->entity);
+	cep_jw_open(&w, "rules", '[');
+	for (uint8_t i = 0; i < inc->nrules; i++) {
+		cep_jw_open(&w, NULL, '{');
+		cep_jw_str(&w, "rule", inc->rules[i].id);
+		cep_jw_str(&w, "severity", cep_level_name(inc->rules[i].level));
+		cep_jw_u64(&w, "signals", inc->rules[i].signals);
+		cep_jw_close(&w, '}');
+	}
+	cep_jw_close(&w, ']');
+	if (inc->dropped_rules)
+		cep_jw_u64(&w, "dropped_rules", inc->dropped_rules);
 	cep_jw_u64(&w, "count", inc->count);
 	cep_jw_str(&w, "tlp", cep_tlp_name(inc->tlp));
 	cep_jw_str(&w, "first_seen", cep_time_format(inc->first_seen, tmp));

@@ -3,12 +3,33 @@
  * numbered, ready to share.
  *
  * The correlation core turns events into signals (signal.h).  This module
- * joins the signals that share (rule id, group key) into one incident (a
- * detection signal has no group key: its event's src_ip, else indicator,
- * else report_id, else source stands in),
- * keeps its evidence (count, first and last seen, the distinct upstream
+ * joins the signals about one entity into one incident, keeps its evidence (count, first and last seen, the distinct upstream
  * sources with their Admiralty grades, when each last spoke for or against
  * it), and computes a confidence, a score and a priority class.
+ *
+ * Keying.  A signal's key is its group key, or, for a detection (no group
+ * key), its event's src_ip, else indicator, else report_id, else source
+ * ("src_ip=192.0.2.7").  When that key names one entity, the entity, in
+ * normal form, is what joins:
+ *   src_ip=A, dst_ip=A, addr=A, indicator=A (A an address)  -> "ip:A"
+ *                              (A re-formatted: dotted quad, RFC 5952)
+ *   indicator=D (not an address)                            -> "indicator:d"
+ *                              (lowercased)
+ *   report_id=R                                             -> "report:R"
+ * so that a sinkhole-feed rule, a flow rule and an operator report about
+ * one C2 address, whatever their rule ids and whichever side the address
+ * was on, are one incident.  Any other key (several fields, such as
+ * "src_ip=A,dst_port=445", or a field that is no entity, such as
+ * "source=tap" or "sector=...") keeps the incident per (rule id, key).
+ * Either way a signal joins the current incident of its entity (or rule
+ * and key) only while that incident's last_seen is at most `horizon`
+ * (cep_incidents_config, default 24 h of event time) before the signal's
+ * last event; later evidence opens a new incident, and the old one is left
+ * as it was.  An incident records the rules that contributed (rules[], at
+ * most CEP_INCIDENT_MAX_RULES, later ones counted in dropped_rules) and
+ * takes rule_id, title, key and type from the most severe of them (the
+ * first to arrive among equals).  Prefixes and operator systems are not
+ * entities yet.
  *
  * Upstream.  Evidence is grouped by who originally said it, not by which
  * collector carried it: the upstream key of a signal is its event's
@@ -74,7 +95,9 @@
  * with upstreams kept sorted by key, so the result is a function of the set
  * of evidence, bit for bit, whatever the order of arrival (as long as the
  * incident has at most CEP_INCIDENT_MAX_SOURCES upstreams; later ones are
- * counted in dropped_sources and ignored).  Event time, never the wall
+ * counted in dropped_sources and ignored; and as long as the evidence lies
+ * within one horizon: which incident a signal joins depends on what came
+ * before it).  Event time, never the wall
  * clock, drives the decay, so a replay gives the same numbers.
  *
  * Contradiction: a CEP_SIGNAL_CLEAR signal contradicts with the weight
@@ -103,7 +126,25 @@
  * Life: a new incident is "open"; every change bumps version and marks it
  * dirty; cep_incidents_collect() hands the dirty ones out for publishing,
  * at most once per call, so a burst of identical hits between two publish
- * rounds yields one message, not thousands.
+ * rounds yields one message, not thousands.  An incident with no evidence
+ * for `close_after` (default 6 h of event time) is "closed" by
+ * cep_incidents_tick() and published once more; evidence within the
+ * horizon reopens it ("updated", version bumped); a CEP_SIGNAL_CLEAR closes
+ * it at once.
+ *
+ * Rate limit.  "Now" is the newest event time the table has seen (signals
+ * and cep_incidents_tick()), never the wall clock, so a replay publishes
+ * the same versions.  A changed incident is handed out again only when now
+ * is at least its hold past its last publication; until then it stays dirty
+ * and waits for a later collect.  The hold starts at `min_update_interval`
+ * (default 1 s) and doubles at each republication that comes less than two
+ * holds after the previous one (an incident that changes at every chance),
+ * up to `max_update_interval` (default 60 s); a calmer republication resets
+ * it.  A change of priority class, and closing or reopening, go out at the
+ * next collect whatever the hold (and reset it).  So 100,000 identical hits
+ * over 100 s of event time are one incident and about ten versions.
+ * cep_incidents_flush() releases every held incident (at the end of input
+ * and at shutdown, so the last state always goes out).
  *
  * Thread safety: a table belongs to one thread (the core's).  Incidents
  * handed out are borrowed: valid until the next call on the table.
@@ -158,6 +199,18 @@ struct cep_incident_source {
 				 until issue 6's keyed pseudonyms) */
 };
 
+/* A rule that contributed to an incident. */
+#define CEP_INCIDENT_MAX_RULES 8
+struct cep_incident_rule {
+	char id[CEP_RULE_ID_MAX];
+	char title[CEP_RULE_TITLE_MAX];
+	char key[CEP_SIGNAL_KEY_MAX]; /* its key for this incident */
+	uint64_t signals;     /* its signals counted as evidence */
+	uint8_t level;        /* enum cep_level */
+	uint8_t type;         /* enum cep_type it detects (else its first
+				 event's) */
+};
+
 /* A sector an incident is predicted to spread to (see "Predicted impact"). */
 struct cep_incident_impact {
 	uint8_t sector;       /* enum cep_sector */
@@ -176,6 +229,9 @@ struct cep_incident {
 	char rule_id[CEP_RULE_ID_MAX];
 	char title[CEP_RULE_TITLE_MAX];
 	char key[CEP_SIGNAL_KEY_MAX];
+	/* The normal form of the entity ("ip:192.0.2.7", "indicator:...",
+	 * "report:..."); "" when the incident is keyed by (rule_id, key). */
+	char entity[CEP_SIGNAL_KEY_MAX];
 	uint32_t version;     /* 1 at the first publication */
 	uint8_t status;       /* enum cep_incident_status */
 	uint8_t priority;     /* 1..5 (P1 is the most important) */
@@ -205,7 +261,19 @@ struct cep_incident {
 	uint32_t nsources;    /* upstreams, for or against, sorted by name */
 	struct cep_incident_source sources[CEP_INCIDENT_MAX_SOURCES];
 	struct cep_incident_impact impact[CEP_INCIDENT_IMPACT_MAX];
+	struct cep_incident_rule rules[CEP_INCIDENT_MAX_RULES]; /* in order of
+				 arrival */
+	uint8_t nrules;
+	uint8_t lead;         /* rules[lead]: the most severe, first among
+				 equals; gives rule_id, title, key, type */
+	uint16_t dropped_rules; /* signals of rules past the limit */
 	bool dirty;           /* changed since last collected */
+	/* Private to incident.c: the rate limit and the entity index. */
+	bool superseded;      /* a newer incident holds its entity or key */
+	uint8_t pub_priority; /* class at the last publication */
+	uint8_t pub_closed;   /* closed at the last publication */
+	uint64_t pub_ts;      /* the table's now at the last publication */
+	uint64_t hold_ns;     /* the current hold */
 };
 
 struct cep_incidents;
@@ -217,7 +285,17 @@ struct cep_incidents_config {
 	 * table or be replaced first (cep_incidents_set_sectors()).  NULL:
 	 * the fixed tables, no prediction. */
 	const struct cep_sectors *sectors;
+	/* Event-time spans in ns; 0 takes the default (see the top). */
+	uint64_t horizon_ns;             /* 24 h: joining window */
+	uint64_t close_after_ns;         /* 6 h: quiet period before closing */
+	uint64_t min_update_interval_ns; /* 1 s: the hold, at first */
+	uint64_t max_update_interval_ns; /* 60 s: the longest hold */
 };
+
+#define CEP_INCIDENT_HORIZON_NS (24ull * 3600 * 1000000000)
+#define CEP_INCIDENT_CLOSE_AFTER_NS (6ull * 3600 * 1000000000)
+#define CEP_INCIDENT_MIN_UPDATE_NS 1000000000ull
+#define CEP_INCIDENT_MAX_UPDATE_NS (60ull * 1000000000)
 
 /*
  * cep_incidents_create - an empty table.  Reads the id counters from
@@ -238,6 +316,7 @@ void cep_incidents_destroy(struct cep_incidents *t);
  * CEP_SIGNAL_CLEAR signal (alert_clear) closes the incident its alert
  * opened and contradicts it as its upstream, adding no evidence, and is
  * ignored when there is none; the next alert for it reopens it as updated.
+ * The signal's time moves the table's event clock (see "Rate limit").
  * Runs in O(CEP_INCIDENT_MAX_SOURCES) and allocates only when it opens an
  * incident.  Returns 0 or -ENOMEM.
  */
@@ -245,7 +324,8 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s);
 
 /*
  * cep_incidents_contradict - record that upstream says incident (rule_id,
- * key) is not so, with strength weight in [0, 1], as of event time ts.  Per
+ * key) is not so (an incident keyed by its entity is found by the entity
+ * of key when rule_id is one of its rules[]), with strength weight in [0, 1], as of event time ts.  Per
  * upstream the strongest weight and the latest time count, so repeating a
  * contradiction does nothing; it decays with age like support does.  key is
  * the incident's key (cep_incident.key).  Marks the incident changed; does
@@ -273,7 +353,9 @@ int cep_incidents_set_reliability(struct cep_incidents *t,
 
 /*
  * cep_incidents_collect - hand out up to max incidents that changed since
- * the last call, bumping their version and clearing their dirty mark.  Id
+ * the last call and that the rate limit lets go (see the top: held ones
+ * stay changed for a later call), bumping their version and clearing their
+ * dirty mark.  Id
  * counters are saved (and fsync'd) before it returns any new id.  Returns
  * the number written to out (borrowed pointers, valid until the next call on
  * the table), or -errno when the counters could not be saved (nothing is
@@ -281,6 +363,26 @@ int cep_incidents_set_reliability(struct cep_incidents *t,
  */
 int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 			  size_t max);
+
+/*
+ * cep_incidents_tick - the table's event clock moves to now (an event time,
+ * ns; an earlier one is ignored), and every incident that is not closed and
+ * whose last_seen is more than close_after before now is closed and marked
+ * changed: the next cep_incidents_collect() hands it out (once; it stays in
+ * the table, and evidence within the horizon reopens it).  The engine calls
+ * it before each publish round with its event time, so that closing and
+ * held updates go on while no signal comes.  Costs O(incidents) when some
+ * incident may be due to close, O(1) otherwise.  Returns the number closed,
+ * or -ENOMEM (marking one changed failed; the rest wait for the next tick).
+ */
+int cep_incidents_tick(struct cep_incidents *t, uint64_t now);
+
+/*
+ * cep_incidents_flush - let the next cep_incidents_collect() calls hand out
+ * every changed incident, held ones included, until none is left (end of
+ * input, shutdown).  Changes nothing else.
+ */
+void cep_incidents_flush(struct cep_incidents *t);
 
 /*
  * cep_incidents_set_sectors - score with graph @g from now on (NULL: the

@@ -10,10 +10,11 @@
  * the rule set it came from has been swapped out and freed by RCU: nothing
  * in it points into a rule set.
  *
- * The incident stage joins signals that share (rule_id, key) into one
- * incident; key is the rule's group-by values, for example
+ * The incident stage (incident.h) joins signals about one entity into one
+ * incident, across rules: key is the rule's group-by values, for example
  * "src_ip=192.0.2.7", or "" for a detection rule without grouping, in which
- * case the event's source address is the entity.
+ * case the event's source address (else indicator, report id) is the
+ * entity; keys of several fields stay per (rule_id, key).
  *
  * Thread safety: plain values; the producer and consumer hand them over by
  * copy.

@@ -47,6 +47,14 @@ static struct cep_incidents *table(void)
 
 #define TS_2026 1767225600000000000ull /* 2026-01-01T00:00:00Z */
 
+static struct cep_incidents *table_horizon(uint64_t horizon_ns)
+{
+	struct cep_incidents_config cfg = { .horizon_ns = horizon_ns };
+	struct cep_incidents *t;
+	ck_assert_int_eq(cep_incidents_create(&cfg, &t), 0);
+	return t;
+}
+
 static struct cep_sectors *default_graph(void);
 static struct cep_incidents *table_with(const struct cep_sectors *g);
 
@@ -425,6 +433,8 @@ static struct cep_signal conf_signal(const char *source, const char *reporter,
 static double confidence_of(struct cep_incidents *t)
 {
 	struct cep_incident *out[1];
+	/* The model, not the rate limit, is under test: read every change. */
+	cep_incidents_flush(t);
 	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
 	ck_assert(out[0]->confidence >= 0.0 && out[0]->confidence <= 1.0);
 	return out[0]->confidence;
@@ -609,7 +619,8 @@ START_TEST(confidence_is_the_same_for_any_order_of_arrival)
 		uint64_t x = seed * 0x9e3779b97f4a7c15ull;
 		bool extras = seed % 2 == 0;
 		int n = random_case(&x, it, 40, extras);
-		struct cep_incidents *a = table();
+		/* Order-free within the horizon: the evidence spans 72 h. */
+		struct cep_incidents *a = table_horizon(7 * 24 * HOUR);
 		feed_case(a, it, n);
 		struct cep_incident *ia;
 		ck_assert_int_eq(cep_incidents_collect(a, &ia, 1), 1);
@@ -617,7 +628,7 @@ START_TEST(confidence_is_the_same_for_any_order_of_arrival)
 		ck_assert_int_gt(cep_incident_to_json(ia, NULL, NULL, ja, sizeof ja), 0);
 		for (int round = 0; round < 8; round++) {
 			shuffle_tail(&x, it, n);
-			struct cep_incidents *b = table();
+			struct cep_incidents *b = table_horizon(7 * 24 * HOUR);
 			feed_case(b, it, n);
 			struct cep_incident *ib;
 			ck_assert_int_eq(cep_incidents_collect(b, &ib, 1), 1);
@@ -720,6 +731,7 @@ START_TEST(confidence_agreement_lifts_credibility)
 	for (int i = 0; i < 3; i++) {
 		struct cep_signal s = conf_signal(names[i], NULL, CEP_REL_C, 4, TS_2026);
 		cep_incidents_signal(t, &s);
+		cep_incidents_flush(t); /* every change, whatever the rate limit */
 		ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
 		ck_assert_uint_eq(out[0]->credibility, want_cred[i]);
 		miss = pow(1.0 - 0.6 * C_[want_cred[i]], i + 1);
@@ -931,6 +943,31 @@ START_TEST(confidence_worst_case_document_fits_and_drops_are_counted)
 	ck_assert_int_lt(len, 24 * 1024);
 	ck_assert_ptr_nonnull(strstr(json, "\"dropped_sources\":6"));
 	ck_assert_uint_eq(out[0]->nimpact, CEP_INCIDENT_IMPACT_MAX);
+
+	/* An entity's incident: the longest entity and every rule slot with
+	 * the longest id, all escaped. */
+	struct cep_incidents *e = table_with(g);
+	struct cep_signal r = s;
+	r.kind = CEP_SIGNAL_ALERT;
+	memcpy(r.key, "indicator=", 10);
+	for (int i = 0; i < CEP_INCIDENT_MAX_RULES + 2; i++) {
+		r.rule_id[0] = (char)('A' + i);
+		for (int k = 0; k < CEP_INCIDENT_MAX_SOURCES; k++) {
+			r.ev.reporter[0] = (char)('A' + k);
+			cep_incidents_signal(e, &r);
+		}
+	}
+	struct cep_incident *eo[1];
+	ck_assert_int_eq(cep_incidents_collect(e, eo, 1), 1);
+	ck_assert_uint_eq(eo[0]->nrules, CEP_INCIDENT_MAX_RULES);
+	ck_assert_uint_eq(eo[0]->dropped_rules, 2 * CEP_INCIDENT_MAX_SOURCES);
+	ck_assert_uint_eq(eo[0]->nsources, CEP_INCIDENT_MAX_SOURCES);
+	ck_assert_int_eq(eo[0]->entity[0], 'i');
+	len = cep_incident_to_json(eo[0], "site-with-a-long-name", "stream",
+				   json, sizeof json);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_lt(len, 24 * 1024);
+	cep_incidents_destroy(e);
 	char adv[CEP_ADVISORY_JSON_MAX];
 	for (size_t k = 0; k < out[0]->nimpact; k++)
 		ck_assert_int_gt(cep_incident_advisory_json(out[0], k,
@@ -1123,6 +1160,7 @@ START_TEST(sectors_unknown_sector_takes_the_first_sector_running_the_system)
 	late.ev.system = CEP_SYSTEM_NETWORK; /* telecom: finance depends on it */
 	late.first_ts = late.last_ts = late.ev.ts = TS_2026 + 5000;
 	cep_incidents_signal(graphed, &late);
+	cep_incidents_flush(graphed); /* within the rate limit's hold */
 	ck_assert_int_eq(cep_incidents_collect(graphed, out, 1), 1);
 	ck_assert_uint_eq(out[0]->sector, CEP_SECTOR_TELECOM);
 	ck_assert_uint_eq(out[0]->advise, 1);
@@ -1201,8 +1239,9 @@ START_TEST(sectors_prediction_at_first_publication_and_when_the_class_rises)
 	ck_assert_ptr_nonnull(strstr(doc, "\"impact\":[{\"sector\":\"telecom\""));
 
 	/* The same class again: the prediction stays in the document, no new
-	 * advisories. */
+	 * advisories.  (Within the rate limit's hold: released by hand.) */
 	cep_incidents_signal(t, &s);
+	cep_incidents_flush(t);
 	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
 	ck_assert_uint_eq(out[0]->priority, first);
 	ck_assert_uint_eq(out[0]->advise, 0);
@@ -1229,6 +1268,358 @@ START_TEST(sectors_prediction_at_first_publication_and_when_the_class_rises)
 	ck_assert_str_eq(stream, "ceptor-exercise:{telecom}:advisories");
 	cep_incidents_destroy(t);
 	cep_sectors_destroy(g);
+}
+END_TEST
+
+/* ---- entities, horizon, lifecycle, rate limit --------------------------- */
+
+#define MINUTE 60000000000ull
+#define C2_ADDR "198.51.100.66"
+
+/* One signal about the C2 address, as rule @rule_id with group key @key
+ * (detections leave it empty), from upstream @source (or @reporter). */
+static struct cep_signal c2_signal(const char *rule_id, int level,
+				   const char *key, const char *source,
+				   const char *reporter, int rel, int cred,
+				   uint64_t ts)
+{
+	struct cep_signal s = scan_signal(source, rel, cred, ts, 1);
+	snprintf(s.rule_id, sizeof s.rule_id, "%s", rule_id);
+	snprintf(s.title, sizeof s.title, "title of %s", rule_id);
+	snprintf(s.key, sizeof s.key, "%s", key);
+	s.origin = key[0] ? CEP_SIGNAL_CORRELATION : CEP_SIGNAL_DETECTION;
+	s.level = (uint8_t)level;
+	s.type = CEP_TYPE_C2;
+	s.ev.src_af = 0;
+	memset(s.ev.src_ip, 0, sizeof s.ev.src_ip);
+	if (reporter)
+		snprintf(s.ev.reporter, sizeof s.ev.reporter, "%s", reporter);
+	return s;
+}
+
+/* The sinkhole feed names the C2 as the source address of its row; the
+ * flow rule groups the hosts that contact it by dst_ip; the operator's
+ * report names it as an indicator.  Three rules, three upstreams. */
+static void botnet_signals(struct cep_signal s[3], bool one_upstream)
+{
+	s[0] = c2_signal("ceptor-feed-sinkhole", CEP_LEVEL_MEDIUM, "",
+			 "shadowserver-sinkhole", NULL, CEP_REL_B, 3, TS_2026);
+	s[0].ev.src_af = CEP_AF_INET;
+	cep_ip_parse(C2_ADDR, s[0].ev.src_ip);
+	s[1] = c2_signal("ceptor-flow-c2-contacts", CEP_LEVEL_HIGH,
+			 "dst_ip=" C2_ADDR, "flow-edge", NULL, CEP_REL_C, 3,
+			 TS_2026 + 10 * MINUTE);
+	s[2] = c2_signal("ceptor-report-c2", CEP_LEVEL_HIGH, "", "reports",
+			 "Kanto Power", CEP_REL_B, 2, TS_2026 + 20 * MINUTE);
+	snprintf(s[2].ev.indicator, sizeof s[2].ev.indicator, C2_ADDR);
+	if (one_upstream)
+		for (int i = 0; i < 3; i++) {
+			snprintf(s[i].ev.source, sizeof s[i].ev.source, "tap");
+			s[i].ev.reporter[0] = '\0';
+			s[i].ev.reliability = CEP_REL_B;
+			s[i].ev.credibility = 3;
+		}
+}
+
+START_TEST(entity_botnet_c2_seen_by_three_rules_and_upstreams_is_one_incident)
+{
+	struct cep_signal s[3];
+	struct cep_incident *out[4];
+	double single_max = 0;
+
+	botnet_signals(s, false);
+	for (int i = 0; i < 3; i++) {
+		struct cep_incidents *one = table();
+		ck_assert_int_eq(cep_incidents_signal(one, &s[i]), 0);
+		double c = confidence_of(one);
+		single_max = c > single_max ? c : single_max;
+		cep_incidents_destroy(one);
+	}
+	struct cep_incidents *t = table();
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(cep_incidents_signal(t, &s[i]), 0);
+	ck_assert_uint_eq(cep_incidents_count(t), 1);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	const struct cep_incident *inc = out[0];
+	ck_assert_str_eq(inc->entity, "ip:" C2_ADDR);
+	ck_assert_uint_eq(inc->agreeing, 3);
+	ck_assert_uint_eq(inc->evidence, 3);
+	ck_assert_uint_eq(inc->credibility, 1); /* confirmed by other sources */
+	ck_assert(inc->confidence > single_max);
+	/* The most severe rule leads, the first among equals. */
+	ck_assert_uint_eq(inc->nrules, 3);
+	ck_assert_str_eq(inc->rule_id, "ceptor-flow-c2-contacts");
+	ck_assert_str_eq(inc->title, "title of ceptor-flow-c2-contacts");
+	ck_assert_str_eq(inc->key, "dst_ip=" C2_ADDR);
+	ck_assert_uint_eq(inc->severity, CEP_LEVEL_HIGH);
+	ck_assert_str_eq(inc->rules[0].id, "ceptor-feed-sinkhole");
+	ck_assert_uint_eq(inc->rules[0].signals, 1);
+	static char json[CEP_INCIDENT_JSON_MAX];
+	ck_assert_int_gt(cep_incident_to_json(inc, NULL, NULL, json, sizeof json), 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"entity\":\"" C2_ADDR "\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"entity_key\":\"ip:" C2_ADDR "\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"rules\":[{\"rule\":\"ceptor-feed-sinkhole\""));
+	ck_assert_ptr_nonnull(strstr(json, "{\"rule\":\"ceptor-report-c2\",\"severity\":\"high\",\"signals\":1}"));
+	/* A contradiction names one of its rules and the entity's key. */
+	ck_assert_int_eq(cep_incidents_contradict(t, "ceptor-report-c2",
+		"indicator=" C2_ADDR, "analyst", 0.1, TS_2026 + 20 * MINUTE), 0);
+	ck_assert_int_eq(cep_incidents_contradict(t, "ceptor-other",
+		"src_ip=" C2_ADDR, "analyst", 0.1, TS_2026), -ENOENT);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(entity_the_same_three_signals_from_one_upstream_do_not_raise_it)
+{
+	struct cep_signal s[3];
+	botnet_signals(s, true);
+	struct cep_incidents *one = table();
+	cep_incidents_signal(one, &s[2]);
+	double single = confidence_of(one);
+	struct cep_incidents *t = table();
+	for (int i = 0; i < 3; i++)
+		cep_incidents_signal(t, &s[i]);
+	ck_assert_uint_eq(cep_incidents_count(t), 1);
+	double joined = confidence_of(t);
+	ck_assert_double_eq_tol(joined, single, 1e-12);
+	cep_incidents_destroy(one);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(entity_keys_are_normalised)
+{
+	struct cep_incidents *t = table();
+	const char *same[][2] = {
+		{ "src_ip=2001:DB8:0::1", "dst_ip=2001:db8::1" },
+		{ "indicator=Evil.Example.NET", "indicator=evil.example.net" },
+		{ "addr=192.0.2.1", "indicator=192.0.2.1" },
+		{ "report_id=KP-1", "report_id=KP-1" },
+	};
+	const char *want[] = { "ip:2001:db8::1", "indicator:evil.example.net",
+			       "ip:192.0.2.1", "report:KP-1" };
+	struct cep_incident *out[8];
+	for (int i = 0; i < 4; i++) {
+		struct cep_signal a = c2_signal("rule-a", CEP_LEVEL_LOW, same[i][0],
+						"tap", NULL, CEP_REL_B, 2, TS_2026);
+		struct cep_signal b = c2_signal("rule-b", CEP_LEVEL_LOW, same[i][1],
+						"feed", NULL, CEP_REL_B, 2, TS_2026);
+		cep_incidents_signal(t, &a);
+		cep_incidents_signal(t, &b);
+	}
+	ck_assert_uint_eq(cep_incidents_count(t), 4);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 8), 4);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_str_eq(out[i]->entity, want[i]);
+		ck_assert_uint_eq(out[i]->nrules, 2);
+		ck_assert_str_eq(out[i]->key, same[i][0]); /* rule-a: first of equals */
+	}
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(entity_multi_field_keys_stay_per_rule_and_key)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[8];
+	const char *rules[] = { "rule-a", "rule-b" };
+	for (int r = 0; r < 2; r++) {
+		struct cep_signal m = c2_signal(rules[r], CEP_LEVEL_HIGH,
+			"src_ip=198.51.100.40,dst_port=445", "tap", NULL, CEP_REL_B, 2,
+			TS_2026);
+		struct cep_signal x = c2_signal(rules[r], CEP_LEVEL_HIGH,
+			"", "tap", NULL, CEP_REL_B, 2, TS_2026); /* source=tap */
+		cep_incidents_signal(t, &m);
+		cep_incidents_signal(t, &m);
+		cep_incidents_signal(t, &x);
+	}
+	/* The single address joins neither of them. */
+	struct cep_signal e = c2_signal("rule-a", CEP_LEVEL_HIGH,
+		"src_ip=198.51.100.40", "tap", NULL, CEP_REL_B, 2, TS_2026);
+	cep_incidents_signal(t, &e);
+	ck_assert_uint_eq(cep_incidents_count(t), 5);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 8), 5);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_str_eq(out[i]->entity, "");
+		ck_assert_uint_eq(out[i]->nrules, 1);
+	}
+	ck_assert_uint_eq(out[0]->evidence, 2);
+	ck_assert_str_eq(out[1]->key, "source=tap");
+	ck_assert_str_eq(out[4]->entity, "ip:198.51.100.40");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(entity_join_ends_at_the_horizon)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	struct cep_signal s[3];
+	botnet_signals(s, false);
+
+	/* 23 h after the last evidence still joins; 24 h and a bit does not. */
+	s[1].first_ts = s[1].last_ts = s[1].ev.ts = s[0].last_ts + 23 * HOUR;
+	s[2].first_ts = s[2].last_ts = s[2].ev.ts = s[1].last_ts + 24 * HOUR + 1;
+	cep_incidents_signal(t, &s[0]);
+	cep_incidents_signal(t, &s[1]);
+	ck_assert_uint_eq(cep_incidents_count(t), 1);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	struct cep_incident *first = out[0];
+	ck_assert_uint_eq(first->nrules, 2);
+	cep_incidents_signal(t, &s[2]);
+	ck_assert_uint_eq(cep_incidents_count(t), 2);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_ptr_ne(out[0], first);
+	ck_assert_str_ne(out[0]->id, first->id);
+	ck_assert_uint_eq(out[0]->version, 1);
+	ck_assert_uint_eq(out[0]->status, CEP_INCIDENT_OPEN);
+	ck_assert_uint_eq(out[0]->nrules, 1);
+	ck_assert_uint_eq(out[0]->first_seen, s[2].first_ts);
+	ck_assert_uint_eq(first->evidence, 2); /* the old one is left alone */
+	/* A configured horizon: one hour. */
+	struct cep_incidents *h = table_horizon(HOUR);
+	s[1].first_ts = s[1].last_ts = s[1].ev.ts = s[0].last_ts + HOUR + 1;
+	cep_incidents_signal(h, &s[0]);
+	cep_incidents_signal(h, &s[1]);
+	ck_assert_uint_eq(cep_incidents_count(h), 2);
+	cep_incidents_destroy(h);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(lifecycle_closes_after_a_quiet_period_and_evidence_reopens_it)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	struct cep_signal s = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+	uint64_t last = s.last_ts;
+
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	char id[CEP_INCIDENT_ID_MAX];
+	memcpy(id, out[0]->id, sizeof id);
+	ck_assert_int_eq(cep_incidents_tick(t, last + 5 * HOUR), 0);
+	ck_assert_int_eq(cep_incidents_tick(t, last + 6 * HOUR), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	ck_assert_int_eq(cep_incidents_tick(t, last + 6 * HOUR + 1), 1);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_eq(out[0]->status, CEP_INCIDENT_CLOSED);
+	ck_assert_uint_eq(out[0]->version, 2);
+	/* Published once: later ticks and collects have nothing. */
+	ck_assert_int_eq(cep_incidents_tick(t, last + 8 * HOUR), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	/* Evidence within the horizon reopens it, at once. */
+	s.first_ts = s.last_ts = s.ev.ts = last + 9 * HOUR;
+	cep_incidents_signal(t, &s);
+	ck_assert_uint_eq(cep_incidents_count(t), 1);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_eq(out[0]->status, CEP_INCIDENT_UPDATED);
+	ck_assert_uint_eq(out[0]->version, 3);
+	ck_assert_str_eq(out[0]->id, id);
+	/* Quiet again, and evidence past the horizon: a new incident. */
+	ck_assert_int_eq(cep_incidents_tick(t, s.last_ts + 7 * HOUR), 1);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_eq(out[0]->status, CEP_INCIDENT_CLOSED);
+	s.first_ts = s.last_ts = s.ev.ts = s.last_ts + 25 * HOUR;
+	cep_incidents_signal(t, &s);
+	ck_assert_uint_eq(cep_incidents_count(t), 2);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_eq(out[0]->status, CEP_INCIDENT_OPEN);
+	ck_assert_uint_eq(out[0]->version, 1);
+	ck_assert_str_ne(out[0]->id, id);
+	/* A configured quiet period: ten minutes. */
+	struct cep_incidents_config cfg = { .close_after_ns = 10 * MINUTE };
+	struct cep_incidents *q;
+	ck_assert_int_eq(cep_incidents_create(&cfg, &q), 0);
+	cep_incidents_signal(q, &s);
+	ck_assert_int_eq(cep_incidents_tick(q, s.last_ts + 10 * MINUTE + 1), 1);
+	cep_incidents_destroy(q);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+START_TEST(rate_limit_holds_updates_unless_the_class_changes)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	const uint64_t ms = 1000000;
+	struct cep_signal s = scan_signal("tap", CEP_REL_E, 5, TS_2026, 20);
+
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	uint8_t before = out[0]->priority;
+	s.first_ts = s.last_ts = s.ev.ts = TS_2026 + 500 * ms;
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0); /* held */
+	s.first_ts = s.last_ts = s.ev.ts = TS_2026 + 900 * ms;
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	/* A tick moves the clock past the hold: the last state goes out. */
+	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 1001 * ms), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_eq(out[0]->version, 2);
+	ck_assert_uint_eq(out[0]->evidence, 3);
+	/* A stronger source raises the class: out at once. */
+	struct cep_signal hi = scan_signal("sensor-2", CEP_REL_A, 1,
+					   TS_2026 + 1100 * ms, 20);
+	hi.level = CEP_LEVEL_CRITICAL;
+	cep_incidents_signal(t, &hi);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_lt(out[0]->priority, before);
+	ck_assert_uint_eq(out[0]->version, 3);
+	/* The same class again: held, until flushed. */
+	hi.first_ts = hi.last_ts = hi.ev.ts = TS_2026 + 1200 * ms;
+	cep_incidents_signal(t, &hi);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	cep_incidents_flush(t);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_eq(out[0]->version, 4);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	/* The flush is over: the next change waits for its hold again. */
+	hi.first_ts = hi.last_ts = hi.ev.ts = TS_2026 + 1300 * ms;
+	cep_incidents_signal(t, &hi);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	/* Others are not held back by it. */
+	struct cep_signal other = hi;
+	snprintf(other.key, sizeof other.key, "src_ip=203.0.113.5");
+	cep_incidents_signal(t, &other);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_str_eq(out[0]->key, "src_ip=203.0.113.5");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+/* 100,000 identical hits, 1 ms of event time apart, collected as the
+ * engine does (after every 1,000 signals, then a flush at the end). */
+START_TEST(rate_limit_a_burst_of_100000_hits_is_one_incident_with_few_versions)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[16];
+	struct cep_signal s = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+	uint32_t versions = 0, last_version = 0;
+	int n;
+
+	for (uint64_t i = 0; i < 100000; i++) {
+		s.first_ts = s.last_ts = s.ev.ts = TS_2026 + i * 1000000;
+		ck_assert_int_eq(cep_incidents_signal(t, &s), 0);
+		if ((i + 1) % 1000)
+			continue;
+		while ((n = cep_incidents_collect(t, out, 16)) > 0) {
+			ck_assert_int_eq(n, 1);
+			ck_assert_uint_gt(out[0]->version, last_version);
+			last_version = out[0]->version;
+			versions++;
+		}
+	}
+	cep_incidents_flush(t);
+	while ((n = cep_incidents_collect(t, out, 16)) > 0) {
+		versions++;
+		ck_assert_uint_eq(out[0]->evidence, 100000);
+	}
+	ck_assert_uint_eq(cep_incidents_count(t), 1);
+	ck_assert_uint_le(versions, 12);
+	ck_assert_uint_ge(versions, 2);
+	cep_incidents_destroy(t);
 }
 END_TEST
 
@@ -1272,6 +1663,17 @@ static Suite *incident_suite(void)
 	tcase_add_test(sec, sectors_unknown_sector_takes_the_first_sector_running_the_system);
 	tcase_add_test(sec, sectors_prediction_at_first_publication_and_when_the_class_rises);
 	suite_add_tcase(s, sec);
+	TCase *ent = tcase_create("entity");
+	tcase_set_timeout(ent, 60);
+	tcase_add_test(ent, entity_botnet_c2_seen_by_three_rules_and_upstreams_is_one_incident);
+	tcase_add_test(ent, entity_the_same_three_signals_from_one_upstream_do_not_raise_it);
+	tcase_add_test(ent, entity_keys_are_normalised);
+	tcase_add_test(ent, entity_multi_field_keys_stay_per_rule_and_key);
+	tcase_add_test(ent, entity_join_ends_at_the_horizon);
+	tcase_add_test(ent, lifecycle_closes_after_a_quiet_period_and_evidence_reopens_it);
+	tcase_add_test(ent, rate_limit_holds_updates_unless_the_class_changes);
+	tcase_add_test(ent, rate_limit_a_burst_of_100000_hits_is_one_incident_with_few_versions);
+	suite_add_tcase(s, ent);
 	return s;
 }
 
