@@ -1051,12 +1051,14 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 	}
 	if ((rc = save_state(t)))
 		return rc;
-	/* Hand out the due ones; the held ones keep their order. */
+	/* Hand out the due ones; the held ones keep their order.  Past the
+	 * max-th due one nothing is looked at: the rest of the list moves
+	 * down as it is (each look is a cache miss on a large record). */
 	size_t kept = 0;
 	n = 0;
-	for (i = 0; i < t->ndirty; i++) {
+	for (i = 0; i < t->ndirty && n < max; i++) {
 		struct cep_incident *inc = at(t, t->dirty[i]);
-		if (n == max || !due(t, inc)) {
+		if (!due(t, inc)) {
 			t->dirty[kept++] = t->dirty[i];
 			continue;
 		}
@@ -1066,7 +1068,10 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 		predict(t, inc);
 		out[n++] = inc;
 	}
-	t->ndirty = kept;
+	if (i < t->ndirty)
+		memmove(&t->dirty[kept], &t->dirty[i],
+			(t->ndirty - i) * sizeof *t->dirty);
+	t->ndirty = kept + (t->ndirty - i);
 	if (n < max)
 		t->flushing = false; /* all that was held went out */
 	return (int)n;
