@@ -148,6 +148,17 @@ struct reloader {
 	struct rules_info info;
 };
 
+/* Analyst feedback (`ceptorctl feedback`): SPOOL/feedback.jsonl, read
+ * from off on the status tick; applied lines are remembered in
+ * SPOOL/feedback.pos, the overrides they give in SPOOL/reliability.json. */
+struct feedback {
+	char *log;               /* SPOOL/feedback.jsonl, or NULL: none */
+	char *pos;               /* SPOOL/feedback.pos */
+	char *rel;               /* SPOOL/reliability.json */
+	uint64_t off;            /* bytes of log applied */
+	uint64_t last_ms;        /* the last look */
+};
+
 struct cep_engine {
 	const struct cep_config *cfg;
 	const struct cep_engine_hooks *hooks;
@@ -172,12 +183,15 @@ struct cep_engine {
 	struct cep_engine_stats st;
 	int publish_failed;
 	struct status status;
+	struct feedback fb;
 	uint64_t event_ms;       /* monotonic ms of the last event processed */
 	uint64_t event_ts;       /* the largest event time processed */
 	uint64_t advanced_ms;    /* the last idle advance of event time */
 };
 
 static int status_init(struct cep_engine *e);
+static int feedback_init(struct cep_engine *e);
+static void feedback_poll(struct cep_engine *e);
 static int reloader_start(struct cep_engine *e);
 static void reloader_stop(struct cep_engine *e);
 
@@ -491,6 +505,8 @@ int cep_engine_create(const struct cep_config *cfg,
 		goto fail;
 	if ((rc = cep_incidents_create(&ic, &e->incidents)))
 		goto fail;
+	if ((rc = feedback_init(e)))
+		goto fail;
 
 	if (cfg->redis_url) {
 		struct cep_publish_config pc = {
@@ -559,6 +575,9 @@ void cep_engine_destroy(struct cep_engine *e)
 	free(e->status.path);
 	free(e->status.tmp);
 	free(e->status.buf);
+	free(e->fb.log);
+	free(e->fb.pos);
+	free(e->fb.rel);
 	cep_publisher_destroy(e->pub);
 	cep_stats_destroy(e->stats);
 	cep_incidents_destroy(e->incidents);
@@ -1581,6 +1600,339 @@ fail:
 	w->failing = 1;
 }
 
+/* ---- analyst feedback ------------------------------------------------ */
+
+#define FEEDBACK_READ_MAX (1u << 20) /* bytes of new lines per look */
+#define FEEDBACK_LINE_MAX 1024       /* longer lines are skipped */
+
+static char *spool_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* Read a whole small file into a new NUL-terminated buffer; NULL and
+ * *err = errno on failure. */
+static char *slurp(const char *path, size_t *len, int *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	*err = 0;
+	if (fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			size_t c = cap ? cap * 2 : 8192;
+			char *b = realloc(buf, c);
+			if (!b) {
+				*err = ENOMEM;
+				goto fail;
+			}
+			buf = b;
+			cap = c;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*err = errno;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* Replace path with text atomically (tmp, fsync, rename). */
+static int put_file(const char *path, const char *text, size_t len)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int rc = -errno;
+			close(fd);
+			unlink(tmp);
+			return rc;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) || close(fd)) {
+		int rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	if (rename(tmp, path)) {
+		int rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+static void json_escaped(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* SPOOL/reliability.json: {"upstream": "B", ...}, every override. */
+static int save_reliability(struct cep_engine *e)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *name;
+	int grade;
+
+	if (!f)
+		return -ENOMEM;
+	fputs("{", f);
+	for (size_t i = 0;
+	     (grade = cep_incidents_override(e->incidents, i, &name)) != CEP_REL_NONE;
+	     i++) {
+		fputs(i ? ",\n " : "\n ", f);
+		json_escaped(f, name);
+		fprintf(f, ": \"%s\"", cep_reliability_name(grade));
+	}
+	fputs("\n}\n", f);
+	if (fclose(f)) {
+		free(text);
+		return -ENOMEM;
+	}
+	int rc = put_file(e->fb.rel, text, len);
+	free(text);
+	return rc;
+}
+
+static int save_pos(struct cep_engine *e)
+{
+	char text[32];
+	int n = snprintf(text, sizeof text, "%llu\n",
+			 (unsigned long long)e->fb.off);
+	return put_file(e->fb.pos, text, (size_t)n);
+}
+
+static int load_reliability(struct cep_engine *e)
+{
+	struct cep_json_reader r;
+	struct cep_json_value k, v;
+	char name[CEP_INCIDENT_UPSTREAM_MAX], g[8];
+	size_t len;
+	int err, rc, n = 0;
+	char *text = slurp(e->fb.rel, &len, &err);
+
+	if (!text) {
+		if (err == ENOENT)
+			return 0;
+		cep_error("cannot read %s: %s", e->fb.rel, strerror(err));
+		return -err;
+	}
+	cep_json_reader_init(&r, text, len);
+	while ((rc = cep_json_next(&r, &k, &v)) == 1) {
+		int grade;
+		if (v.type != CEP_JSON_STRING ||
+		    cep_json_unescape(&k, name, sizeof name) < 0 ||
+		    cep_json_unescape(&v, g, sizeof g) < 0 ||
+		    (grade = cep_reliability_parse(g)) <= CEP_REL_NONE) {
+			cep_warn("%s: skipping a malformed entry", e->fb.rel);
+			continue;
+		}
+		if (cep_incidents_set_reliability(e->incidents, name, grade) == 0)
+			n++;
+	}
+	if (rc < 0) {
+		cep_error("%s: malformed at byte %zu: %s", e->fb.rel,
+			  r.err_off, r.err);
+		free(text);
+		return -CEP_EMALFORMED;
+	}
+	free(text);
+	if (n)
+		cep_info("analyst feedback: %d reliability override%s from %s",
+			 n, n == 1 ? "" : "s", e->fb.rel);
+	return 0;
+}
+
+static int feedback_init(struct cep_engine *e)
+{
+	const char *dir = e->cfg->spool_dir;
+	size_t len;
+	int err;
+
+	if (!dir)
+		return 0;
+	e->fb.log = spool_path(dir, "feedback.jsonl");
+	e->fb.pos = spool_path(dir, "feedback.pos");
+	e->fb.rel = spool_path(dir, "reliability.json");
+	if (!e->fb.log || !e->fb.pos || !e->fb.rel)
+		return -ENOMEM;
+	/* Overrides apply before any event. */
+	int rc = load_reliability(e);
+	if (rc)
+		return rc;
+	char *text = slurp(e->fb.pos, &len, &err);
+	if (text) {
+		e->fb.off = strtoull(text, NULL, 10);
+		free(text);
+	} else if (err != ENOENT) {
+		cep_error("cannot read %s: %s", e->fb.pos, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Apply one line of feedback.jsonl; returns 1 when it changed overrides. */
+static int feedback_apply(struct cep_engine *e, const char *line, size_t len)
+{
+	struct cep_json_reader r;
+	struct cep_json_value k, v;
+	char id[CEP_INCIDENT_ID_MAX] = "", verdict[32] = "";
+
+	cep_json_reader_init(&r, line, len);
+	while (cep_json_next(&r, &k, &v) == 1) {
+		if (v.type != CEP_JSON_STRING)
+			continue;
+		if (cep_json_key_is(&k, "id") &&
+		    cep_json_unescape(&v, id, sizeof id) < 0)
+			id[0] = '\0';
+		else if (cep_json_key_is(&k, "verdict") &&
+			 cep_json_unescape(&v, verdict, sizeof verdict) < 0)
+			verdict[0] = '\0';
+	}
+	int dir = !strcmp(verdict, "confirmed")	     ? -1
+		  : !strcmp(verdict, "false-positive") ? 1
+						       : 0;
+	if (!id[0] || !dir) {
+		cep_warn("feedback: skipping a malformed line in %s", e->fb.log);
+		return 0;
+	}
+	struct cep_incident *inc = cep_incidents_find_id(e->incidents, id);
+	if (!inc) {
+		cep_warn("feedback: %s %s: no such incident in the table; "
+			 "skipped", id, verdict);
+		return 0;
+	}
+	int changed = 0;
+	for (uint32_t i = 0; i < inc->nsources; i++) {
+		const struct cep_incident_source *src = &inc->sources[i];
+		if (!src->supports)
+			continue;
+		int cur = cep_incidents_reliability(e->incidents, src->name);
+		if (!cur)
+			cur = src->reliability;
+		int next = cep_rel_step(cur, dir);
+		if (next == cur && (cur < CEP_REL_A || cur > CEP_REL_E)) {
+			cep_info("feedback: %s: an upstream with reliability %s "
+				 "is not moved", id,
+				 cur ? cep_reliability_name(cur) : "unset");
+			continue;
+		}
+		if (cep_incidents_set_reliability(e->incidents, src->name, next))
+			continue;
+		changed = 1;
+		/* A reporter's name stays on site: not logged. */
+		cep_info("feedback: %s %s: %s reliability %s -> %s", id, verdict,
+			 src->reporter ? "a reporter's" : src->name,
+			 cep_reliability_name(cur), cep_reliability_name(next));
+	}
+	if (dir > 0) {
+		int rc = cep_incidents_close_id(e->incidents, id);
+		if (rc)
+			cep_error("feedback: cannot close %s: %s", id,
+				  cep_strerror(rc));
+	}
+	return changed;
+}
+
+/* New lines of SPOOL/feedback.jsonl, on the status tick.  Overrides are
+ * saved before the position, so a crash in between applies a line twice
+ * at worst, never loses one. */
+static void feedback_poll(struct cep_engine *e)
+{
+	struct stat st;
+	int fd = open(e->fb.log, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || (uint64_t)st.st_size == e->fb.off) {
+		close(fd);
+		return;
+	}
+	if ((uint64_t)st.st_size < e->fb.off) {
+		cep_warn("feedback: %s shrank; reading it from the start",
+			 e->fb.log);
+		e->fb.off = 0;
+	}
+	uint64_t want = (uint64_t)st.st_size - e->fb.off;
+	size_t n = want > FEEDBACK_READ_MAX ? FEEDBACK_READ_MAX : (size_t)want;
+	char *buf = malloc(n + 1);
+	ssize_t got = buf ? pread(fd, buf, n, (off_t)e->fb.off) : -1;
+	close(fd);
+	if (got <= 0) {
+		free(buf);
+		return;
+	}
+	size_t used = 0;
+	int changed = 0;
+	for (;;) {
+		char *nl = memchr(buf + used, '\n', (size_t)got - used);
+		if (!nl)
+			break; /* a line still being written: next time */
+		size_t len = (size_t)(nl - (buf + used));
+		if (len > FEEDBACK_LINE_MAX)
+			cep_warn("feedback: skipping a line of %zu bytes", len);
+		else if (len)
+			changed |= feedback_apply(e, buf + used, len);
+		used += len + 1;
+	}
+	if (!used && (size_t)got == FEEDBACK_READ_MAX) {
+		/* One line longer than a read: skip it whole. */
+		used = (size_t)got;
+	}
+	free(buf);
+	int rc;
+	if (changed && (rc = save_reliability(e)))
+		cep_error("feedback: cannot save %s: %s", e->fb.rel,
+			  cep_strerror(rc));
+	e->fb.off += used;
+	if (used && (rc = save_pos(e)))
+		cep_error("feedback: cannot save %s: %s", e->fb.pos,
+			  cep_strerror(rc));
+}
+
 int cep_engine_run(struct cep_engine *e)
 {
 	struct cep_signal sig[SIGNAL_ROOM];
@@ -1677,6 +2029,11 @@ int cep_engine_run(struct cep_engine *e)
 		}
 		now = now_ms();
 		advance_idle(e, now);
+		/* Analyst feedback, at the status tick's pace. */
+		if (e->fb.log && now - e->fb.last_ms >= CEP_STATUS_INTERVAL_MS) {
+			e->fb.last_ms = now;
+			feedback_poll(e);
+		}
 		if (now - last_publish >= e->cfg->publish_interval_ms) {
 			publish(e);
 			last_publish = now;

@@ -615,6 +615,65 @@ int cep_incidents_set_reliability(struct cep_incidents *t,
 	return 0;
 }
 
+int cep_incidents_reliability(const struct cep_incidents *t,
+			      const char *upstream)
+{
+	return override_of(t, upstream);
+}
+
+int cep_incidents_override(const struct cep_incidents *t, size_t i,
+			   const char **name)
+{
+	if (i >= t->noverrides)
+		return CEP_REL_NONE;
+	*name = t->overrides[i].name;
+	return t->overrides[i].grade;
+}
+
+int cep_rel_step(int grade, int dir)
+{
+	if (grade < CEP_REL_A || grade > CEP_REL_E)
+		return grade;
+	if (dir < 0 && grade > CEP_REL_A)
+		return grade - 1;
+	if (dir > 0 && grade < CEP_REL_E)
+		return grade + 1;
+	return grade;
+}
+
+static struct cep_incident *find_id(const struct cep_incidents *t,
+				    const char *id, size_t *idx)
+{
+	if (!id || !id[0])
+		return NULL;
+	for (size_t i = t->count; i-- > 0;) {
+		struct cep_incident *inc = at(t, i);
+		if (strcmp(inc->id, id) == 0) {
+			*idx = i;
+			return inc;
+		}
+	}
+	return NULL;
+}
+
+struct cep_incident *cep_incidents_find_id(struct cep_incidents *t,
+					   const char *id)
+{
+	size_t idx;
+	return find_id(t, id, &idx);
+}
+
+int cep_incidents_close_id(struct cep_incidents *t, const char *id)
+{
+	size_t idx;
+	struct cep_incident *inc = find_id(t, id, &idx);
+	if (!inc)
+		return -ENOENT;
+	inc->status = CEP_INCIDENT_CLOSED;
+	rescore(t, inc);
+	return mark_dirty(t, idx);
+}
+
 static int year_of(uint64_t ts)
 {
 	time_t sec = (time_t)(ts / 1000000000u);

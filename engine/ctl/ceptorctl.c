@@ -6,6 +6,8 @@
  *   ceptorctl status [-c CONFIG | --spool DIR] [--json]
  *   ceptorctl status --ring NAME [--json]
  *   ceptorctl reload [-c CONFIG | --spool DIR] [--wait | --no-wait]
+ *   ceptorctl feedback [-c CONFIG | --spool DIR] ID confirmed|false-positive
+ *             (engine/ctl/feedback.c)
  *
  * tail reads the incident streams ceptor:{SECTOR}:incidents (every sector
  * and "unknown", or the one named), keeps the latest version of each
@@ -111,6 +113,13 @@ static const char usage_text[] =
 	"        the interdependency graph as Graphviz DOT (stdout by default);\n"
 	"        --highlight marks sectors as out and colours their predicted\n"
 	"        spread; .svg and .png are rendered by Graphviz's dot.\n"
+	"  feedback [-c CONFIG | --spool DIR] INCIDENT-ID confirmed|false-positive\n"
+	"        an analyst's verdict: appended to the spool's feedback.jsonl,\n"
+	"        which ceptord applies within seconds: the upstreams that\n"
+	"        supported the incident move one reliability grade better\n"
+	"        (confirmed) or worse (false-positive, which also closes it),\n"
+	"        kept in the spool's reliability.json.  Exit 1: malformed id or\n"
+	"        no spool directory.\n"
 	"  stats [--hours N | --days N] [--until TIME] [--json] [--redis URL]\n"
 	"        incidents by sector, cause and type over the last N hourly\n"
 	"        (default 24) or daily buckets up to TIME (default now; UTC\n"
@@ -1479,7 +1488,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no command (tail, rules, status, "
-					 "reload)");
+					 "reload, feedback)");
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -1497,6 +1506,8 @@ int main(int argc, char **argv)
 		return cep_ctl_graph(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats"))
 		return cep_ctl_stats(url, argc, argv);
+	if (!strcmp(cmd, "feedback"))
+		return cep_ctl_feedback(argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return usage_error("unknown command '%s'", cmd);

@@ -61,4 +61,18 @@ int cep_ctl_graph(int argc, char **argv);
  */
 int cep_ctl_stats(const char *url, int argc, char **argv);
 
+/*
+ * cep_ctl_feedback - `ceptorctl feedback [-c CONFIG | --spool DIR]
+ * INCIDENT-ID confirmed|false-positive` (engine/ctl/feedback.c).
+ * @argc, @argv: the arguments from "feedback" on (argv[0] is "feedback").
+ * Appends the verdict as one JSON line to SPOOL/feedback.jsonl, which
+ * ceptord applies on its status tick.  Prints what it recorded.  Returns
+ * 0, 1 when the id is malformed, the spool directory does not exist or the
+ * line cannot be written, 2 on a usage error.
+ * cep_ctl_id_valid - whether id has the form of an incident id
+ * ("P2-2026-000001").
+ */
+int cep_ctl_feedback(int argc, char **argv);
+int cep_ctl_id_valid(const char *id);
+
 #endif /* CEPTOR_CTL_CTL_H */

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "ceptor/cli.h"
@@ -176,6 +177,14 @@ int cep_cli_open(struct cep_cli *cli)
 	case CEP_CLI_RING: {
 		int rc = cep_ring_attach(cli->ring_name, &cli->ring.ring);
 
+		/* ceptord may be creating the ring right now (the name exists,
+		 * the header is not written yet): give it up to 2 s. */
+		for (int i = 0; i < 40 && rc == -CEP_EVERSION &&
+				strstr(cep_ring_last_error(), "not initialised yet");
+		     i++) {
+			usleep(50000);
+			rc = cep_ring_attach(cli->ring_name, &cli->ring.ring);
+		}
 		if (rc == 0)
 			rc = cep_ring_reopen(cli->ring.ring);
 		if (rc) {

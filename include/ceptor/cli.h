@@ -132,8 +132,9 @@ void cep_cli_usage(FILE *out, const char *source_name);
 
 /*
  * cep_cli_open - choose the sink; with --ring attach to the ring ceptord
- * made and take it over with cep_ring_reopen() (an earlier collector may
- * have closed it).  --dump, --stats and --ring choose one sink: the last
+ * made (waiting up to 2 s while ceptord is still writing its header) and
+ * take it over with cep_ring_reopen() (an earlier collector may have
+ * closed it).  --dump, --stats and --ring choose one sink: the last
  * one given wins.  Returns 0, or -1 after printing why (exit 1).
  */
 int cep_cli_open(struct cep_cli *cli);

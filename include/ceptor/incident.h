@@ -352,6 +352,44 @@ int cep_incidents_set_reliability(struct cep_incidents *t,
 				  const char *upstream, int grade);
 
 /*
+ * cep_incidents_reliability - the analyst's override for upstream
+ * (CEP_REL_A..CEP_REL_F), or CEP_REL_NONE when it has none.
+ * cep_incidents_override - the i-th override (any order; i from 0): its
+ * grade, with *name borrowed until the next change of overrides, or
+ * CEP_REL_NONE past the last (to save them).
+ */
+int cep_incidents_reliability(const struct cep_incidents *t,
+			      const char *upstream);
+int cep_incidents_override(const struct cep_incidents *t, size_t i,
+			   const char **name);
+
+/*
+ * cep_rel_step - the Admiralty reliability one grade better (dir < 0: C
+ * gives B, never past A) or worse (dir > 0: C gives D, never past E).  A
+ * grade that is not A..E (unset, or F "cannot be judged") is returned as
+ * it is: there is nothing to move it from.
+ */
+int cep_rel_step(int grade, int dir);
+
+/*
+ * cep_incidents_find_id - the incident with identifier id (as published,
+ * "P2-2026-000001"), or NULL when the table has none (ids are given at the
+ * first collect; a restarted engine starts with an empty table).  O(n).
+ * Borrowed, like collected incidents.
+ */
+struct cep_incident *cep_incidents_find_id(struct cep_incidents *t,
+					   const char *id);
+
+/*
+ * cep_incidents_close_id - close the incident with identifier id (an
+ * analyst marked it a false positive): status closed, rescored with the
+ * current overrides, marked changed so the next collect republishes it;
+ * later evidence within the horizon reopens it as usual.  Returns 0,
+ * -ENOENT (no such incident) or -ENOMEM.
+ */
+int cep_incidents_close_id(struct cep_incidents *t, const char *id);
+
+/*
  * cep_incidents_collect - hand out up to max incidents that changed since
  * the last call and that the rate limit lets go (see the top: held ones
  * stay changed for a later call), bumping their version and clearing their

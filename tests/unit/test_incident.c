@@ -800,6 +800,52 @@ static double json_number(const char *json, const char *anchor, const char *key)
 	return strtod(p + strlen(k), NULL);
 }
 
+START_TEST(feedback_grade_steps_find_by_id_and_close)
+{
+	/* One Admiralty grade at a time, never past A nor E; unset and F
+	 * (cannot be judged) stay. */
+	ck_assert_int_eq(cep_rel_step(CEP_REL_C, -1), CEP_REL_B);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_C, 1), CEP_REL_D);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_A, -1), CEP_REL_A);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_B, -1), CEP_REL_A);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_E, 1), CEP_REL_E);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_D, 1), CEP_REL_E);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_F, -1), CEP_REL_F);
+	ck_assert_int_eq(cep_rel_step(CEP_REL_NONE, 1), CEP_REL_NONE);
+
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	const char *name = NULL;
+	struct cep_signal s = conf_signal("tap", NULL, CEP_REL_C, 3, TS_2026);
+	ck_assert_int_eq(cep_incidents_signal(t, &s), 0);
+	/* No id before the first collect. */
+	ck_assert_ptr_null(cep_incidents_find_id(t, "P1-2026-000001"));
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	char id[CEP_INCIDENT_ID_MAX];
+	snprintf(id, sizeof id, "%s", out[0]->id);
+	ck_assert_ptr_eq(cep_incidents_find_id(t, id), out[0]);
+	ck_assert_ptr_null(cep_incidents_find_id(t, "P5-1999-000042"));
+	ck_assert_ptr_null(cep_incidents_find_id(t, ""));
+
+	ck_assert_int_eq(cep_incidents_reliability(t, "tap"), CEP_REL_NONE);
+	ck_assert_int_eq(cep_incidents_override(t, 0, &name), CEP_REL_NONE);
+	ck_assert_int_eq(cep_incidents_set_reliability(t, "tap", CEP_REL_D), 0);
+	ck_assert_int_eq(cep_incidents_reliability(t, "tap"), CEP_REL_D);
+	ck_assert_int_eq(cep_incidents_override(t, 0, &name), CEP_REL_D);
+	ck_assert_str_eq(name, "tap");
+	ck_assert_int_eq(cep_incidents_override(t, 1, &name), CEP_REL_NONE);
+
+	/* Closing by id: republished closed, rescored with the override. */
+	ck_assert_int_eq(cep_incidents_close_id(t, "P5-1999-000042"), -ENOENT);
+	ck_assert_int_eq(cep_incidents_close_id(t, id), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_str_eq(out[0]->id, id);
+	ck_assert_int_eq(out[0]->status, CEP_INCIDENT_CLOSED);
+	ck_assert_int_eq(out[0]->sources[0].rel_used, CEP_REL_D);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 START_TEST(confidence_explanation_lists_every_source_with_its_numbers)
 {
 	struct cep_incidents *t = table();
@@ -1655,6 +1701,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(conf, confidence_contradiction_lowers_it);
 	tcase_add_test(conf, confidence_explanation_lists_every_source_with_its_numbers);
 	tcase_add_test(conf, confidence_reliability_override_applies_at_the_next_change);
+	tcase_add_test(conf, feedback_grade_steps_find_by_id_and_close);
 	tcase_add_test(conf, confidence_worst_case_document_fits_and_drops_are_counted);
 	suite_add_tcase(s, conf);
 	TCase *sec = tcase_create("sectors");
