@@ -658,6 +658,18 @@ static void stamp_ring_source(const struct cep_source *src, struct cep_event *ev
 		ev->sector = src->sector;
 }
 
+/* Takes the @k signals in @sig and, when the array came back full, every
+ * signal still queued in the detect stage: none waits for the next event. */
+static void take_all(struct cep_engine *e, struct cep_signal sig[SIGNAL_ROOM],
+		     unsigned k)
+{
+	while (k) {
+		take_signals(e, sig, k);
+		k = k == SIGNAL_ROOM ? cep_detect_drain(e->detect, sig, SIGNAL_ROOM)
+				     : 0;
+	}
+}
+
 static void process(struct cep_engine *e, const struct cep_event *ev,
 		    unsigned n)
 {
@@ -665,14 +677,8 @@ static void process(struct cep_engine *e, const struct cep_event *ev,
 	uint64_t ts = e->event_ts;
 
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = cep_detect_event(e->detect, &ev[i], sig, SIGNAL_ROOM);
-		/* A full array may leave more queued: take them all now, so
-		 * none waits for the next event. */
-		while (k) {
-			take_signals(e, sig, k);
-			k = k == SIGNAL_ROOM ?
-				    cep_detect_drain(e->detect, sig, SIGNAL_ROOM) : 0;
-		}
+		take_all(e, sig, cep_detect_event(e->detect, &ev[i], sig,
+						  SIGNAL_ROOM));
 		if (ev[i].ts > ts)
 			ts = ev[i].ts;
 	}
@@ -690,7 +696,6 @@ static void process(struct cep_engine *e, const struct cep_event *ev,
 static void advance_idle(struct cep_engine *e, uint64_t now)
 {
 	struct cep_signal sig[SIGNAL_ROOM];
-	unsigned k;
 
 	if (e->cfg->once || !e->event_ts || now - e->event_ms < ADVANCE_MS ||
 	    now - e->advanced_ms < ADVANCE_MS / 4)
@@ -702,14 +707,9 @@ static void advance_idle(struct cep_engine *e, uint64_t now)
 	uint64_t quiet = (now - e->event_ms) * 1000000ull;
 	if (quiet <= e->cfg->lateness_ns)
 		return;
-	k = cep_detect_advance(e->detect,
-			       e->event_ts + quiet - e->cfg->lateness_ns,
-			       sig, SIGNAL_ROOM);
-	while (k) {
-		take_signals(e, sig, k);
-		k = k == SIGNAL_ROOM ? cep_detect_drain(e->detect, sig, SIGNAL_ROOM)
-				     : 0;
-	}
+	take_all(e, sig, cep_detect_advance(e->detect,
+					    e->event_ts + quiet - e->cfg->lateness_ns,
+					    sig, SIGNAL_ROOM));
 }
 
 /* Takes the next records of @in from its ring into its pending buffer.

@@ -55,6 +55,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "loop.h"
+#include "lib/clock.h"
 
 #define CEPTORCTL_VERSION "0.1.0-dev"
 #define DEFAULT_URL "redis://127.0.0.1:6379"
@@ -847,10 +848,7 @@ static char *read_file(const char *path, size_t *len, int *err)
 
 static int64_t wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(cep_clock_wall_ns() / 1000000);
 }
 
 /* 1 when process @pid exists (a hint: pids are reused). */

@@ -14,6 +14,7 @@
 #include "ceptor/cli.h"
 #include "ceptor/error.h"
 #include "ceptor/ring.h"
+#include "lib/clock.h"
 
 #ifndef CEPTOR_VERSION
 #define CEPTOR_VERSION "0.1.0"
@@ -101,10 +102,7 @@ void cep_cli_usage(FILE *out, const char *source_name)
  * a once-a-second report); never 0, which means "never reported". */
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	return (int64_t)cep_clock_coarse_ms() + 1;
 }
 
 static uint64_t ctr(const uint64_t *p)

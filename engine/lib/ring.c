@@ -85,6 +85,7 @@
 #include "ceptor/error.h"
 #include "ceptor/ring.h"
 #include "lib/ring_priv.h"
+#include "lib/clock.h"
 
 /* --- memory-ordering vocabulary ------------------------------------------ */
 
@@ -511,10 +512,7 @@ int cep_ring_unlink(const char *name)
  * process of the machine and reads as a date in a status report. */
 static int64_t wall_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)cep_clock_wall_ns();
 }
 
 static void counters_to_array(const struct cep_ring_producer_counters *c,
@@ -869,10 +867,7 @@ static bool cons_ready(struct cep_ring *r)
 
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)cep_clock_mono_ns();
 }
 
 int cep_ring_wait(struct cep_ring *r, int timeout_ms)

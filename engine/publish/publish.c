@@ -51,6 +51,7 @@
 #include "ceptor/publish.h"
 #include "lib/log.h"
 #include "publish/spool.h"
+#include "lib/clock.h"
 
 #define DEFAULT_BATCH 128u
 #define DEFAULT_CONNECT_MS 200
@@ -227,9 +228,7 @@ int cep_redis_url_parse(const char *url, struct cep_redis_url *out,
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return cep_clock_mono_ns();
 }
 
 static struct timeval ms_tv(int ms)
