@@ -41,6 +41,7 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/pseudonym.h"
 #include "loop.h"
 #include "publish/stats.h"
 
@@ -170,6 +171,9 @@ struct cep_engine {
 	struct reloader rl;
 	struct cep_detect *detect;
 	struct cep_incidents *incidents;
+	/* Reporter names become keyed pseudonyms as events leave their
+	 * rings (lib/pseudonym.h): nothing downstream sees a raw name. */
+	struct cep_pseudonym *pseudonym;
 	/* The sector graph the incidents borrow (NULL: fixed tables).  Read
 	 * only on the core thread (scoring, prediction), so a reload swaps it
 	 * there between two rounds and the core frees the old one at once:
@@ -501,6 +505,15 @@ int cep_engine_create(const struct cep_config *cfg,
 		snprintf(state, sizeof state, "%s/incident-ids", cfg->spool_dir);
 		ic.state_path = state;
 	}
+	char perr[512];
+	if (!(e->pseudonym = cep_pseudonym_create(cfg->reporter_secret,
+						  cfg->spool_dir, perr,
+						  sizeof perr))) {
+		cep_error("%s%s", perr, cfg->reporter_secret && cfg->path ?
+			  " (reporter_secret in the config)" : "");
+		rc = -EINVAL;
+		goto fail;
+	}
 	if ((rc = status_init(e)))
 		goto fail;
 	if ((rc = cep_incidents_create(&ic, &e->incidents)))
@@ -581,6 +594,7 @@ void cep_engine_destroy(struct cep_engine *e)
 	cep_publisher_destroy(e->pub);
 	cep_stats_destroy(e->stats);
 	cep_incidents_destroy(e->incidents);
+	cep_pseudonym_destroy(e->pseudonym);
 	cep_sectors_destroy(e->sectors);
 	stop_hook = NULL;
 	cep_detect_destroy(e->detect);
@@ -712,9 +726,9 @@ static void advance_idle(struct cep_engine *e, uint64_t now)
 					    sig, SIGNAL_ROOM));
 }
 
-/* Takes the next records of @in from its ring into its pending buffer.
- * Returns how many. */
-static unsigned refill(struct input *in, uint64_t now)
+/* Takes the next records of @in from its ring into its pending buffer,
+ * reporters pseudonymised.  Returns how many. */
+static unsigned refill(struct cep_engine *e, struct input *in, uint64_t now)
 {
 	unsigned n = cep_ring_dequeue_burst(in->cons, in->pend, CORE_BURST);
 
@@ -723,6 +737,10 @@ static unsigned refill(struct input *in, uint64_t now)
 			sanitize(&in->pend[k]);
 			stamp_ring_source(&in->cfg->src, &in->pend[k]);
 		}
+	for (unsigned k = 0; k < n; k++)
+		if (in->pend[k].reporter[0])
+			cep_pseudonym_apply(e->pseudonym, in->pend[k].reporter,
+					    sizeof in->pend[k].reporter);
 	in->npend = n;
 	in->pos = 0;
 	if (n) {
@@ -1969,7 +1987,7 @@ int cep_engine_run(struct cep_engine *e)
 			if (in->finished)
 				continue;
 			open++;
-			if (in->pos < in->npend || refill(in, now)) {
+			if (in->pos < in->npend || refill(e, in, now)) {
 				in->orphan_ms = 0;
 				continue;
 			}
@@ -1978,7 +1996,7 @@ int cep_engine_run(struct cep_engine *e)
 				 * the same ring; only --once ends with the stream.
 				 * Drained and closed: check once more for records
 				 * committed just before the close. */
-				if (refill(in, now))
+				if (refill(e, in, now))
 					continue;
 				if (e->cfg->once || in->cfg->kind != CEP_INPUT_RING) {
 					in->finished = 1;
@@ -2058,7 +2076,7 @@ int cep_engine_run(struct cep_engine *e)
 		for (size_t i = 0; i < e->ninputs; i++) {
 			struct input *in = &e->inputs[i];
 
-			if (in->pos < in->npend || refill(in, now))
+			if (in->pos < in->npend || refill(e, in, now))
 				pending = 1;
 			else if (in->cfg->kind != CEP_INPUT_RING &&
 				 cep_ring_wait(in->cons, 0) != -CEP_ECLOSED)

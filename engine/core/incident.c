@@ -146,6 +146,10 @@ struct cep_incidents {
 	uint64_t horizon, close_after, min_update, max_update; /* ns */
 	uint64_t now;        /* the newest event time seen */
 	uint64_t next_close; /* no open incident closes before it */
+	/* Prefix lengths some block incident has (bit n: /n), so that an
+	 * address looks only for blocks that exist; never cleared, so at
+	 * worst a length is looked up in vain. */
+	uint8_t blocks4[5], blocks6[17];
 	bool flushing;       /* cep_incidents_flush(): hold nothing */
 };
 
@@ -496,6 +500,18 @@ static void sector_from_system(const struct cep_incidents *t,
 }
 
 /* The upstream key of an event: who originally said it. */
+/* "op-" and 32 lower-case hex digits: a keyed pseudonym. */
+static bool is_pseudonym(const char *name)
+{
+	if (strncmp(name, "op-", 3) != 0)
+		return false;
+	for (int i = 3; i < 35; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		      (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return name[35] == '\0';
+}
+
 static const char *upstream_of(const struct cep_event *ev)
 {
 	return ev->reporter[0] ? ev->reporter : ev->source;
@@ -696,50 +712,129 @@ static int assign_id(struct cep_incidents *t, struct cep_incident *inc)
 }
 
 /* A detection rule without group-by leaves the key empty; its entity is
- * then the event's source address (or its indicator, or its source), so
- * that hits about different hosts stay different incidents. */
+ * then the event's network block when its indicator is one (an indicator
+ * list's CIDR entry), else its source address, else its indicator, else
+ * for an operator report the operator's system, else the report, else its
+ * source, so that hits about different hosts stay different incidents. */
 static void entity_key(const struct cep_signal *s, char key[CEP_SIGNAL_KEY_MAX])
 {
 	char ip[CEP_IP_STRLEN];
+	const struct cep_event *ev = &s->ev;
 
 	if (s->key[0])
 		memcpy(key, s->key, CEP_SIGNAL_KEY_MAX);
-	else if (s->ev.src_af)
+	else if (ev->indicator[0] && strchr(ev->indicator, '/') &&
+		 (ev->kind == CEP_KIND_INTEL || !ev->src_af))
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "indicator=%s", ev->indicator);
+	else if (ev->src_af)
 		snprintf(key, CEP_SIGNAL_KEY_MAX, "src_ip=%s",
-			 cep_ip_format(s->ev.src_af, s->ev.src_ip, ip));
-	else if (s->ev.indicator[0])
-		snprintf(key, CEP_SIGNAL_KEY_MAX, "indicator=%s", s->ev.indicator);
-	else if (s->ev.report_id[0])
+			 cep_ip_format(ev->src_af, ev->src_ip, ip));
+	else if (ev->indicator[0])
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "indicator=%s", ev->indicator);
+	else if (ev->report_id[0] && ev->reporter[0] && ev->system && ev->name[0])
+		/* An operator's system (its class and software): its reports,
+		 * whatever their ids, are one incident (the report's own id
+		 * still joins, see lookup_wider()). */
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "reporter=%s,system=%s/%s",
+			 ev->reporter, cep_system_name(ev->system), ev->name);
+	else if (ev->report_id[0])
 		/* An operator report with no address: the report is the entity
 		 * (its updates join it; other operators' reports stay apart). */
-		snprintf(key, CEP_SIGNAL_KEY_MAX, "report_id=%s", s->ev.report_id);
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "report_id=%s", ev->report_id);
 	else
-		snprintf(key, CEP_SIGNAL_KEY_MAX, "source=%s", s->ev.source);
+		snprintf(key, CEP_SIGNAL_KEY_MAX, "source=%s", ev->source);
+}
+
+/* "A/LEN" with A an address and LEN its prefix length, host bits cleared,
+ * into addr and *len; the family (4 or 6), or 0 when v is no block. */
+static int parse_block(const char *v, uint8_t addr[16], unsigned *len)
+{
+	char ip[CEP_IP_STRLEN];
+	const char *slash = strchr(v, '/');
+	char *end;
+
+	if (!slash || (size_t)(slash - v) >= sizeof ip || !slash[1])
+		return 0;
+	memcpy(ip, v, (size_t)(slash - v));
+	ip[slash - v] = '\0';
+	int af = cep_ip_parse(ip, addr);
+	unsigned long n = strtoul(slash + 1, &end, 10);
+	unsigned max = af == 4 ? 32 : 128;
+	if ((af != 4 && af != 6) || *end || slash[1] < '0' || slash[1] > '9' ||
+	    n > max)
+		return 0;
+	for (unsigned b = (unsigned)n; b < max; b++)
+		addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	*len = (unsigned)n;
+	return af;
+}
+
+static void block_entity(int af, const uint8_t addr[16], unsigned len,
+			 char ent[CEP_SIGNAL_KEY_MAX])
+{
+	char ip[CEP_IP_STRLEN];
+	int caf = af == 4 ? CEP_AF_INET : CEP_AF_INET6;
+
+	if (len == (af == 4 ? 32u : 128u))
+		snprintf(ent, CEP_SIGNAL_KEY_MAX, "ip:%s", cep_ip_format(caf, addr, ip));
+	else
+		snprintf(ent, CEP_SIGNAL_KEY_MAX, "prefix:%s/%u",
+			 cep_ip_format(caf, addr, ip), len);
+}
+
+/* The value of @field in the two-field key "a=x,b=y" into out; false when
+ * the key has another shape or lacks the field. */
+static bool pair_value(const char *key, const char *field, char *out,
+		       size_t size)
+{
+	const char *comma = strchr(key, ',');
+	size_t flen = strlen(field);
+
+	if (!comma || strchr(comma + 1, ','))
+		return false;
+	for (const char *p = key; p; p = p == key ? comma + 1 : NULL) {
+		if (!strncmp(p, field, flen) && p[flen] == '=') {
+			const char *v = p + flen + 1;
+			size_t n = p == key ? (size_t)(comma - v) : strlen(v);
+			if (!n || n >= size)
+				return false;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
  * The entity a key names, in normal form (incident.h, "Keying"), into ent;
  * "" when it names none (several fields, or a field that is no entity).
- * An address is parsed and written again, so that every spelling of one
- * address is one entity.
+ * An address or block is parsed and written again, so that every spelling
+ * of one is one entity.
  */
 static void entity_of(const char *key, char ent[CEP_SIGNAL_KEY_MAX])
 {
-	char field[16], ip[CEP_IP_STRLEN];
+	char field[16], ip[CEP_IP_STRLEN], rep[CEP_SIGNAL_KEY_MAX], sys[64];
 	uint8_t addr[16];
 	const char *eq = strchr(key, '=');
 	size_t flen = eq ? (size_t)(eq - key) : 0;
 	const char *v = eq ? eq + 1 : NULL;
+	unsigned len;
 	int af;
 
 	ent[0] = '\0';
+	if (pair_value(key, "reporter", rep, sizeof rep) &&
+	    pair_value(key, "system", sys, sizeof sys)) {
+		snprintf(ent, CEP_SIGNAL_KEY_MAX, "system:%.63s@%.55s", sys, rep);
+		return;
+	}
 	if (!eq || flen == 0 || flen >= sizeof field || strchr(key, ',') || !v[0])
 		return;
 	memcpy(field, key, flen);
 	field[flen] = '\0';
 	bool address = !strcmp(field, "src_ip") || !strcmp(field, "dst_ip") ||
 		       !strcmp(field, "addr");
-	if (address || !strcmp(field, "indicator")) {
+	if (address || !strcmp(field, "indicator") || !strcmp(field, "prefix")) {
 		af = cep_ip_parse(v, addr);
 		if (af == 4 || af == 6) {
 			snprintf(ent, CEP_SIGNAL_KEY_MAX, "ip:%s",
@@ -747,7 +842,11 @@ static void entity_of(const char *key, char ent[CEP_SIGNAL_KEY_MAX])
 					       addr, ip));
 			return;
 		}
-		if (address)
+		if ((af = parse_block(v, addr, &len))) {
+			block_entity(af, addr, len, ent);
+			return;
+		}
+		if (strcmp(field, "indicator") != 0)
 			return; /* not an address after all: per rule */
 		int n = snprintf(ent, CEP_SIGNAL_KEY_MAX, "indicator:%s", v);
 		for (int i = (int)sizeof "indicator:" - 1;
@@ -760,11 +859,13 @@ static void entity_of(const char *key, char ent[CEP_SIGNAL_KEY_MAX])
 }
 
 /* The current incident of entity ent, or when ent is "", of (rule_id,
- * key); NULL when none.  *slot is where it is or where it would go, *idx
- * its index. */
+ * key), among exercise incidents when ex is 1, others when 0, either when
+ * -1 (an exercise never joins real evidence, nor the reverse); NULL when
+ * none.  *slot is where it is or where it would go, *idx its index. */
 static struct cep_incident *lookup(const struct cep_incidents *t,
 				   const char *rule_id, const char *key,
-				   const char *ent, size_t *slot, size_t *idx)
+				   const char *ent, int ex, size_t *slot,
+				   size_t *idx)
 {
 	size_t i = (ent[0] ? hash_of("", ent) : hash_of(rule_id, key)) &
 		   (t->nslots - 1);
@@ -773,13 +874,69 @@ static struct cep_incident *lookup(const struct cep_incidents *t,
 		bool hit = ent[0] ? strcmp(c->entity, ent) == 0
 				  : !c->entity[0] && strcmp(c->rule_id, rule_id) == 0 &&
 				    strcmp(c->key, key) == 0;
-		if (hit) {
+		if (hit && (ex < 0 || c->exercise == ex)) {
 			*slot = i;
 			*idx = t->slots[i] - 1;
 			return c;
 		}
 	}
 	*slot = i;
+	return NULL;
+}
+
+/* Whether inc is current for evidence at ts: not past the horizon. */
+static bool within(const struct cep_incidents *t,
+		   const struct cep_incident *inc, uint64_t ts)
+{
+	return ts <= inc->last_seen || ts - inc->last_seen <= t->horizon;
+}
+
+/*
+ * A signal about an address that has no incident of its own joins the
+ * incident of the most specific network block holding it (an indicator
+ * list's CIDR entry), when one is current; a signal about an operator's
+ * system joins its report's incident when that report already has one
+ * (a first fragment that named no system).  Returns the incident found,
+ * with ent, *slot and *idx set to it, or NULL leaving them alone.
+ */
+static struct cep_incident *lookup_wider(const struct cep_incidents *t,
+					 const struct cep_signal *s, int ex,
+					 char ent[CEP_SIGNAL_KEY_MAX],
+					 size_t *slot, size_t *idx)
+{
+	char alt[CEP_SIGNAL_KEY_MAX];
+	struct cep_incident *inc;
+	size_t sl, ix;
+
+	if (!strncmp(ent, "system:", 7) && s->ev.report_id[0]) {
+		snprintf(alt, sizeof alt, "report:%s", s->ev.report_id);
+		inc = lookup(t, s->rule_id, "", alt, ex, &sl, &ix);
+		if (inc && within(t, inc, s->last_ts)) {
+			memcpy(ent, alt, CEP_SIGNAL_KEY_MAX);
+			*slot = sl, *idx = ix;
+			return inc;
+		}
+		return NULL;
+	}
+	if (strncmp(ent, "ip:", 3) != 0)
+		return NULL;
+	uint8_t addr[16], net[16];
+	int af = cep_ip_parse(ent + 3, addr);
+	const uint8_t *lens = af == 4 ? t->blocks4 : t->blocks6;
+	for (int len = af == 4 ? 31 : 127; len >= 0; len--) {
+		if (!(lens[len / 8] & (1u << (len % 8))))
+			continue;
+		memcpy(net, addr, sizeof net);
+		for (int b = len; b < (af == 4 ? 32 : 128); b++)
+			net[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+		block_entity(af, net, (unsigned)len, alt);
+		inc = lookup(t, s->rule_id, "", alt, ex, &sl, &ix);
+		if (inc && within(t, inc, s->last_ts)) {
+			memcpy(ent, alt, CEP_SIGNAL_KEY_MAX);
+			*slot = sl, *idx = ix;
+			return inc;
+		}
+	}
 	return NULL;
 }
 
@@ -791,7 +948,7 @@ int cep_incidents_contradict(struct cep_incidents *t, const char *rule_id,
 	size_t slot, idx;
 
 	entity_of(key, ent);
-	struct cep_incident *inc = lookup(t, rule_id, key, ent, &slot, &idx);
+	struct cep_incident *inc = lookup(t, rule_id, key, ent, -1, &slot, &idx);
 	if (!(weight >= 0.0 && weight <= 1.0)) /* NaN too */
 		return -EINVAL;
 	if (inc && ent[0]) {
@@ -885,6 +1042,13 @@ static int open_incident(struct cep_incidents *t, const struct cep_signal *s,
 		/* The entity's own address, whichever side it was on. */
 		int af = cep_ip_parse(ent + 3, inc->entity_ip);
 		inc->entity_af = af == 4 ? CEP_AF_INET : CEP_AF_INET6;
+	} else if (!strncmp(ent, "prefix:", 7)) {
+		/* A block: its addresses find it (lookup_wider()). */
+		unsigned len;
+		int af = parse_block(ent + 7, inc->entity_ip, &len);
+		inc->entity_af = 0;
+		uint8_t *lens = af == 4 ? t->blocks4 : t->blocks6;
+		lens[len / 8] |= (uint8_t)(1u << (len % 8));
 	}
 	inc->exercise = (s->ev.flags & CEP_EV_EXERCISE) != 0;
 	add_rule(inc, s, key, false);
@@ -898,8 +1062,16 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 	entity_key(s, key);
 	entity_of(key, ent);
 	size_t slot, idx = 0;
-	struct cep_incident *inc = lookup(t, s->rule_id, key, ent, &slot, &idx);
+	int ex = (s->ev.flags & CEP_EV_EXERCISE) != 0;
+	struct cep_incident *inc = lookup(t, s->rule_id, key, ent, ex, &slot, &idx);
 	int rc;
+
+	if ((!inc || !within(t, inc, s->last_ts)) && s->kind != CEP_SIGNAL_CLEAR) {
+		size_t wslot, widx;
+		struct cep_incident *w = lookup_wider(t, s, ex, ent, &wslot, &widx);
+		if (w)
+			inc = w, slot = wslot, idx = widx;
+	}
 
 	if (s->last_ts > t->now)
 		t->now = s->last_ts;
@@ -1207,17 +1379,21 @@ static void write_impact(struct cep_jw *w, const struct cep_incident *inc)
 
 /*
  * The name an upstream is published under.  An operator (reporter) is
- * never named outside the site: until keyed pseudonyms arrive with the
- * sharing issue, it is "reporter-N", N its place among this incident's
- * reporters (stable: upstreams are kept sorted).
+ * never named outside the site: ceptord replaces reporters by keyed
+ * pseudonyms ("op-" + hex, lib/pseudonym.h) before detection, and those
+ * are published as they are, so one reporter is recognisable across
+ * incidents.  Any other reporter name (a caller that did not pseudonymise)
+ * is shown as "reporter-N", N its place among this incident's reporters
+ * (stable: upstreams are kept sorted).
  */
 static const char *shown_name(const struct cep_incident *inc, uint32_t i,
 			      char *buf, size_t size)
 {
 	unsigned n = 0;
+	const char *name = inc->sources[i].name;
 
-	if (!inc->sources[i].reporter)
-		return inc->sources[i].name;
+	if (!inc->sources[i].reporter || is_pseudonym(name))
+		return name;
 	for (uint32_t k = 0; k <= i; k++)
 		n += inc->sources[k].reporter;
 	snprintf(buf, size, "reporter-%u", n);
@@ -1310,6 +1486,8 @@ int cep_incident_to_json(const struct cep_incident *inc, const char *site,
 	cep_jw_str(&w, "key", inc->key);
 	if (inc->entity_af)
 		cep_jw_str(&w, "entity", cep_ip_format(inc->entity_af, inc->entity_ip, tmp));
+	else if (!strncmp(inc->entity, "prefix:", 7))
+		cep_jw_str(&w, "entity", inc->entity + 7);
 	if (inc->entity[0])
 		cep_jw_str(&w, "entity_key", inc->entity);
 	cep_jw_open(&w, "rules", '[');

@@ -154,6 +154,7 @@ void cep_config_fini(struct cep_config *cfg)
 	free(cfg->path);
 	free(cfg->redis_url);
 	free(cfg->spool_dir);
+	free(cfg->reporter_secret);
 	for (size_t i = 0; i < cfg->nrule_dirs; i++)
 		free(cfg->rule_dirs[i]);
 	free(cfg->rule_dirs);
@@ -402,6 +403,9 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "spool") == 0) {
 			if ((s = scalar(l, v, key)))
 				cep_config_set_str(&cfg->spool_dir, s);
+		} else if (strcmp(key, "reporter_secret") == 0) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&cfg->reporter_secret, s);
 		} else if (strcmp(key, "spool_max") == 0) {
 			if (!get_u64(l, v, key, 1 << 20, UINT64_MAX >> 1, &u))
 				cfg->spool_max_bytes = u;

@@ -48,6 +48,9 @@ struct cep_config {
 	char *path;              /* the file it came from, or NULL */
 	char *redis_url;         /* "redis://127.0.0.1:6379", or NULL: none */
 	char *spool_dir;         /* where undeliverable messages wait */
+	char *reporter_secret;   /* file with the site secret for reporter
+				  * pseudonyms (lib/pseudonym.h); NULL: the
+				  * spool's generated reporter.key */
 	uint64_t spool_max_bytes;
 	char **rule_dirs;
 	size_t nrule_dirs;

@@ -8,19 +8,34 @@
  * it), and computes a confidence, a score and a priority class.
  *
  * Keying.  A signal's key is its group key, or, for a detection (no group
- * key), its event's src_ip, else indicator, else report_id, else source
+ * key), its event's indicator when that is a network block (an indicator
+ * list's CIDR entry), else its src_ip, else indicator, else for an
+ * operator report that names its system's class and software
+ * "reporter=R,system=CLASS/SOFTWARE", else report_id, else source
  * ("src_ip=192.0.2.7").  When that key names one entity, the entity, in
  * normal form, is what joins:
  *   src_ip=A, dst_ip=A, addr=A, indicator=A (A an address)  -> "ip:A"
  *                              (A re-formatted: dotted quad, RFC 5952)
+ *   the same fields, or prefix=, with a block N/L           -> "prefix:N/L"
+ *                              (host bits cleared; a /32 or /128 is "ip:")
  *   indicator=D (not an address)                            -> "indicator:d"
  *                              (lowercased)
  *   report_id=R                                             -> "report:R"
+ *   reporter=R,system=S (either order)                      -> "system:S@R"
  * so that a sinkhole-feed rule, a flow rule and an operator report about
  * one C2 address, whatever their rule ids and whichever side the address
- * was on, are one incident.  Any other key (several fields, such as
+ * was on, are one incident.  Two lookups widen the join: an address with
+ * no current incident of its own joins the current incident of the most
+ * specific block holding it (the flows to one address of a listed /24 are
+ * evidence about the /24); an operator-system signal joins its report's
+ * incident when that report already has one (a first fragment that named
+ * no system, then its update).  R is a pseudonym in ceptord (reporters are
+ * replaced before detection, lib/pseudonym.h), so the entity never names
+ * an operator.  Any other key (several fields, such as
  * "src_ip=A,dst_port=445", or a field that is no entity, such as
  * "source=tap" or "sector=...") keeps the incident per (rule id, key).
+ * Exercise evidence (CEP_EV_EXERCISE) and real evidence never join: the
+ * same entity has one incident of each.
  * Either way a signal joins the current incident of its entity (or rule
  * and key) only while that incident's last_seen is at most `horizon`
  * (cep_incidents_config, default 24 h of event time) before the signal's
@@ -28,8 +43,7 @@
  * as it was.  An incident records the rules that contributed (rules[], at
  * most CEP_INCIDENT_MAX_RULES, later ones counted in dropped_rules) and
  * takes rule_id, title, key and type from the most severe of them (the
- * first to arrive among equals).  Prefixes and operator systems are not
- * entities yet.
+ * first to arrive among equals).
  *
  * Upstream.  Evidence is grouped by who originally said it, not by which
  * collector carried it: the upstream key of a signal is its event's

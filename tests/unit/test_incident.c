@@ -1464,6 +1464,170 @@ START_TEST(entity_keys_are_normalised)
 }
 END_TEST
 
+/* An indicator list's block is an entity: the addresses inside it join
+ * its incident (the most specific block wins); an address outside it, or
+ * past the horizon, does not; an address with an incident of its own
+ * keeps it. */
+START_TEST(entity_prefix_blocks_gather_their_addresses)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[8];
+	struct cep_signal list = c2_signal("ceptor-intel-list", CEP_LEVEL_MEDIUM,
+					   "", "spamhaus-drop", NULL, CEP_REL_B, 2,
+					   TS_2026);
+	snprintf(list.ev.indicator, sizeof list.ev.indicator, "198.51.100.0/24");
+	list.ev.kind = CEP_KIND_INTEL;
+	list.ev.src_af = CEP_AF_INET; /* iplist: src_ip is the network */
+	cep_ip_parse("198.51.100.0", list.ev.src_ip);
+	struct cep_signal wide = list;
+	snprintf(wide.ev.indicator, sizeof wide.ev.indicator, "198.51.0.0/16");
+	cep_ip_parse("198.51.0.0", wide.ev.src_ip);
+	cep_incidents_signal(t, &wide);
+	cep_incidents_signal(t, &list);
+	ck_assert_uint_eq(cep_incidents_count(t), 2);
+
+	struct cep_signal hit = c2_signal("ceptor-flow-c2-contacts", CEP_LEVEL_HIGH,
+					  "dst_ip=198.51.100.77", "flow-edge", NULL,
+					  CEP_REL_C, 3, TS_2026 + 10 * MINUTE);
+	struct cep_signal other = hit, later = hit, spelled = hit;
+	snprintf(other.key, sizeof other.key, "dst_ip=198.51.7.1");
+	snprintf(spelled.key, sizeof spelled.key, "prefix=198.51.100.9/24");
+	cep_incidents_signal(t, &hit);     /* the /24 */
+	cep_incidents_signal(t, &other);   /* only in the /16 */
+	cep_incidents_signal(t, &spelled); /* the /24 named with host bits */
+	ck_assert_uint_eq(cep_incidents_count(t), 2);
+	struct cep_signal outside = hit;
+	snprintf(outside.key, sizeof outside.key, "dst_ip=203.0.113.5");
+	cep_incidents_signal(t, &outside);
+	ck_assert_uint_eq(cep_incidents_count(t), 3);
+	later.first_ts = later.last_ts = TS_2026 + 30 * HOUR;
+	snprintf(later.key, sizeof later.key, "dst_ip=198.51.100.78");
+	cep_incidents_signal(t, &later); /* past the horizon: its own */
+	ck_assert_uint_eq(cep_incidents_count(t), 4);
+
+	ck_assert_int_eq(cep_incidents_collect(t, out, 8), 4);
+	struct cep_incident *b24 = NULL, *b16 = NULL;
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(out[i]->entity, "prefix:198.51.100.0/24"))
+			b24 = out[i];
+		if (!strcmp(out[i]->entity, "prefix:198.51.0.0/16"))
+			b16 = out[i];
+	}
+	ck_assert_ptr_nonnull(b24);
+	ck_assert_ptr_nonnull(b16);
+	ck_assert_uint_eq(b24->nrules, 2);
+	ck_assert_uint_eq(b24->nsources, 2); /* the list and the flows */
+	ck_assert_uint_eq(b16->nrules, 2);
+	static char json[CEP_INCIDENT_JSON_MAX];
+	ck_assert_int_gt(cep_incident_to_json(b24, NULL, NULL, json, sizeof json), 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"entity\":\"198.51.100.0/24\""));
+
+	/* v6 blocks, and a /128 is an address. */
+	struct cep_incidents *t6 = table();
+	struct cep_signal l6 = c2_signal("ceptor-intel-list", CEP_LEVEL_MEDIUM,
+					 "indicator=2001:DB8:AB::/48", "list", NULL,
+					 CEP_REL_B, 2, TS_2026);
+	struct cep_signal h6 = c2_signal("ceptor-flow-c2-contacts", CEP_LEVEL_HIGH,
+					 "src_ip=2001:db8:ab:12::1", "flow", NULL,
+					 CEP_REL_C, 3, TS_2026 + MINUTE);
+	struct cep_signal a128 = c2_signal("ceptor-intel-list", CEP_LEVEL_MEDIUM,
+					   "indicator=2001:db8:cd::1/128", "list",
+					   NULL, CEP_REL_B, 2, TS_2026);
+	cep_incidents_signal(t6, &l6);
+	cep_incidents_signal(t6, &h6);
+	cep_incidents_signal(t6, &a128);
+	ck_assert_uint_eq(cep_incidents_count(t6), 2);
+	ck_assert_int_eq(cep_incidents_collect(t6, out, 8), 2);
+	ck_assert_str_eq(out[0]->entity, "prefix:2001:db8:ab::/48");
+	ck_assert_uint_eq(out[0]->nrules, 2);
+	ck_assert_str_eq(out[1]->entity, "ip:2001:db8:cd::1");
+	cep_incidents_destroy(t6);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+static struct cep_signal report_signal(const char *id, const char *reporter,
+				       int system, const char *software,
+				       uint64_t ts)
+{
+	struct cep_signal s = c2_signal("ceptor-report", CEP_LEVEL_HIGH, "",
+					"reports", reporter, CEP_REL_B, 2, ts);
+	s.type = CEP_TYPE_INTRUSION;
+	snprintf(s.ev.report_id, sizeof s.ev.report_id, "%s", id);
+	s.ev.system = (uint8_t)system;
+	if (software)
+		snprintf(s.ev.name, sizeof s.ev.name, "%s", software);
+	return s;
+}
+
+/* An operator's system (class and software) is an entity: two reports
+ * about it are one incident; another operator's, another system, or a
+ * report naming no software stay apart; a first fragment without a
+ * system and its update that names one stay one incident. */
+START_TEST(entity_operator_systems_gather_their_reports)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[8];
+	struct cep_signal r1 = report_signal("KP-1", "op-1", CEP_SYSTEM_POWER_MANAGEMENT,
+					     "EMS-Pro", TS_2026);
+	struct cep_signal r2 = report_signal("KP-2", "op-1", CEP_SYSTEM_POWER_MANAGEMENT,
+					     "EMS-Pro", TS_2026 + HOUR);
+	struct cep_signal other_op = report_signal("XP-1", "op-2",
+		CEP_SYSTEM_POWER_MANAGEMENT, "EMS-Pro", TS_2026 + HOUR);
+	struct cep_signal other_sys = report_signal("KP-3", "op-1",
+		CEP_SYSTEM_PLANT_CONTROL, "EMS-Pro", TS_2026 + HOUR);
+	struct cep_signal bare = report_signal("KP-4", "op-1",
+		CEP_SYSTEM_POWER_MANAGEMENT, NULL, TS_2026 + HOUR);
+	struct cep_signal frag = report_signal("KP-5", "op-3", 0, NULL, TS_2026);
+	struct cep_signal upd = report_signal("KP-5", "op-3", CEP_SYSTEM_PLANT_CONTROL,
+					      "PlantCtl", TS_2026 + MINUTE);
+	struct cep_signal *all[] = { &r1, &r2, &other_op, &other_sys, &bare,
+				     &frag, &upd };
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		cep_incidents_signal(t, all[i]);
+	ck_assert_uint_eq(cep_incidents_count(t), 5);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 8), 5);
+	ck_assert_str_eq(out[0]->entity, "system:power_management/EMS-Pro@op-1");
+	ck_assert_uint_eq(out[0]->evidence, 2);
+	ck_assert_str_eq(out[1]->entity, "system:power_management/EMS-Pro@op-2");
+	ck_assert_str_eq(out[2]->entity, "system:plant_control/EMS-Pro@op-1");
+	ck_assert_str_eq(out[3]->entity, "report:KP-4");
+	ck_assert_str_eq(out[4]->entity, "report:KP-5");
+	ck_assert_uint_eq(out[4]->evidence, 2);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
+/* An exercise never joins real evidence, nor the reverse: the same entity
+ * makes one incident of each, and each goes to its own streams. */
+START_TEST(entity_exercise_and_real_evidence_stay_apart)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	struct cep_signal real = c2_signal("rule-a", CEP_LEVEL_HIGH,
+					   "src_ip=192.0.2.7", "tap", NULL,
+					   CEP_REL_B, 2, TS_2026);
+	struct cep_signal drill = real, real2 = real;
+	drill.ev.flags |= CEP_EV_EXERCISE;
+	real2.first_ts = real2.last_ts = TS_2026 + MINUTE;
+	cep_incidents_signal(t, &real);
+	cep_incidents_signal(t, &drill);
+	cep_incidents_signal(t, &real2);
+	ck_assert_uint_eq(cep_incidents_count(t), 2);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 2);
+	ck_assert_uint_eq(out[0]->exercise, 0);
+	ck_assert_uint_eq(out[0]->evidence, 2);
+	ck_assert_uint_eq(out[1]->exercise, 1);
+	ck_assert_uint_eq(out[1]->evidence, 1);
+	char stream[128];
+	cep_incident_stream(out[1], stream, sizeof stream);
+	ck_assert_str_eq(stream, "ceptor-exercise:{telecom}:incidents");
+	cep_incident_stream(out[0], stream, sizeof stream);
+	ck_assert_str_eq(stream, "ceptor:{telecom}:incidents");
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 START_TEST(entity_multi_field_keys_stay_per_rule_and_key)
 {
 	struct cep_incidents *t = table();
@@ -1716,6 +1880,9 @@ static Suite *incident_suite(void)
 	tcase_add_test(ent, entity_the_same_three_signals_from_one_upstream_do_not_raise_it);
 	tcase_add_test(ent, entity_keys_are_normalised);
 	tcase_add_test(ent, entity_multi_field_keys_stay_per_rule_and_key);
+	tcase_add_test(ent, entity_prefix_blocks_gather_their_addresses);
+	tcase_add_test(ent, entity_operator_systems_gather_their_reports);
+	tcase_add_test(ent, entity_exercise_and_real_evidence_stay_apart);
 	tcase_add_test(ent, entity_join_ends_at_the_horizon);
 	tcase_add_test(ent, lifecycle_closes_after_a_quiet_period_and_evidence_reopens_it);
 	tcase_add_test(ent, rate_limit_holds_updates_unless_the_class_changes);

@@ -90,6 +90,11 @@ wait_for "$WORK/out1.jsonl" '.explanation.agreeing == 2' "incident from two upst
 ID=$(jq -r 'select(.explanation and .explanation.agreeing == 2) | .id' "$WORK/out1.jsonl" | head -1)
 expect_eq "$(jq -r "select(.id==\"$ID\" and .explanation) | .explanation.sources[].reliability" "$WORK/out1.jsonl" | sort -u)" \
 	"C" "reliability before feedback"
+# The reporters are published, and graded, under their keyed pseudonyms.
+UPS=$(jq -r "select(.id==\"$ID\" and .explanation) | .explanation.sources[].upstream" "$WORK/out1.jsonl" | sort -u)
+expect_eq "$(echo "$UPS" | grep -cE '^op-[0-9a-f]{32}$')" 2 "two pseudonymous upstreams"
+! grep -q '"op-[ab]"' "$WORK/out1.jsonl" || fail "a raw reporter name was published"
+PA=$(echo "$UPS" | head -1) PB=$(echo "$UPS" | tail -1)
 
 # ceptorctl: usage and refusals.
 set +e
@@ -117,7 +122,7 @@ report R-3 op-a
 wait_for "$WORK/out1.jsonl" \
 	".id==\"$ID\" and .status!=\"closed\" and ([.explanation.sources[] | select(.reliability==\"D\" and .reliability_override==true)] | length) == 2" \
 	"lower reliability after the false positive"
-expect_eq "$(jq -r '.["op-a"] + .["op-b"]' "$WORK/spool/reliability.json")" "DD" \
+expect_eq "$(jq -r --arg a "$PA" --arg b "$PB" '.[$a] + .[$b]' "$WORK/spool/reliability.json")" "DD" \
 	"reliability.json"
 expect_eq "$(cat "$WORK/spool/feedback.pos")" "$(stat -c %s "$WORK/spool/feedback.jsonl")" \
 	"feedback.pos after applying"
@@ -134,7 +139,7 @@ wait_for "$WORK/out2.jsonl" \
 	'[.explanation.sources[] | select(.reliability=="D" and .reliability_override==true)] | length == 1' \
 	"override after restart"
 sleep 1.5 # two status ticks
-expect_eq "$(jq -r '.["op-a"] + .["op-b"]' "$WORK/spool/reliability.json")" "DD" \
+expect_eq "$(jq -r --arg a "$PA" --arg b "$PB" '.[$a] + .[$b]' "$WORK/spool/reliability.json")" "DD" \
 	"reliability.json after restart"
 if grep -q "feedback: $ID" "$WORK/engine.log"; then
 	fail "feedback applied again after restart: $(cat "$WORK/engine.log")"
