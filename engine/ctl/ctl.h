@@ -39,11 +39,13 @@ int cep_ctl_impact(int argc, char **argv);
 
 /*
  * cep_ctl_graph - `ceptorctl graph [--sectors FILE] [--highlight S,...]
- * [-o FILE.dot|FILE.svg|FILE.png]` (engine/ctl/impact.c).
+ * [--redis URL] [-o FILE.dot|FILE.svg|FILE.png]` (engine/ctl/impact.c).
  * @argc, @argv: the arguments after "graph".  Writes the graph as Graphviz
  * DOT (stdout, or -o FILE.dot), or renders it through `dot` for .svg and
- * .png.  Returns 0, 1 when the sectors file has problems or rendering
- * failed (`dot` missing included), 2 on a usage error.
+ * .png; with --redis, the sectors of the open outage incidents in the
+ * streams are highlighted as out.  Returns 0, 1 when the sectors file has
+ * problems, Redis cannot be read or rendering failed (`dot` missing
+ * included), 2 on a usage error.
  */
 int cep_ctl_graph(int argc, char **argv);
 

@@ -4,7 +4,8 @@
  *
  *   ceptorctl impact [--sectors FILE] [--what-if S[,S...]] [--down S,S...]
  *                    [--json]
- *   ceptorctl graph  [--sectors FILE] [--highlight S,...] [-o FILE]
+ *   ceptorctl graph  [--sectors FILE] [--highlight S,...] [--redis URL]
+ *                    [-o FILE]
  *
  * impact answers the two questions of a large outage: "what will this
  * spread to, and when" (--what-if) and "we have these sectors down: which
@@ -17,13 +18,18 @@
  * of u spreads to v", labelled with its weight and delay; nodes are sized
  * and shaded by criticality; --highlight marks sectors as out (red) and
  * shades their predicted spread (orange, by strength) with the strongest
- * paths drawn in red.  -o FILE.svg or FILE.png pipes the DOT through
- * Graphviz's `dot`, which must be on PATH.
+ * paths drawn in red.  --redis URL takes the highlight from the current
+ * incidents instead (or as well): every sector with an open outage
+ * incident (one that carries an impact prediction) in its stream
+ * ceptor:{SECTOR}:incidents is out, and each sector's node names its open
+ * incidents (count and most urgent class).  -o FILE.svg or FILE.png pipes
+ * the DOT through Graphviz's `dot`, which must be on PATH.
  *
  * Nothing here computes a model figure itself: every number comes from
  * the cep_sectors_* queries, so the tool shows exactly what the engine uses.
  */
 #include <errno.h>
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +41,7 @@
 
 #include "ceptor/error.h"
 #include "ceptor/event.h"
+#include "ceptor/publish.h"
 #include "core/sectors.h"
 #include "ctl/ctl.h"
 #include "lib/json.h"
@@ -372,7 +379,117 @@ static const char *blend(unsigned from, unsigned to, double t, char *buf)
 	return buf;
 }
 
-static void write_dot(FILE *f, const struct cep_sectors *g, uint32_t hl)
+/* What the streams say of one sector: its open incidents. */
+struct open_note {
+	unsigned open;  /* open (not closed) incidents, latest versions */
+	int best;       /* most urgent class among them, 1..5; 0: none */
+};
+
+/* Whether the incident document @json (len bytes) has a non-empty
+ * "impact" member: an outage whose spread the engine predicted. */
+static bool has_impact(const char *json, size_t len)
+{
+	struct cep_json_reader r;
+	struct cep_json_value k, v;
+
+	cep_json_reader_init(&r, json, len);
+	while (cep_json_next(&r, &k, &v) == 1)
+		if (cep_json_key_is(&k, "impact"))
+			return v.type == CEP_JSON_ARRAY && v.len > 2;
+	return false;
+}
+
+#define SEEN_MAX 4096
+#define STREAM_READ 2000
+
+/*
+ * Reads the latest STREAM_READ messages of each sector's incident stream
+ * (newest first, so the first message of an id is its latest version),
+ * counts each sector's own open incidents into notes[] and adds to *out
+ * the sectors with an open outage incident.  Copies of an incident in
+ * predicted sectors' streams are skipped (their `sector` is another).
+ * Returns 0, or 1 with the problem printed.
+ */
+static int current_incidents(const char *url, uint32_t *out,
+			     struct open_note notes[N])
+{
+	struct cep_redis_url u;
+	redisContext *c = NULL;
+	char err[160], key[64];
+	static char seen[SEEN_MAX][24];
+	size_t nseen = 0;
+
+	if (cep_redis_url_parse(url, &u, err, sizeof err)) {
+		fprintf(stderr, "ceptorctl graph: bad Redis URL: %s\n", err);
+		return 1;
+	}
+	if (cep_redis_connect(&u, 2000, 10000, &c, err, sizeof err)) {
+		fprintf(stderr, "ceptorctl graph: cannot use Redis at %s:%d: %s\n",
+			u.host, u.port, err);
+		return 1;
+	}
+	for (int s = 1; s < N; s++) {
+		snprintf(key, sizeof key, "ceptor:{%s}:incidents", cep_sector_name(s));
+		redisReply *r = redisCommand(c, "XREVRANGE %s + - COUNT %d", key,
+					     STREAM_READ);
+		if (!r || r->type == REDIS_REPLY_ERROR) {
+			fprintf(stderr, "ceptorctl graph: Redis: %s: %s\n", key,
+				r ? r->str : c->errstr);
+			if (r)
+				freeReplyObject(r);
+			redisFree(c);
+			return 1;
+		}
+		for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+			redisReply *m = r->element[i];
+			if (m->type != REDIS_REPLY_ARRAY || m->elements != 2 ||
+			    m->element[1]->type != REDIS_REPLY_ARRAY)
+				continue;
+			redisReply *f = m->element[1];
+			const char *id = NULL, *status = "", *prio = "", *sector = "";
+			const redisReply *json = NULL;
+			for (size_t j = 0; j + 1 < f->elements; j += 2) {
+				const char *name = f->element[j]->str;
+				redisReply *val = f->element[j + 1];
+				if (!name || val->type != REDIS_REPLY_STRING)
+					continue;
+				if (!strcmp(name, "id"))
+					id = val->str;
+				else if (!strcmp(name, "status"))
+					status = val->str;
+				else if (!strcmp(name, "priority"))
+					prio = val->str;
+				else if (!strcmp(name, "sector"))
+					sector = val->str;
+				else if (!strcmp(name, "json"))
+					json = val;
+			}
+			if (!id || strcmp(sector, cep_sector_name(s)) != 0)
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < nseen && !dup; k++)
+				dup = !strcmp(seen[k], id);
+			if (dup)
+				continue; /* an older version */
+			if (nseen < SEEN_MAX)
+				snprintf(seen[nseen++], sizeof seen[0], "%s", id);
+			if (!strcmp(status, "closed"))
+				continue;
+			notes[s].open++;
+			int p = prio[0] == 'P' ? prio[1] - '0' : 0;
+			if (p >= 1 && p <= 5 && (!notes[s].best || p < notes[s].best))
+				notes[s].best = p;
+			if (json && has_impact(json->str, json->len))
+				*out |= CEP_SECTOR_BIT(s);
+		}
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return 0;
+}
+
+static void write_dot(FILE *f, const struct cep_sectors *g, uint32_t hl,
+		      const struct open_note *notes)
 {
 	struct cep_sectors_hit h[CEP_SECTORS_MAX];
 	const struct cep_sectors_edge *e;
@@ -398,6 +515,9 @@ static void write_dot(FILE *f, const struct cep_sectors *g, uint32_t hl)
 		fprintf(f, "  \"%s\" [width=%.2f, label=\"%s\\nK %.2f  B %.2f",
 			cep_sector_name(s), width, cep_sector_name(s), k,
 			cep_sectors_blast(g, s));
+		if (notes && notes[s].open)
+			fprintf(f, "\\n%u open%s%.0d", notes[s].open,
+				notes[s].best ? ", P" : "", notes[s].best);
 		if (hl & CEP_SECTOR_BIT(s)) {
 			fprintf(f, "\\nOUT\", fillcolor=\"#d62728\", "
 				   "fontcolor=white, penwidth=3];\n");
@@ -449,7 +569,8 @@ static bool on_path(const char *prog)
 }
 
 /* Pipes the DOT through `dot -TFORMAT -o out`; returns 0 or 1. */
-static int render(const struct cep_sectors *g, uint32_t hl, const char *fmt,
+static int render(const struct cep_sectors *g, uint32_t hl,
+		  const struct open_note *notes, const char *fmt,
 		  const char *out)
 {
 	int fds[2], status;
@@ -486,7 +607,7 @@ static int render(const struct cep_sectors *g, uint32_t hl, const char *fmt,
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	FILE *f = fdopen(fds[1], "w");
 	if (f) {
-		write_dot(f, g, hl);
+		write_dot(f, g, hl, notes);
 		fclose(f);
 	} else {
 		close(fds[1]);
@@ -509,8 +630,9 @@ static bool ends_with(const char *s, const char *suffix)
 
 int cep_ctl_graph(int argc, char **argv)
 {
-	const char *path = CEP_SECTORS_DEFAULT_PATH, *out = NULL;
+	const char *path = CEP_SECTORS_DEFAULT_PATH, *out = NULL, *url = NULL;
 	uint32_t hl = 0;
+	struct open_note notes_buf[N], *notes = NULL;
 	struct cep_sectors *g = NULL;
 	int rc;
 
@@ -526,11 +648,15 @@ int cep_ctl_graph(int argc, char **argv)
 		} else if (!missing &&
 			   (v = opt_value(argc, argv, &i, "-o", &missing))) {
 			out = v;
+		} else if (!missing &&
+			   (v = opt_value(argc, argv, &i, "--redis", &missing))) {
+			url = v;
 		} else if (missing) {
 			return usage("graph", "%s needs a value", argv[i]);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: ceptorctl graph [--sectors FILE] "
-			       "[--highlight S,...] [-o FILE.dot|.svg|.png]\n");
+			       "[--highlight S,...] [--redis URL]\n"
+			       "                       [-o FILE.dot|.svg|.png]\n");
 			return 0;
 		} else {
 			return usage("graph", "unknown argument '%s'", argv[i]);
@@ -544,12 +670,18 @@ int cep_ctl_graph(int argc, char **argv)
 	if (!fmt)
 		return usage("graph", "-o %s: the name must end in .dot, .svg or "
 				      ".png", out);
+	if (url) {
+		memset(notes_buf, 0, sizeof notes_buf);
+		notes = notes_buf;
+		if (current_incidents(url, &hl, notes))
+			return 1;
+	}
 	if (load(path, &g))
 		return 1;
 	if (strcmp(fmt, "dot")) {
-		rc = render(g, hl, fmt, out);
+		rc = render(g, hl, notes, fmt, out);
 	} else if (!out || !strcmp(out, "-")) {
-		write_dot(stdout, g, hl);
+		write_dot(stdout, g, hl, notes);
 		rc = fflush(stdout) ? 1 : 0;
 	} else {
 		FILE *f = fopen(out, "w");
@@ -558,7 +690,7 @@ int cep_ctl_graph(int argc, char **argv)
 				strerror(errno));
 			rc = 1;
 		} else {
-			write_dot(f, g, hl);
+			write_dot(f, g, hl, notes);
 			rc = fclose(f) ? 1 : 0;
 			if (rc)
 				fprintf(stderr, "ceptorctl graph: %s: write "

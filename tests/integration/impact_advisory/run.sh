@@ -110,6 +110,31 @@ for s in $CUT; do
 		"$s (below the threshold): nothing"
 done
 
+# ceptorctl graph --redis: the current outage highlighted from the streams
+# (electricity out, its predicted spread shaded), with the open incidents
+# named on their sector's node; the same as --highlight electricity.
+"$BIN/ceptorctl" graph --sectors "$WORK/sectors.yml" --redis "$REDIS_URL" \
+	>"$WORK/current.dot" || fail "ceptorctl graph --redis failed"
+grep -q '"electricity" \[.*1 open, '"${ID%%-*}"'.*OUT", fillcolor="#d62728"' "$WORK/current.dot" ||
+	fail "graph: electricity not out with its incident: $(grep electricity "$WORK/current.dot")"
+for s in $predicted; do
+	grep -q "^  \"$s\" \[.*hit " "$WORK/current.dot" || fail "graph: $s not highlighted"
+done
+"$BIN/ceptorctl" graph --sectors "$WORK/sectors.yml" --highlight electricity \
+	>"$WORK/hl.dot"
+expect_eq "$(grep -c 'hit \|OUT' "$WORK/current.dot")" "$(grep -c 'hit \|OUT' "$WORK/hl.dot")" \
+	"graph --redis highlights what --highlight electricity does"
+if "$BIN/ceptorctl" graph --redis redis://127.0.0.1:1 >/dev/null 2>"$WORK/graph.err"; then
+	fail "graph with an unreachable Redis succeeded"
+fi
+expect_match "$(cat "$WORK/graph.err")" "cannot use Redis" "graph: unreachable Redis named"
+if command -v dot >/dev/null; then
+	"$BIN/ceptorctl" graph --sectors "$WORK/sectors.yml" --redis "$REDIS_URL" \
+		-o "$WORK/current.svg" || fail "graph -o svg failed"
+	grep -q '<svg' "$WORK/current.svg" || fail "graph: not an SVG"
+	grep -q '1 open' "$WORK/current.svg" || fail "graph: SVG lacks the open incident"
+fi
+
 # --stdout: the advisories, each with its stream key, strongest first.
 run "$WORK/amber.json" --redis none --stdout >"$WORK/out.jsonl"
 expect_eq "$(jq -r 'select(.kind == "advisory") | .sector' "$WORK/out.jsonl" | tr '\n' ' ')" \
