@@ -38,6 +38,7 @@
 #include "ceptor/rule.h"
 #include "ceptor/sink.h"
 #include "core/sectors.h"
+#include "core/share.h"
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -670,6 +671,8 @@ static void stamp_ring_source(const struct cep_source *src, struct cep_event *ev
 		ev->tlp = src->tlp;
 	if (!ev->sector)
 		ev->sector = src->sector;
+	if (!cep_event_recipients(ev))
+		cep_event_set_recipients(ev, src->recipients);
 }
 
 /* Takes the @k signals in @sig and, when the array came back full, every
@@ -904,6 +907,16 @@ static void emit_advisory(struct cep_engine *e, const struct cep_incident *inc,
 	e->st.messages++;
 }
 
+/* The incident to another sector's incidents stream. */
+static void emit_sector(struct cep_engine *e, const struct cep_incident *inc,
+			int sector, const char *json)
+{
+	char stream[CEP_STREAM_KEY_MAX];
+
+	cep_incident_sector_stream(inc, sector, stream, sizeof stream);
+	emit(e, inc, stream, json);
+}
+
 /* Publish what changed since the last round (loop.h, "Sharing"): the
  * incident's own sector stream, the council's summary stream, the
  * predicted sectors' incident streams and, for a new prediction, their
@@ -930,26 +943,42 @@ static void publish(struct cep_engine *e)
 				cep_error("incident %s does not fit a message", c->id);
 				continue;
 			}
-			cep_incident_stream(c, stream, sizeof stream);
-			emit(e, c, stream, json);
+			struct cep_share_plan plan;
+			cep_share_plan(c, e->sectors, e->cfg->agreed, &plan);
+			/* Its own sector first, then the others in sector
+			 * order, then the council. */
+			uint32_t to = plan.incidents;
+			if (to & CEP_SECTOR_BIT(c->sector)) {
+				cep_incident_stream(c, stream, sizeof stream);
+				emit(e, c, stream, json);
+				to &= ~CEP_SECTOR_BIT(c->sector);
+			}
 			if (e->stats && cep_stats_record(e->stats, e->pub, c) < 0)
 				cep_error("cannot queue the statistics of %s",
 					  c->id);
-			/* TLP:RED goes to named recipients only: never to the
-			 * council's summary nor to other sectors (DESIGN.md
-			 * section 6). */
-			if (c->tlp == CEP_TLP_RED)
-				continue;
-			cep_incident_council_stream(c, stream, sizeof stream);
-			emit(e, c, stream, json);
-			for (uint8_t k = 0; k < c->nimpact; k++) {
-				cep_incident_sector_stream(c, c->impact[k].sector,
-							   stream, sizeof stream);
+			if (plan.council) {
+				cep_incident_council_stream(c, stream, sizeof stream);
 				emit(e, c, stream, json);
 			}
+			/* Predicted sectors in the prediction's order, then
+			 * those that run its system class. */
+			for (uint8_t j = 0; j < c->nimpact; j++) {
+				uint32_t bit = CEP_SECTOR_BIT(c->impact[j].sector);
+				if (to & bit) {
+					to &= ~bit;
+					emit_sector(e, c, c->impact[j].sector, json);
+				}
+			}
+			for (int sct = 0; sct < CEP_SECTOR_COUNT; sct++)
+				if (to & CEP_SECTOR_BIT(sct))
+					emit_sector(e, c, sct, json);
+			for (int sct = 0; sct < CEP_SECTOR_COUNT; sct++)
+				e->st.withheld += (plan.withheld >> sct) & 1u;
 			if (c->advise)
 				for (uint8_t k = 0; k < c->nimpact; k++)
-					emit_advisory(e, c, k);
+					if (plan.advisories &
+					    CEP_SECTOR_BIT(c->impact[k].sector))
+						emit_advisory(e, c, k);
 		}
 	}
 	if (n < 0) {
@@ -1490,6 +1519,7 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 	cep_jw_u64(w, "keys_evicted", st.keys_evicted);
 	cep_jw_u64(w, "signals_dropped", st.signals_dropped);
 	cep_jw_u64(w, "events_late", st.events_late);
+	cep_jw_u64(w, "withheld", st.withheld);
 	cep_jw_close(w, '}');
 
 	cep_jw_open(w, "inputs", '[');

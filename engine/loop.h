@@ -48,14 +48,17 @@
  * is the engine operator's call), the stricter of their own and the
  * configured TLP, and the configured sector where they name none.
  *
- * Sharing (DESIGN.md section 6).  Each version of an incident goes to its
- * own sector's stream, to the council's summary stream, and to the
- * incidents stream of every sector its prediction names (incident.h,
- * "Predicted impact"); a version that carries a new prediction (the first,
- * and any whose class rose) also puts one advisory per predicted sector on
+ * Sharing (DESIGN.md section 6, core/share.h).  Each version of an
+ * incident goes to the incidents stream of every sector it concerns (its
+ * own, the ones its prediction names (incident.h, "Predicted impact") and
+ * the ones that run its critical-system class) and to the council's
+ * summary stream; a version that carries a new prediction (the first, and
+ * any whose class rose) also puts one advisory per predicted sector on
  * that sector's ceptor:{SECTOR}:advisories stream, in the prediction's
- * order (expected impact, strongest first).  TLP:RED goes to its own
- * sector's stream only: no council, no predicted sectors, no advisories.
+ * order (expected impact, strongest first).  AMBER and stricter, and every
+ * advisory, go only to sectors under a handling arrangement (`agreements:`
+ * in the config); TLP:RED only to the sectors its sources named as
+ * recipients (else its own): no council, no advisories.
  * Exercises use the ceptor-exercise: prefix throughout.  Everything goes
  * through the one publisher (pipelined, spooled when Redis is away), so
  * advisories are at least once like incidents; --stdout prints each
@@ -180,6 +183,8 @@ struct cep_engine_stats {
 	uint64_t keys_evicted;  /* correlation groups evicted at the ceiling */
 	uint64_t signals_dropped; /* signals lost to a full detect queue */
 	uint64_t events_late;   /* events too late for correlation windows */
+	uint64_t withheld;      /* incident messages a concerned sector did
+				   not get: no handling arrangement */
 };
 
 /*

@@ -34,7 +34,7 @@ enum {
 	R_TRIGGER = 1 << 4, R_REPORTER = 1 << 5, R_NAME = 1 << 6,
 	R_INDICATOR = 1 << 7, R_SRC = 1 << 8, R_DST = 1 << 9, R_TLP = 1 << 10,
 	R_REL = 1 << 11, R_CRED = 1 << 12, R_DAMAGE = 1 << 13,
-	R_SPREAD = 1 << 14, R_EXERCISE = 1 << 15,
+	R_SPREAD = 1 << 14, R_EXERCISE = 1 << 15, R_RECIPIENTS = 1 << 16,
 };
 
 struct report_entry {
@@ -325,6 +325,13 @@ static int member(struct rd *r, struct cep__feed_out *out,
 	} else if (KEY("tlp")) {
 		r->said |= R_TLP;
 		return token(r, "tlp", v, cep_tlp_parse, &r->ev.tlp);
+	} else if (KEY("recipients")) {
+		uint32_t set;
+		if (cep_event_parse_sectors(v, &set))
+			return fail(r, "recipients", v,
+				    "must be a list of sector tokens");
+		cep_event_set_recipients(&r->ev, set);
+		r->said |= R_RECIPIENTS;
 	} else if (KEY("reliability")) {
 		r->said |= R_REL;
 		return token(r, "reliability", v, cep_reliability_parse,
@@ -374,6 +381,8 @@ static void overlay(struct cep_event *to, const struct cep_event *from,
 		if (said & flags[i].said)
 			to->flags = (to->flags & ~flags[i].bit) |
 				    (from->flags & flags[i].bit);
+	if (said & R_RECIPIENTS)
+		cep_event_set_recipients(to, cep_event_recipients(from));
 }
 
 static uint64_t line_of(const char *base, const char *at, uint64_t first)

@@ -117,6 +117,7 @@ static void detection_signal(struct cep_detect *d, const struct cep__rule *r,
 	s->origin = CEP_SIGNAL_DETECTION;
 	s->level = r->level;
 	s->type = r->type;
+	s->tlp_lower = r->tlp_lower;
 	s->first_ts = s->last_ts = ev->ts;
 	s->count = 1;
 	s->ev = *ev;

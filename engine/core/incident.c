@@ -499,7 +499,6 @@ static void sector_from_system(const struct cep_incidents *t,
 		}
 }
 
-/* The upstream key of an event: who originally said it. */
 /* "op-" and 32 lower-case hex digits: a keyed pseudonym. */
 static bool is_pseudonym(const char *name)
 {
@@ -512,6 +511,7 @@ static bool is_pseudonym(const char *name)
 	return name[35] == '\0';
 }
 
+/* The upstream key of an event: who originally said it. */
 static const char *upstream_of(const struct cep_event *ev)
 {
 	return ev->reporter[0] ? ev->reporter : ev->source;
@@ -1132,8 +1132,16 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		inc->count = s->count;
 	if (s->level > inc->severity)
 		inc->severity = s->level;
-	if (s->ev.tlp > inc->tlp)
-		inc->tlp = s->ev.tlp; /* strictest marking wins */
+	/* The strictest marking of the evidence wins, each piece's marking
+	 * lowered first where its rule says it may be (tlp_lower_to), but
+	 * never a RED one: only its source can release that. */
+	uint8_t tlp = s->ev.tlp;
+	if (s->tlp_lower && tlp > s->tlp_lower && tlp != CEP_TLP_RED)
+		tlp = s->tlp_lower;
+	if (tlp > inc->tlp)
+		inc->tlp = tlp;
+	if (s->ev.tlp == CEP_TLP_RED)
+		inc->red_to |= cep_event_recipients(&s->ev);
 	/* A window's final signal updates its count; it is not new evidence,
 	 * unless it is all there is (a condition with only upper bounds, such
 	 * as `lt: 5`, can only be judged when its window closes). */

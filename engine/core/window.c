@@ -366,6 +366,7 @@ static void fill_signal(const struct cep__rule *r, const struct group *g,
 	s->origin = CEP_SIGNAL_CORRELATION;
 	s->level = r->level;
 	s->type = r->type;
+	s->tlp_lower = r->tlp_lower;
 	s->final = final;
 	s->kind = kind;
 	s->corr = r->corr_type;

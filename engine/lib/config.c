@@ -66,6 +66,7 @@ void cep_config_init(struct cep_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cep_config_set_str(&cfg->redis_url, "redis://127.0.0.1:6379");
 	cfg->spool_max_bytes = 1ull << 30;
+	cfg->agreed = 0x7ffu; /* every sector, until `agreements:` says */
 	cfg->ring_capacity = 1u << 16;
 	cfg->max_keys = 1u << 20;
 	cfg->state_max_bytes = 1ull << 30;
@@ -278,6 +279,8 @@ static const char *const source_keys[][2] = {
 	{ "sector", "one of telecom, finance, aviation, rail, electricity, gas, "
 		    "government, medical, water, logistics, unknown" },
 	{ "overflow", "block or drop" },
+	{ "recipients", "a list of sectors (the recipients of its TLP:RED "
+			"events)" },
 };
 
 static const char *source_key_expect(const char *key)
@@ -364,6 +367,23 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "listen") == 0 && ik == CEP_INPUT_FLOW) {
 			if ((s = scalar(l, v, key)))
 				cep_config_set_str(&in->live, s);
+		} else if (strcmp(key, "recipients") == 0 && v &&
+			   v->type == YAML_SEQUENCE_NODE) {
+			/* A list: joined, then read like the one-line form. */
+			char **items = NULL, joined[512] = "";
+			size_t n = 0, len = 0;
+			str_list(l, v, key, &items, &n);
+			for (size_t i = 0; i < n; i++) {
+				len += (size_t)snprintf(joined + len, len < sizeof joined ?
+							sizeof joined - len : 0,
+							"%s%s", i ? "," : "", items[i]);
+				free(items[i]);
+			}
+			free(items);
+			if (len >= sizeof joined ||
+			    cep_source_set(&in->src, key, joined))
+				problem(l, v, "%s must be %s", key,
+					source_key_expect(key));
 		} else if (is_source_key(key)) {
 			if ((s = scalar(l, v, key)) && cep_source_set(&in->src, key, s))
 				problem(l, v, "%s must be %s, not \"%s\"", key,
@@ -403,6 +423,25 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "spool") == 0) {
 			if ((s = scalar(l, v, key)))
 				cep_config_set_str(&cfg->spool_dir, s);
+		} else if (strcmp(key, "agreements") == 0) {
+			char **items = NULL;
+			size_t n = 0;
+			str_list(l, v, key, &items, &n);
+			cfg->agreed = 0;
+			cfg->agreements_set = 1;
+			for (size_t i = 0; i < n; i++) {
+				int sct = !strcmp(items[i], "unknown") ? 0 :
+					  cep_sector_parse(items[i]);
+				if (sct < 0)
+					problem(l, v, "agreements: \"%s\" is not a "
+						"sector (telecom, finance, aviation, rail, "
+						"electricity, gas, government, medical, "
+						"water, logistics, unknown)", items[i]);
+				else
+					cfg->agreed |= 1u << sct;
+				free(items[i]);
+			}
+			free(items);
 		} else if (strcmp(key, "reporter_secret") == 0) {
 			if ((s = scalar(l, v, key)))
 				cep_config_set_str(&cfg->reporter_secret, s);

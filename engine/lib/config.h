@@ -48,6 +48,12 @@ struct cep_config {
 	char *path;              /* the file it came from, or NULL */
 	char *redis_url;         /* "redis://127.0.0.1:6379", or NULL: none */
 	char *spool_dir;         /* where undeliverable messages wait */
+	/* Sharing (DESIGN.md section 6, core/share.h): the sectors (bit s)
+	 * whose recipients have an agreed handling arrangement, for
+	 * AMBER and stricter incidents and early warnings; `agreements:`
+	 * lists them.  Without the key, every sector (agreements_set 0). */
+	uint32_t agreed;
+	int agreements_set;
 	char *reporter_secret;   /* file with the site secret for reporter
 				  * pseudonyms (lib/pseudonym.h); NULL: the
 				  * spool's generated reporter.key */

@@ -382,6 +382,15 @@ int cep_event_to_json(const struct cep_event *ev, char *buf, size_t size)
 	for (int i = 0; i < CEP_EV_FLAG_BITS; i++)
 		if (ev->flags & (1u << i))
 			cep_jw_bool(&w, flag_names[i], true);
+	uint32_t to = cep_event_recipients(ev);
+	if (to) {
+		cep_jw_open(&w, "recipients", '[');
+		for (int sct = 0; sct < CEP_SECTOR_COUNT; sct++)
+			if (to & (1u << sct))
+				cep_jw_str(&w, NULL, sct ? cep_sector_name(sct)
+							 : "unknown");
+		cep_jw_close(&w, ']');
+	}
 	if (ev->seq)
 		cep_jw_u64(&w, "seq", ev->seq);
 	return cep_jw_end(&w);
@@ -390,6 +399,7 @@ int cep_event_to_json(const struct cep_event *ev, char *buf, size_t size)
 /* How each member is read. */
 enum field_kind {
 	F_TS, F_TEXT, F_IP, F_U8, F_U16, F_U32, F_U64, F_TOKEN, F_FLAG,
+	F_SECTORS,
 };
 
 typedef int (*parse_fn)(const char *);
@@ -439,6 +449,7 @@ static const struct field fields[] = {
 	{ "may_spread", F_FLAG, 0, 0, NULL, CEP_EV_MAY_SPREAD },
 	{ "damage_likely", F_FLAG, 0, 0, NULL, CEP_EV_DAMAGE_LIKELY },
 	{ "tunnel", F_FLAG, 0, 0, NULL, CEP_EV_TUNNEL },
+	{ "recipients", F_SECTORS, 0, 0, NULL, 0 },
 	{ "seq", F_U32, OFF(seq), 0, NULL, 0 },
 };
 
@@ -448,6 +459,46 @@ static const struct field *field_find(const struct cep_json_value *key)
 		if (cep_json_key_is(key, fields[i].name))
 			return &fields[i];
 	return NULL;
+}
+
+int cep_event_parse_sectors(const struct cep_json_value *v, uint32_t *out)
+{
+	const char *p, *end;
+	char tok[32];
+
+	*out = 0;
+	if (v->type == CEP_JSON_STRING) {
+		p = v->p, end = v->p + v->len;
+	} else if (v->type == CEP_JSON_ARRAY) {
+		p = v->p + 1, end = v->p + v->len - 1;
+	} else {
+		return -CEP_EMALFORMED;
+	}
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+				   *p == '\r' || *p == ','))
+			p++;
+		if (p >= end)
+			break;
+		bool quoted = *p == '"';
+		if (quoted != (v->type == CEP_JSON_ARRAY))
+			return -CEP_EMALFORMED;
+		p += quoted;
+		size_t n = 0;
+		while (p < end && *p != '"' && *p != ',' && *p != ' ')
+			if (n + 1 < sizeof tok)
+				tok[n++] = *p++;
+			else
+				return -CEP_EMALFORMED;
+		tok[n] = '\0';
+		if (quoted && (p >= end || *p++ != '"'))
+			return -CEP_EMALFORMED;
+		int sct = !strcmp(tok, "unknown") ? 0 : cep_sector_parse(tok);
+		if (sct < 0)
+			return -CEP_EMALFORMED;
+		*out |= 1u << sct;
+	}
+	return 0;
 }
 
 static int read_field(const struct field *f, const struct cep_json_value *v,
@@ -502,6 +553,14 @@ static int read_field(const struct field *f, const struct cep_json_value *v,
 		if (v->type == CEP_JSON_TRUE)
 			ev->flags |= f->bit;
 		return 0;
+	case F_SECTORS: {
+		uint32_t set;
+		if (cep_event_parse_sectors(v, &set))
+			return *why = "must be a list of sector tokens",
+			       -CEP_EMALFORMED;
+		cep_event_set_recipients(ev, set);
+		return 0;
+	}
 	default:
 		break;
 	}

@@ -31,6 +31,8 @@ void cep_source_stamp(const struct cep_source *src, struct cep_event *ev)
 		ev->tlp = src->tlp;
 	if (!ev->sector)
 		ev->sector = src->sector;
+	if (!cep_event_recipients(ev))
+		cep_event_set_recipients(ev, src->recipients);
 }
 
 int cep_source_set(struct cep_source *src, const char *key, const char *value)
@@ -39,6 +41,28 @@ int cep_source_set(struct cep_source *src, const char *key, const char *value)
 
 	if (strcmp(key, "name") == 0)
 		return cep_event_set_text(src->name, sizeof src->name, value);
+	if (strcmp(key, "recipients") == 0) {
+		/* "finance,telecom": sector tokens separated by commas. */
+		uint32_t set = 0;
+		char tok[32];
+		for (const char *p = value; *p;) {
+			size_t n = strcspn(p, ", ");
+			if (n >= sizeof tok)
+				return -CEP_EUNKNOWN;
+			if (n) {
+				memcpy(tok, p, n);
+				tok[n] = '\0';
+				int sct = !strcmp(tok, "unknown") ? 0 : cep_sector_parse(tok);
+				if (sct < 0)
+					return -CEP_EUNKNOWN;
+				set |= 1u << sct;
+			}
+			p += n;
+			p += strspn(p, ", ");
+		}
+		src->recipients = (uint16_t)set;
+		return 0;
+	}
 	if (strcmp(key, "overflow") == 0) {
 		if (strcmp(value, "block") == 0)
 			src->overflow = CEP_OVERFLOW_BLOCK;

@@ -36,6 +36,8 @@ struct cep_source {
 	uint8_t tlp;          /* default enum cep_tlp */
 	uint8_t sector;       /* default enum cep_sector */
 	uint8_t overflow;     /* enum cep_overflow */
+	uint16_t recipients;  /* sectors (bit s) named as the recipients of
+				 its TLP:RED events that name none; 0: none */
 };
 
 /*
@@ -56,7 +58,8 @@ void cep_source_stamp(const struct cep_source *src, struct cep_event *ev);
 /*
  * cep_source_set - set one property by its configuration name: "name",
  * "reliability" (A..F), "credibility" (1..6), "tlp", "sector", "overflow"
- * (block|drop).  Collector binaries use it for --source, --reliability...
+ * (block|drop), "recipients" (sector tokens separated by commas).
+ * Collector binaries use it for --source, --reliability...
  * Returns 0, -CEP_EUNKNOWN for an unknown key or value, -CEP_ETOOLONG.
  */
 int cep_source_set(struct cep_source *src, const char *key, const char *value);

@@ -176,6 +176,12 @@ enum cep_trigger {
 #define CEP_EV_DAMAGE_LIKELY (1u << 4) /* "damage_likely": report says so */
 #define CEP_EV_TUNNEL        (1u << 5) /* "tunnel": inner header of a tunnel */
 #define CEP_EV_FLAG_BITS     6
+/* Bits 16..26 of flags: the sectors the event's source named as the
+ * recipients of a TLP:RED event (bit 16 + s for sector s); JSON
+ * "recipients": ["finance", ...].  DESIGN.md section 6: TLP:RED goes only
+ * to the recipients its source named. */
+#define CEP_EV_RECIPIENTS_SHIFT 16
+#define CEP_EV_RECIPIENTS_MASK (0x7ffu << CEP_EV_RECIPIENTS_SHIFT)
 
 /* Address family of src_ip/dst_ip: 0 (absent), 4 or 6. */
 #define CEP_AF_NONE 0
@@ -219,6 +225,20 @@ struct cep_event {
 	char report_id[16];  /* operator report id; updates share it */
 };
 
+/* The recipients of an event: a set of (1 << sector) bits, 0 when none. */
+static inline uint32_t cep_event_recipients(const struct cep_event *ev)
+{
+	return (ev->flags & CEP_EV_RECIPIENTS_MASK) >> CEP_EV_RECIPIENTS_SHIFT;
+}
+
+static inline void cep_event_set_recipients(struct cep_event *ev,
+					    uint32_t sectors)
+{
+	ev->flags = (ev->flags & ~CEP_EV_RECIPIENTS_MASK) |
+		    ((sectors << CEP_EV_RECIPIENTS_SHIFT) & CEP_EV_RECIPIENTS_MASK);
+}
+
+_Static_assert(CEP_SECTOR_COUNT <= 11, "recipients: 11 bits of flags");
 _Static_assert(sizeof(struct cep_event) == CEP_EVENT_SIZE,
 	       "cep_event must stay 256 bytes: the ring layout depends on it");
 _Static_assert(sizeof(struct cep_event) % CEP_CACHE_LINE == 0,
@@ -289,6 +309,15 @@ int cep_event_set_text(char *dst, size_t size, const char *src);
  */
 #define CEP_EVENT_JSON_MAX 1536
 int cep_event_to_json(const struct cep_event *ev, char *buf, size_t size);
+
+/*
+ * cep_event_parse_sectors - a set of sectors, as a JSON array of sector
+ * tokens (["finance", "telecom"]) or one string of tokens separated by
+ * commas, into *out (bit s for sector s; "unknown" is bit 0).  Returns 0
+ * or -CEP_EMALFORMED (another type, an unknown token).
+ */
+struct cep_json_value;
+int cep_event_parse_sectors(const struct cep_json_value *v, uint32_t *out);
 
 /*
  * cep_event_from_json - read one JSON object into *ev (zeroed first).

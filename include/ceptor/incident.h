@@ -264,6 +264,8 @@ struct cep_incident {
 	uint8_t credibility;  /* derived: best credibility after agreement */
 	uint8_t agreeing;     /* upstreams with supporting evidence */
 	uint16_t dropped_sources; /* signals from upstreams past the limit */
+	uint16_t red_to;      /* sectors (bit s) its TLP:RED evidence's sources
+				 named as recipients (cep_event_recipients) */
 	double confidence;    /* [0, 1]: support * (1 - contradiction) */
 	double support;       /* noisy-OR of the decayed weights */
 	double contradiction; /* noisy-OR of the decayed contradictions */

@@ -88,7 +88,11 @@ struct cep_signal {
 	uint8_t final;    /* 1: the window closed; count is final */
 	uint8_t kind;     /* enum cep_signal_kind; ALERT for a detection */
 	uint8_t corr;     /* enum cep_corr_type of the rule; 0: detection */
-	uint16_t pad;
+	uint8_t tlp_lower; /* the rule's `tlp_lower_to` (enum cep_tlp), or 0:
+			      the most permissive marking the incident stage
+			      may give this evidence (never below the
+			      event's own RED) */
+	uint8_t pad;
 	uint64_t first_ts; /* event time of the first contributing event */
 	uint64_t last_ts;  /* event time of the last contributing event */
 	uint64_t count;    /* what the condition tested, by corr type:

@@ -140,6 +140,33 @@ START_TEST(event_json_skips_unknown_members_and_nested_values)
 }
 END_TEST
 
+START_TEST(event_json_recipients_round_trip_and_are_checked)
+{
+	struct cep_event ev;
+	char buf[1024], err[160];
+	const char *arr = "{\"ts\":\"2026-03-01T12:00:00Z\",\"tlp\":\"RED\","
+			  "\"recipients\":[\"finance\", \"rail\"]}";
+	const char *str = "{\"ts\":\"2026-03-01T12:00:00Z\","
+			  "\"recipients\":\"rail,finance\"}";
+	const char *bad = "{\"ts\":\"2026-03-01T12:00:00Z\","
+			  "\"recipients\":[\"banks\"]}";
+
+	ck_assert_int_eq(cep_event_from_json(arr, strlen(arr), &ev, err, sizeof err), 0);
+	uint32_t want = (1u << CEP_SECTOR_FINANCE) | (1u << CEP_SECTOR_RAIL);
+	ck_assert_uint_eq(cep_event_recipients(&ev), want);
+	ck_assert_uint_eq(ev.flags & ~CEP_EV_RECIPIENTS_MASK, 0);
+	int n = cep_event_to_json(&ev, buf, sizeof buf);
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"recipients\":[\"finance\",\"rail\"]"));
+	ck_assert_int_eq(cep_event_from_json(buf, (size_t)n, &ev, err, sizeof err), 0);
+	ck_assert_uint_eq(cep_event_recipients(&ev), want);
+	ck_assert_int_eq(cep_event_from_json(str, strlen(str), &ev, err, sizeof err), 0);
+	ck_assert_uint_eq(cep_event_recipients(&ev), want);
+	ck_assert_int_lt(cep_event_from_json(bad, strlen(bad), &ev, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "recipients"));
+}
+END_TEST
+
 START_TEST(time_parse_accepts_offsets_and_feed_form)
 {
 	uint64_t a, b, c;
@@ -223,6 +250,7 @@ static Suite *event_suite(void)
 	tcase_add_test(tc, event_json_reader_names_the_bad_field_and_offset);
 	tcase_add_test(tc, event_json_refuses_text_longer_than_its_field);
 	tcase_add_test(tc, event_json_skips_unknown_members_and_nested_values);
+	tcase_add_test(tc, event_json_recipients_round_trip_and_are_checked);
 	tcase_add_test(tc, time_parse_accepts_offsets_and_feed_form);
 	tcase_add_test(tc, vocabulary_tokens_round_trip);
 	tcase_add_test(tc, json_unescape_decodes_surrogate_pairs);

@@ -158,6 +158,39 @@ START_TEST(incident_tlp_is_the_strictest_of_the_evidence)
 }
 END_TEST
 
+/* A rule's tlp_lower_to lowers its own evidence's marking before the
+ * strictest wins; RED evidence is never lowered, and its recipients are
+ * the incident's. */
+START_TEST(incident_tlp_lower_to_and_red_recipients)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[1];
+	struct cep_signal a = scan_signal("feed", CEP_REL_B, 2, TS_2026, 20);
+	a.ev.tlp = CEP_TLP_AMBER_STRICT;
+	a.tlp_lower = CEP_TLP_GREEN;
+	cep_incidents_signal(t, &a);
+	cep_incidents_collect(t, out, 1);
+	ck_assert_uint_eq(out[0]->tlp, CEP_TLP_GREEN);
+	ck_assert_uint_eq(out[0]->red_to, 0);
+
+	struct cep_signal b = scan_signal("tap", CEP_REL_B, 2, TS_2026 + 1, 20);
+	b.ev.tlp = CEP_TLP_AMBER; /* no lowering on this rule */
+	cep_incidents_signal(t, &b);
+	cep_incidents_collect(t, out, 1);
+	ck_assert_uint_eq(out[0]->tlp, CEP_TLP_AMBER);
+
+	struct cep_signal c = scan_signal("report", CEP_REL_B, 2, TS_2026 + 2, 20);
+	c.ev.tlp = CEP_TLP_RED;
+	c.tlp_lower = CEP_TLP_CLEAR;
+	cep_event_set_recipients(&c.ev, CEP_SECTOR_BIT(CEP_SECTOR_FINANCE));
+	cep_incidents_signal(t, &c);
+	cep_incidents_collect(t, out, 1);
+	ck_assert_uint_eq(out[0]->tlp, CEP_TLP_RED);
+	ck_assert_uint_eq(out[0]->red_to, CEP_SECTOR_BIT(CEP_SECTOR_FINANCE));
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 START_TEST(incident_ids_continue_after_a_restart)
 {
 	char dir[] = "/tmp/ceptor-incident-XXXXXX", path[256];
@@ -1842,6 +1875,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_independent_sources_raise_confidence_within_bounds);
 	tcase_add_test(tc, incident_priority_follows_severity_and_sector);
 	tcase_add_test(tc, incident_tlp_is_the_strictest_of_the_evidence);
+	tcase_add_test(tc, incident_tlp_lower_to_and_red_recipients);
 	tcase_add_test(tc, incident_ids_continue_after_a_restart);
 	tcase_add_test(tc, incident_message_has_the_design_fields);
 	tcase_add_test(tc, incident_exercise_goes_to_exercise_streams);
