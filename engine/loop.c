@@ -43,6 +43,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/pseudonym.h"
+#include "alert.h"
 #include "loop.h"
 #include "publish/stats.h"
 
@@ -175,6 +176,7 @@ struct cep_engine {
 	/* Reporter names become keyed pseudonyms as events leave their
 	 * rings (lib/pseudonym.h): nothing downstream sees a raw name. */
 	struct cep_pseudonym *pseudonym;
+	struct cep_alert *alert; /* the P1/P2 second channel, or NULL */
 	/* The sector graph the incidents borrow (NULL: fixed tables).  Read
 	 * only on the core thread (scoring, prediction), so a reload swaps it
 	 * there between two rounds and the core frees the old one at once:
@@ -515,6 +517,16 @@ int cep_engine_create(const struct cep_config *cfg,
 		rc = -EINVAL;
 		goto fail;
 	}
+	if (cfg->alert_syslog || cfg->alert_command) {
+		struct cep_alert_config ac = {
+			.syslog = cfg->alert_syslog,
+			.command = cfg->alert_command,
+			.max_priority = cfg->alert_priority,
+			.timeout_ms = (unsigned)(cfg->alert_timeout_ns / 1000000u),
+		};
+		if ((rc = cep_alert_create(&ac, &e->alert)))
+			goto fail;
+	}
 	if ((rc = status_init(e)))
 		goto fail;
 	if ((rc = cep_incidents_create(&ic, &e->incidents)))
@@ -596,6 +608,7 @@ void cep_engine_destroy(struct cep_engine *e)
 	cep_stats_destroy(e->stats);
 	cep_incidents_destroy(e->incidents);
 	cep_pseudonym_destroy(e->pseudonym);
+	cep_alert_destroy(e->alert);
 	cep_sectors_destroy(e->sectors);
 	stop_hook = NULL;
 	cep_detect_destroy(e->detect);
@@ -974,6 +987,9 @@ static void publish(struct cep_engine *e)
 					emit_sector(e, c, sct, json);
 			for (int sct = 0; sct < CEP_SECTOR_COUNT; sct++)
 				e->st.withheld += (plan.withheld >> sct) & 1u;
+			/* P1/P2 also leave on the second channel, whatever
+			 * the marking: it reaches the centre's own staff. */
+			cep_alert_post(e->alert, c, json);
 			if (c->advise)
 				for (uint8_t k = 0; k < c->nimpact; k++)
 					if (plan.advisories &
@@ -1521,6 +1537,15 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 	cep_jw_u64(w, "events_late", st.events_late);
 	cep_jw_u64(w, "withheld", st.withheld);
 	cep_jw_close(w, '}');
+	if (e->alert) {
+		struct cep_alert_stats as;
+		cep_alert_stats(e->alert, &as);
+		cep_jw_open(w, "alerts", '{');
+		cep_jw_u64(w, "sent", as.sent);
+		cep_jw_u64(w, "failed", as.failed);
+		cep_jw_u64(w, "dropped", as.dropped);
+		cep_jw_close(w, '}');
+	}
 
 	cep_jw_open(w, "inputs", '[');
 	for (size_t i = 0; i < e->ninputs; i++)
@@ -2146,6 +2171,7 @@ int cep_engine_run(struct cep_engine *e)
 	e->st.keys_evicted = ds.keys_evicted;
 	e->st.signals_dropped = ds.signals_dropped;
 	e->st.events_late = ds.events_late;
+	cep_alert_drain(e->alert); /* its counters in the last status */
 	status_write(e, "stopped");
 	rcu_unregister_thread();
 	return e->publish_failed ? -CEP_EREDIS : 0;

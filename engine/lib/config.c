@@ -156,6 +156,7 @@ void cep_config_fini(struct cep_config *cfg)
 	free(cfg->redis_url);
 	free(cfg->spool_dir);
 	free(cfg->reporter_secret);
+	free(cfg->alert_command);
 	for (size_t i = 0; i < cfg->nrule_dirs; i++)
 		free(cfg->rule_dirs[i]);
 	free(cfg->rule_dirs);
@@ -469,6 +470,31 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 					problem(l, v, "rules_skip_unsupported must be "
 						"true or false, not \"%s\"", s);
 			}
+		} else if (strcmp(key, "alert_syslog") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "true") || !strcmp(s, "yes"))
+					cfg->alert_syslog = 1;
+				else if (!strcmp(s, "false") || !strcmp(s, "no"))
+					cfg->alert_syslog = 0;
+				else
+					problem(l, v, "alert_syslog must be true or "
+						"false, not \"%s\"", s);
+			}
+		} else if (strcmp(key, "alert_command") == 0) {
+			if ((s = scalar(l, v, key)))
+				cep_config_set_str(&cfg->alert_command, s[0] ? s : NULL);
+		} else if (strcmp(key, "alert_priority") == 0) {
+			if ((s = scalar(l, v, key))) {
+				const char *d = s[0] == 'P' ? s + 1 : s;
+				if (d[0] >= '1' && d[0] <= '5' && !d[1])
+					cfg->alert_priority = (unsigned)(d[0] - '0');
+				else
+					problem(l, v, "alert_priority must be one of "
+						"P1..P5, not \"%s\"", s);
+			}
+		} else if (strcmp(key, "alert_timeout") == 0) {
+			if (!get_duration(l, v, key, 3600000000000ull, &u))
+				cfg->alert_timeout_ns = u;
 		} else if (strcmp(key, "rules_watch") == 0) {
 			if ((s = scalar(l, v, key))) {
 				if (!strcmp(s, "true") || !strcmp(s, "yes"))

@@ -54,6 +54,12 @@ struct cep_config {
 	 * lists them.  Without the key, every sector (agreements_set 0). */
 	uint32_t agreed;
 	int agreements_set;
+	/* The second channel for P1/P2 (engine/alert.h): syslog and/or a
+	 * command, for classes P1 .. alert_priority (default 2). */
+	int alert_syslog;
+	char *alert_command;
+	unsigned alert_priority;
+	uint64_t alert_timeout_ns;
 	char *reporter_secret;   /* file with the site secret for reporter
 				  * pseudonyms (lib/pseudonym.h); NULL: the
 				  * spool's generated reporter.key */
