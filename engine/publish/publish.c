@@ -41,6 +41,7 @@
 #include <hiredis/hiredis.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,6 +674,23 @@ static void refused(struct cep_publisher *p, const redisReply *r)
 	}
 }
 
+/* Error replies that say "not now" rather than "not this": a server
+ * loading its data set after a restart, running a long script, or a
+ * cluster without a quorum.  The message is kept and sent again. */
+static bool transient(const redisReply *r)
+{
+	static const char *const now_not[] = {
+		"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN",
+	};
+	for (size_t i = 0; i < sizeof now_not / sizeof now_not[0]; i++) {
+		size_t n = strlen(now_not[i]);
+		if (r->len >= n && !strncmp(r->str, now_not[i], n) &&
+		    (r->len == n || r->str[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
 /* Read replies until acked_i reaches upto. */
 static int read_replies(struct cep_publisher *p, size_t upto)
 {
@@ -692,6 +710,16 @@ static int read_replies(struct cep_publisher *p, size_t upto)
 			return -CEP_EREDIS;
 		}
 		uint64_t mark = p->ents[p->acked_i].spool_mark;
+		if (r->type == REDIS_REPLY_ERROR && transient(r)) {
+			/* Not a verdict on the message: the server cannot
+			 * take writes yet.  An outage like any other: spool
+			 * from here and try again after the back-off. */
+			char why[128];
+			snprintf(why, sizeof why, "%.100s", r->str);
+			freeReplyObject(r);
+			conn_lost(p, why);
+			return -CEP_EREDIS;
+		}
 		if (r->type == REDIS_REPLY_ERROR) {
 			refused(p, r);
 		} else {
