@@ -162,4 +162,23 @@ kill -TERM "$ENGINE_PID"; wait "$ENGINE_PID" || true; ENGINE_PID=
 same_set "$made2" "$(in_redis | sort -u)" \
 	"every message spooled before SIGKILL is in Redis after the restart"
 expect_eq "$(wc -l <"$WORK/out3.jsonl")" 0 "the restart produced nothing new"
+
+# 3. A server that answers "-BUSY" (a script running past the busy-reply
+# threshold) is not refusing the messages: they wait and go through.
+rcli FLUSHALL >/dev/null
+rcli CONFIG SET busy-reply-threshold 50 >/dev/null
+start_engine "$WORK/out4.jsonl"
+rcli EVAL "local s = redis.call('TIME')[1] while redis.call('TIME')[1] - s < 2 do end return 1" 0 \
+	>/dev/null &
+BUSY_PID=$!
+sleep 0.2
+"$BIN/ceptor-feed" --format jsonl --ring "$RING" <(events 7001 200) 2>>"$WORK/feed.log"
+wait "$BUSY_PID" || true
+settle '.publisher.connected and .publisher.spool_bytes < 64 and .publisher.published >= .engine.messages and .engine.messages >= 400' \
+	"ceptord did not get through the busy server"
+kill -TERM "$ENGINE_PID"; wait "$ENGINE_PID" || true; ENGINE_PID=
+same_set "$(produced "$WORK/out4.jsonl" | sort -u)" "$(in_redis | sort -u)" \
+	"messages answered -BUSY are delivered once the script ends"
+expect_eq "$(status .publisher.errors)" 0 "-BUSY is no refusal"
+grep -q "BUSY" "$WORK/engine.log" || echo "notice: the server never answered BUSY in this run"
 echo "delivery scenario: all checks passed"
