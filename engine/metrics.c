@@ -238,22 +238,21 @@ static void render_inputs(struct text *t, const struct cep_metrics_snapshot *s)
 static void render_incidents(struct text *t, const struct cep_metrics *m)
 {
 	static const char *const status[3] = { "open", "updated", "closed" };
-	char p[4];
+	static const char *const prio[CEP_METRICS_PRIORITIES] = {
+		"P1", "P2", "P3", "P4", "P5",
+	};
 
 	family(t, "ceptor_incidents_open", "gauge",
 	       "Incidents whose last published version is not closed, by its "
 	       "priority.");
-	for (int i = 0; i < CEP_METRICS_PRIORITIES; i++) {
-		snprintf(p, sizeof p, "P%d", i + 1);
-		sample_l(t, "ceptor_incidents_open", "priority", p, m->open[i]);
-	}
+	for (int i = 0; i < CEP_METRICS_PRIORITIES; i++)
+		sample_l(t, "ceptor_incidents_open", "priority", prio[i],
+			 m->open[i]);
 	family(t, "ceptor_incidents_created_total", "counter",
 	       "Incidents published for the first time, by priority.");
-	for (int i = 0; i < CEP_METRICS_PRIORITIES; i++) {
-		snprintf(p, sizeof p, "P%d", i + 1);
-		sample_l(t, "ceptor_incidents_created_total", "priority", p,
-			 m->created[i]);
-	}
+	for (int i = 0; i < CEP_METRICS_PRIORITIES; i++)
+		sample_l(t, "ceptor_incidents_created_total", "priority",
+			 prio[i], m->created[i]);
 	family(t, "ceptor_incident_versions_total", "counter",
 	       "Incident versions published, by status.");
 	for (int i = 0; i < 3; i++)
