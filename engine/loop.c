@@ -45,6 +45,7 @@
 #include "lib/pseudonym.h"
 #include "alert.h"
 #include "loop.h"
+#include "metrics.h"
 #include "publish/stats.h"
 
 #ifndef CEPTOR_VERSION
@@ -191,6 +192,8 @@ struct cep_engine {
 	int publish_failed;
 	struct status status;
 	struct feedback fb;
+	struct cep_metrics *metrics; /* the /metrics endpoint, or NULL */
+	uint64_t metrics_ms;     /* monotonic time of its last snapshot */
 	uint64_t event_ms;       /* monotonic ms of the last event processed */
 	uint64_t event_ts;       /* the largest event time processed */
 	uint64_t advanced_ms;    /* the last idle advance of event time */
@@ -529,6 +532,10 @@ int cep_engine_create(const struct cep_config *cfg,
 	}
 	if ((rc = status_init(e)))
 		goto fail;
+	if (cfg->metrics_addr &&
+	    (rc = cep_metrics_create(cfg->metrics_addr, cfg->ninputs,
+				     &e->metrics)))
+		goto fail;
 	if ((rc = cep_incidents_create(&ic, &e->incidents)))
 		goto fail;
 	if ((rc = feedback_init(e)))
@@ -586,6 +593,7 @@ void cep_engine_destroy(struct cep_engine *e)
 {
 	if (!e)
 		return;
+	cep_metrics_destroy(e->metrics); /* joins the server thread */
 	reloader_stop(e);
 	for (size_t i = 0; i < e->ninputs; i++) {
 		struct input *in = &e->inputs[i];
@@ -918,6 +926,7 @@ static void emit_advisory(struct cep_engine *e, const struct cep_incident *inc,
 				  stream);
 	}
 	e->st.messages++;
+	e->st.advisories++;
 }
 
 /* The incident to another sector's incidents stream. */
@@ -951,6 +960,8 @@ static void publish(struct cep_engine *e)
 				cep_stats_note(e->stats, inc[i]);
 		for (int i = 0; i < n; i++) {
 			const struct cep_incident *c = inc[i];
+			if (e->metrics)
+				cep_metrics_note_incident(e->metrics, c);
 			if (cep_incident_to_json(c, e->cfg->site, NULL, json,
 						 sizeof json) < 0) {
 				cep_error("incident %s does not fit a message", c->id);
@@ -1673,6 +1684,70 @@ fail:
 	w->failing = 1;
 }
 
+/* Hand the metrics endpoint a snapshot (metrics.h); the core thread's, on
+ * the status tick and at the start and the end. */
+static void metrics_write(struct cep_engine *e, int stopped)
+{
+	struct cep_metrics_snapshot *s = cep_metrics_snapshot(e->metrics);
+	struct cep_engine_stats st;
+	struct cep_detect_stats ds;
+	int64_t now = wall_ns();
+
+	e->metrics_ms = now_ms();
+	live_stats(e, &st);
+	cep_detect_stats(e->detect, &ds);
+	s->started_ns = e->status.started_ns;
+	s->uptime_s = (e->metrics_ms - e->status.started_ms) / 1000.0;
+	s->stopping = stopped;
+	s->events = st.events;
+	s->events_late = st.events_late;
+	s->signals = st.signals;
+	s->signals_dropped = st.signals_dropped;
+	s->matches = ds.matches;
+	s->messages = st.messages;
+	s->advisories = st.advisories;
+	s->input_errors = st.input_errors;
+	s->keys_live = ds.keys_live;
+	s->keys_evicted = ds.keys_evicted;
+	s->state_bytes = ds.mem_bytes;
+	s->rules = e->cur->count;
+	s->rules_generation = e->cur->generation;
+	s->rules_loaded_ns = e->cur->loaded_ns;
+	pthread_mutex_lock(&e->rl.lock);
+	s->reloads = e->rl.info.reloads;
+	s->reload_failures = e->rl.info.failures;
+	pthread_mutex_unlock(&e->rl.lock);
+	s->publisher_enabled = e->pub != NULL;
+	memset(&s->pub, 0, sizeof s->pub);
+	if (e->pub)
+		cep_publisher_stats(e->pub, &s->pub);
+	for (size_t i = 0; i < e->ninputs && i < s->ninputs; i++) {
+		const struct input *in = &e->inputs[i];
+		struct cep_metrics_input *mi = &s->inputs[i];
+		struct cep_ring_stats rs;
+		int ps;
+
+		cep_ring_stats(in->cons, &rs);
+		ps = in->cfg->kind != CEP_INPUT_RING
+			     ? (rs.closed ? CEP_RING_PRODUCER_CLOSED
+					  : CEP_RING_PRODUCER_ALIVE)
+			     : cep_ring_producer_state(&rs, now);
+		mi->name = in->cfg->src.name;
+		mi->kind = cep_config_input_kind_name(in->cfg->kind);
+		mi->events = rs.dequeued;
+		mi->ring_drops = rs.dropped;
+		mi->kernel_drops = rs.producer.kernel_drops;
+		mi->if_drops = rs.producer.if_drops;
+		mi->malformed = rs.producer.malformed;
+		mi->ring_capacity = rs.capacity;
+		mi->ring_used = rs.used;
+		mi->producer_alive = ps == CEP_RING_PRODUCER_ALIVE;
+	}
+	if (cep_metrics_emit(e->metrics))
+		cep_warn("metrics: out of memory rendering; scrapes get the "
+			 "previous numbers");
+}
+
 /* ---- analyst feedback ------------------------------------------------ */
 
 #define FEEDBACK_READ_MAX (1u << 20) /* bytes of new lines per look */
@@ -2017,6 +2092,8 @@ int cep_engine_run(struct cep_engine *e)
 	 * rcu_read_lock(): it is an RCU reader thread. */
 	rcu_register_thread();
 	status_write(e, "running");
+	if (e->metrics)
+		metrics_write(e, 0);
 	for (;;) {
 		size_t open = 0;
 		int progressed = 0;
@@ -2117,6 +2194,8 @@ int cep_engine_run(struct cep_engine *e)
 		     atomic_exchange_explicit(&e->rl.status_now, 0,
 					      memory_order_relaxed)))
 			status_write(e, "running");
+		if (e->metrics && now - e->metrics_ms >= CEP_STATUS_INTERVAL_MS)
+			metrics_write(e, 0);
 	}
 
 	/* Stopped (or --once done): everything still pending or on its way
@@ -2173,6 +2252,8 @@ int cep_engine_run(struct cep_engine *e)
 	e->st.events_late = ds.events_late;
 	cep_alert_drain(e->alert); /* its counters in the last status */
 	status_write(e, "stopped");
+	if (e->metrics)
+		metrics_write(e, 1);
 	rcu_unregister_thread();
 	return e->publish_failed ? -CEP_EREDIS : 0;
 }

@@ -115,6 +115,14 @@
  * ring does (cep_ring_open()); the engine and publisher counts are this
  * run's.
  *
+ * Metrics.  With cfg->metrics_addr (`metrics:`, --metrics) the engine
+ * serves GET /metrics there (metrics.h): on the same tick as the status,
+ * and at the start and the end, the core hands the endpoint a snapshot of
+ * the same counters plus every incident version it publishes; the
+ * endpoint's own thread only ever sends the last rendered text.  The
+ * endpoint opens in cep_engine_create() (an address that cannot be bound
+ * fails it) and its thread is joined in cep_engine_destroy().
+ *
  * Reload.  SIGHUP (cep_engine_reload(), `ceptorctl reload`), or with
  * `rules_watch: true` a change to a *.yml / *.yaml file in a rule
  * directory (inotify, once the files have been quiet for 200 ms), wakes the
@@ -179,6 +187,7 @@ struct cep_engine_stats {
 	uint64_t signals;       /* signals from the correlation core */
 	uint64_t incidents;     /* incidents opened */
 	uint64_t messages;      /* messages published (or printed) */
+	uint64_t advisories;    /* of which advisories */
 	uint64_t input_errors;  /* inputs that failed to open or read */
 	uint64_t keys_evicted;  /* correlation groups evicted at the ceiling */
 	uint64_t signals_dropped; /* signals lost to a full detect queue */

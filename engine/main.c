@@ -57,6 +57,10 @@ static void usage(FILE *out)
 		"      --spool DIR       where undeliverable messages wait (and the\n"
 		"                        incident id counters live)\n"
 		"      --stdout          print every message as JSON Lines on stdout\n"
+		"      --metrics ADDR:PORT  serve Prometheus metrics at\n"
+		"                        http://ADDR:PORT/metrics (a loopback address,\n"
+		"                        e.g. 127.0.0.1:9464), or off (default: config)\n"
+		"      --metrics-public  allow a non-loopback --metrics address\n"
 		"      --check           validate the configuration and rules, then exit\n"
 		"  -v, --verbose         more log lines (repeatable); -q only errors\n"
 		"  -h, --help            this text\n"
@@ -184,7 +188,8 @@ static void default_spool(struct cep_config *cfg)
 int main(int argc, char **argv)
 {
 	enum { O_ONCE = 256, O_RULES, O_PCAP, O_FLOWPCAP, O_FEED, O_RING, O_REDIS,
-	       O_SPOOL, O_STDOUT, O_CHECK, O_VERSION, O_SECTORS };
+	       O_SPOOL, O_STDOUT, O_CHECK, O_VERSION, O_SECTORS, O_METRICS,
+	       O_METRICS_PUBLIC };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, O_ONCE },
@@ -197,6 +202,8 @@ int main(int argc, char **argv)
 		{ "redis", required_argument, NULL, O_REDIS },
 		{ "spool", required_argument, NULL, O_SPOOL },
 		{ "stdout", no_argument, NULL, O_STDOUT },
+		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "metrics-public", no_argument, NULL, O_METRICS_PUBLIC },
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -208,7 +215,8 @@ int main(int argc, char **argv)
 	 * collected first and applied after it is read. */
 	struct cep_config cli;
 	const char *config_path = NULL, *redis = NULL, *spool = NULL;
-	const char *sectors = NULL;
+	const char *sectors = NULL, *metrics = NULL;
+	int metrics_public = 0;
 	int check = 0, once = 0, to_stdout = 0, verbosity = CEP_LOG_INFO;
 	int c, rc, status = 0;
 
@@ -242,6 +250,8 @@ int main(int argc, char **argv)
 		case O_SPOOL: spool = optarg; break;
 		case O_SECTORS: sectors = optarg; break;
 		case O_STDOUT: to_stdout = 1; break;
+		case O_METRICS: metrics = optarg; break;
+		case O_METRICS_PUBLIC: metrics_public = 1; break;
 		case O_CHECK: check = 1; break;
 		case 'v': verbosity++; break;
 		case 'q': verbosity = CEP_LOG_ERROR; break;
@@ -299,6 +309,30 @@ int main(int argc, char **argv)
 		cfg.sectors_off = strcmp(sectors, "none") == 0;
 		cep_config_set_str(&cfg.sectors_path, cfg.sectors_off ? NULL : sectors);
 		cfg.sectors_line = 0; /* the command line's, not the file's */
+	}
+	if (metrics_public)
+		cfg.metrics_public = 1;
+	if (metrics) {
+		char host[CEP_CONFIG_HOST_MAX], err[160];
+		uint16_t port;
+		int lo = 1, off = !strcmp(metrics, "off") || !strcmp(metrics, "none");
+
+		if (!off && cep_config_parse_listen(metrics, host, &port, &lo,
+						    err, sizeof err)) {
+			fprintf(stderr, "ceptord: --metrics: %s\n", err);
+			status = 2;
+			goto out;
+		}
+		if (!off && !lo && !cfg.metrics_public) {
+			fprintf(stderr, "ceptord: --metrics %s is not a loopback "
+				"address; the endpoint has no authentication: add "
+				"--metrics-public to serve it beyond this host\n",
+				metrics);
+			status = 2;
+			goto out;
+		}
+		cep_config_set_str(&cfg.metrics_addr, off ? NULL : metrics);
+		cfg.metrics_line = 0; /* the command line's */
 	}
 	default_spool(&cfg);
 	cfg.once = once;

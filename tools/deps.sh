@@ -15,7 +15,7 @@ PACKAGES=(
 	libpcre2-dev
 	check
 	redis-server redis-tools
-	tcpdump jq graphviz
+	tcpdump jq graphviz curl python3-prometheus-client
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
 )

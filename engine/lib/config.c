@@ -6,6 +6,7 @@
  * are errors: a misspelt key that is silently ignored is how a collector
  * ends up with the wrong TLP.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -164,10 +165,70 @@ void cep_config_fini(struct cep_config *cfg)
 		free(cfg->rule_mappings[i]);
 	free(cfg->rule_mappings);
 	free(cfg->sectors_path);
+	free(cfg->metrics_addr);
 	for (size_t i = 0; i < cfg->ninputs; i++)
 		input_fini(&cfg->inputs[i]);
 	free(cfg->inputs);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+int cep_config_parse_listen(const char *s, char host[CEP_CONFIG_HOST_MAX],
+			    uint16_t *port, int *loopback, char *err,
+			    size_t errsize)
+{
+	const char *colon, *h = s, *hend;
+	unsigned char a[16];
+	char *end;
+	unsigned long p;
+
+	if (*s == '[') {
+		h = s + 1;
+		hend = strchr(h, ']');
+		colon = hend && hend[1] == ':' ? hend + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		hend = colon;
+		/* An unbracketed IPv6 address is ambiguous with its port. */
+		if (colon && memchr(s, ':', (size_t)(colon - s)))
+			colon = NULL;
+	}
+	if (!colon || hend == h) {
+		snprintf(err, errsize, "want ADDR:PORT (127.0.0.1:9464, "
+			 "[::1]:9464), not \"%s\"", s);
+		return -EINVAL;
+	}
+	if ((size_t)(hend - h) >= CEP_CONFIG_HOST_MAX) {
+		snprintf(err, errsize, "\"%.*s\" is not an IP address",
+			 (int)(hend - h), h);
+		return -EINVAL;
+	}
+	memcpy(host, h, (size_t)(hend - h));
+	host[hend - h] = '\0';
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || p < 1 || p > 65535 ||
+	    colon[1] == '-' || colon[1] == '+') {
+		snprintf(err, errsize, "port must be a number from 1 to 65535, "
+			 "not \"%s\"", colon + 1);
+		return -EINVAL;
+	}
+	*port = (uint16_t)p;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, CEP_CONFIG_HOST_MAX, "127.0.0.1");
+	if (*s != '[' && inet_pton(AF_INET, host, a) == 1) {
+		*loopback = a[0] == 127;
+		return 0;
+	}
+	if (*s == '[' && inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char v6lo[16] = { [15] = 1 };
+		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+		*loopback = !memcmp(a, v6lo, 16) ||
+			    (!memcmp(a, mapped, 12) && a[12] == 127);
+		return 0;
+	}
+	snprintf(err, errsize, "\"%s\" is not an IP address (IPv4, [IPv6] or "
+		 "localhost; names are not looked up)", host);
+	return -EINVAL;
 }
 
 /* ---- node helpers ----------------------------------------------------- */
@@ -397,6 +458,53 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 		problem(l, m, "a ring collector needs ring: NAME");
 }
 
+/* metrics: off | ADDR:PORT.  Whether a non-loopback address is allowed
+ * depends on metrics_public, which may come later in the file: see
+ * check_metrics(). */
+static void load_metrics(struct loader *l, struct cep_config *cfg,
+			 yaml_node_t *v)
+{
+	char host[CEP_CONFIG_HOST_MAX], err[160];
+	const char *s = scalar(l, v, "metrics");
+	uint16_t port;
+	int lo;
+
+	if (!s)
+		return;
+	if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "no") ||
+	    !strcmp(s, "none")) {
+		cep_config_set_str(&cfg->metrics_addr, NULL);
+		cfg->metrics_line = 0;
+		return;
+	}
+	if (cep_config_parse_listen(s, host, &port, &lo, err, sizeof err)) {
+		problem(l, v, "metrics must be off or ADDR:PORT: %s", err);
+		return;
+	}
+	cep_config_set_str(&cfg->metrics_addr, s);
+	cfg->metrics_line = (unsigned)v->start_mark.line + 1;
+}
+
+/* The endpoint has no authentication: beyond loopback only when the file
+ * says so in as many words. */
+static void check_metrics(struct loader *l, struct cep_config *cfg)
+{
+	char host[CEP_CONFIG_HOST_MAX], err[160];
+	uint16_t port;
+	int lo = 1;
+
+	if (!cfg->metrics_addr || !cfg->metrics_line || cfg->metrics_public)
+		return;
+	if (cep_config_parse_listen(cfg->metrics_addr, host, &port, &lo, err,
+				    sizeof err) || lo)
+		return;
+	fprintf(l->diag, "%s:%u: metrics address %s is not a loopback address; "
+		"the endpoint has no authentication: add `metrics_public: true` "
+		"to serve it beyond this host\n", l->path, cfg->metrics_line,
+		host);
+	l->errors++;
+}
+
 static void load_root(struct loader *l, struct cep_config *cfg,
 		      yaml_node_t *root)
 {
@@ -536,6 +644,18 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "stats_days") == 0) {
 			if (!get_u64(l, v, key, 0, 3650 * 10, &u))
 				cfg->stats_days = (uint32_t)u;
+		} else if (strcmp(key, "metrics") == 0) {
+			load_metrics(l, cfg, v);
+		} else if (strcmp(key, "metrics_public") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "true") || !strcmp(s, "yes"))
+					cfg->metrics_public = 1;
+				else if (!strcmp(s, "false") || !strcmp(s, "no"))
+					cfg->metrics_public = 0;
+				else
+					problem(l, v, "metrics_public must be true "
+						"or false, not \"%s\"", s);
+			}
 		} else if (strcmp(key, "collectors") == 0) {
 			if (v->type != YAML_SEQUENCE_NODE) {
 				problem(l, v, "collectors must be a list");
@@ -572,6 +692,7 @@ int cep_config_load(struct cep_config *cfg, const char *path, FILE *diag)
 		goto out;
 	}
 	load_root(&l, cfg, yaml_document_get_root_node(&l.doc));
+	check_metrics(&l, cfg);
 	yaml_document_delete(&l.doc);
 	if (l.errors)
 		rc = -CEP_ECONFIG;

@@ -92,6 +92,13 @@ struct cep_config {
 	uint32_t stats_days;     /* days a daily one is kept (both 0: no
 				    statistics; publish/stats.h) */
 	char site[32];           /* this site's name, in incident documents */
+	/* The Prometheus endpoint (`metrics:`, --metrics): "ADDR:PORT" to
+	 * serve GET /metrics on, NULL: off (the default).  A loopback address
+	 * unless metrics_public (`metrics_public: true`, --metrics-public)
+	 * says otherwise: the endpoint has no authentication. */
+	char *metrics_addr;
+	unsigned metrics_line;   /* of `metrics:` in path; 0: command line */
+	int metrics_public;
 	int stdout_json;         /* --stdout */
 	int once;                /* --once */
 };
@@ -132,6 +139,19 @@ int cep_config_set_str(char **dst, const char *s);
 
 /* cep_config_add_rule_dir - append a rule directory. 0 or -ENOMEM. */
 int cep_config_add_rule_dir(struct cep_config *cfg, const char *dir);
+
+/*
+ * cep_config_parse_listen - read a listening address "ADDR:PORT" (ADDR an
+ * IPv4 address, a bracketed IPv6 address such as [::1], or localhost; PORT
+ * 1..65535; no name lookups).  Fills host (the address as text, without
+ * brackets; localhost becomes 127.0.0.1), *port and *loopback (1 when
+ * ADDR is a loopback address: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104).
+ * Returns 0, or -EINVAL with a one-line reason in err.
+ */
+#define CEP_CONFIG_HOST_MAX 46 /* INET6_ADDRSTRLEN */
+int cep_config_parse_listen(const char *s, char host[CEP_CONFIG_HOST_MAX],
+			    uint16_t *port, int *loopback, char *err,
+			    size_t errsize);
 
 /* cep_config_fini - release everything cfg owns; accepts a zeroed cfg. */
 void cep_config_fini(struct cep_config *cfg);
