@@ -16,6 +16,7 @@ PACKAGES=(
 	check
 	redis-server redis-tools
 	tcpdump jq graphviz
+	chromium fonts-dejavu-core
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
 )
