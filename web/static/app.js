@@ -40,7 +40,8 @@ async function getJSON(path) {
 
 // "2026-03-02T08:00:00.000000Z" -> "2026-03-02 08:00:00"
 function shortTime(t) {
-  return t ? t.replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "") : "";
+  // Non-breaking hyphens: the date wraps as a whole, not at each "-".
+  return t ? t.replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "").replace(/-/g, "\u2011") : "";
 }
 
 function delay(s) {
@@ -63,11 +64,15 @@ function drawIncidents(doc) {
     tr.append(el("td", { class: "num" }, inc.score.toFixed(3)));
     tr.append(el("td", { class: "num" }, inc.confidence.toFixed(2)));
     tr.append(el("td", {}, inc.sector));
-    tr.append(el("td", { class: "title" }, inc.title));
+    const title = el("td", { class: "title" });
+    title.append(el("div", {}, inc.title));
+    if (inc.impact.length) {
+      title.append(el("div", { class: "spread" }, "spreads to " +
+        inc.impact.map((i) => i.sector + " in " + delay(i.delay_s)).join(", ")));
+    }
+    tr.append(title);
     tr.append(el("td", {}, inc.tlp));
     tr.append(el("td", { class: "time" }, shortTime(inc.last_seen)));
-    tr.append(el("td", { class: "spread" },
-                 inc.impact.map((i) => i.sector + " " + delay(i.delay_s)).join(", ")));
     return tr;
   });
   body.replaceChildren(...rows);
@@ -80,7 +85,7 @@ function drawIncidents(doc) {
 // v->u do not overlap, labelled with its weight.
 function drawGraph(doc) {
   const g = document.getElementById("graph");
-  const cx = 250, cy = 225, R = 180, r = 24;
+  const cx = 240, cy = 225, R = 175, r = 24;
   const pos = {};
   doc.sectors.forEach((s, i) => {
     const a = -Math.PI / 2 + (2 * Math.PI * i) / doc.sectors.length;
@@ -122,7 +127,8 @@ function drawGraph(doc) {
     const node = svg("g", { class: "sector " + s.state, "data-sector": s.name, "data-state": s.state });
     node.append(svg("circle", { cx: p.x, cy: p.y, r: r, fill: COLOURS[s.state] || COLOURS.none,
                                 stroke: "#37474f", "stroke-width": 1 }));
-    node.append(svg("text", { x: p.x, y: p.y + r + 13, "text-anchor": "middle" }, s.name));
+    node.append(svg("text", { x: p.x, y: p.y + r + 13, "text-anchor": "middle", class: "label",
+                              stroke: "#ffffff", "stroke-width": 3, "paint-order": "stroke" }, s.name));
     if (s.incidents || s.predicted_by) {
       node.append(svg("text", { x: p.x, y: p.y + 4, "text-anchor": "middle" },
                       s.incidents ? String(s.incidents) : "(" + s.predicted_by + ")"));
@@ -142,7 +148,7 @@ function drawStatus(doc) {
   const badge = document.getElementById("engine");
   badge.textContent = "engine " + (doc.site ? doc.site + ": " : "") +
     (doc.stale && doc.state === "running" ? "not answering" : doc.state) +
-    ", " + doc.engine.events + " events, " + doc.engine.incidents_open + " incidents open";
+    ", events " + doc.engine.events + ", open incidents " + doc.engine.incidents_open;
   badge.className = "badge " + (doc.running ? "running" : "down");
   const rows = doc.inputs.map((inp) => {
     const tr = el("tr", { class: "input " + (inp.alive ? "live" : "dead"), "data-name": inp.name,

@@ -291,6 +291,8 @@ chrome "$WORK/chrome.out" --window-size=1280,900 --screenshot="$WORK/page.png" "
 python3 tests/integration/web/png_check.py "$WORK/page.png" 1280 900 d32f2f f57c00 ||
 	fail "the screenshot"
 echo "  ok: screenshot 1280x900, not blank, red and orange nodes"
+# CEPTOR_WEB_SCREENSHOT=FILE keeps the screenshot for a human to look at.
+if [ -n "${CEPTOR_WEB_SCREENSHOT:-}" ]; then cp "$WORK/page.png" "$CEPTOR_WEB_SCREENSHOT"; fi
 
 # --- 5. live: a verdict closes the rail incident, the collector stops --------
 "$BIN/ceptorctl" feedback --spool "$WORK/spool" "$RA" false-positive >/dev/null ||
