@@ -16,7 +16,7 @@ PACKAGES=(
 	check
 	redis-server redis-tools
 	tcpdump jq graphviz
-	chromium fonts-dejavu-core
+	chromium fonts-dejavu-core curl python3
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
 )

@@ -50,17 +50,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Chromium comes from tools/deps.sh (make deps); install it when missing.
-if ! command -v chromium >/dev/null 2>&1; then
+# Chromium, curl and python3 come from tools/deps.sh (make deps); install
+# what is missing.
+have_tools() {
+	local t
+	for t in chromium curl python3 jq; do
+		command -v "$t" >/dev/null 2>&1 || return 1
+	done
+}
+if ! have_tools; then
 	bash tools/deps.sh ensure >&2 || true
 fi
-if ! command -v chromium >/dev/null 2>&1; then
-	echo "notice: chromium is not installed and tools/deps.sh could not install it; skipping the web test"
+if ! have_tools; then
+	echo "notice: chromium, curl, python3 or jq is missing and tools/deps.sh could not install them; skipping the web test"
 	exit 0
 fi
-for tool in jq curl python3; do
-	command -v $tool >/dev/null 2>&1 || fail "$tool is missing (tools/deps.sh installs jq and curl)"
-done
 redis_start
 
 # --- 1. incidents from ceptord --once ----------------------------------------
@@ -190,6 +194,8 @@ for _ in $(seq 50); do
 done
 URL=$(sed -n 's|.*serving \(http://127\.0\.0\.1:[0-9]*/\).*|\1|p' "$WORK/web.log")
 expect_match "$URL" '^http://127\.0\.0\.1:[0-9]+/$' "ceptor-web's address"
+PORT=${URL##*:}
+PORT=${PORT%/}
 
 # What the page must list, from ceptord's own messages: the latest version
 # of each id, closed ones out, by class, score, confidence, the most
@@ -320,13 +326,16 @@ expect_eq "$(curl -sS "${URL}api/status" | jq -r '.state + " " + (.running | tos
 
 # --- 6. HTTP and failures -------------------------------------------------------
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# A client that sends half a request holds no one else up.
+exec 6<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET / HTTP/1.1\r\n' >&6
+expect_eq "$(code --max-time 3 "${URL}api/graph")" 200 "a half-sent request blocks no one"
+exec 6<&-
 expect_eq "$(code "${URL}nope")" 404 "unknown path: 404"
 expect_eq "$(code "${URL}api/incidents/x")" 404 "unknown API path: 404"
 expect_eq "$(code -X POST "${URL}api/incidents")" 405 "POST: 405"
 expect_match "$(curl -s -D - -o /dev/null -X DELETE "$URL")" 'Allow: GET, HEAD' "405 names the methods"
 expect_eq "$(code -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)" "$URL")" 431 "oversized head: 431"
-PORT=${URL##*:}
-PORT=${PORT%/}
 raw() { # bytes to send: what the server answers (it closes after one reply)
 	local out
 	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
@@ -346,12 +355,18 @@ expect_match "$(curl -s -D - -o /dev/null "$URL")" "Content-Security-Policy: def
 expect_match "$(curl -s -D - -o /dev/null "${URL}app.js")" 'Content-Type: text/javascript' "app.js type"
 
 redis_stop
+sleep 0.6 # past the 0.5 s snapshot cache
 expect_eq "$(code "${URL}api/incidents")" 503 "Redis gone: 503"
-sleep 0.6 # past the snapshot cache
 expect_match "$(curl -s "${URL}api/incidents" | jq -r .error)" "^Redis at 127\.0\.0\.1:[0-9]+: " \
 	"Redis gone: the error names Redis"
 expect_match "$(curl -s "${URL}api/graph" | jq -r .incidents_error)" "^Redis at " \
 	"Redis gone: the graph still answers, saying why"
+rc=0
+timeout 5 "$BIN/ceptor-web" --listen "127.0.0.1:$PORT" --sectors "$WORK/sectors.yml" \
+	2>"$WORK/busy.err" || rc=$?
+expect_eq "$rc" 1 "a port in use: exit 1"
+expect_match "$(cat "$WORK/busy.err")" "cannot listen on 127\.0\.0\.1:$PORT: Address already in use" \
+	"a port in use: the error names the address"
 stop_pid "$WEB_PID"
 WEB_PID=
 
