@@ -196,14 +196,17 @@ const char *cep_http_server_name(const struct cep_http_server *s)
 
 static void conn_close(struct conn *c)
 {
-	char sink[512];
+	char sink[4096];
 
 	if (c->fd >= 0) {
 		/* Take what the client may still have sent (a body after a
 		 * GET), so that close() sends FIN rather than RST, which
-		 * could cut the response short on the client's side. */
-		while (recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-			;
+		 * could cut the response short on the client's side; a
+		 * bounded amount, so a client that keeps sending cannot keep
+		 * us here. */
+		for (int i = 0; i < 16; i++)
+			if (recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) <= 0)
+				break;
 		close(c->fd);
 	}
 	free(c->out);

@@ -1,8 +1,8 @@
 /*
  * main.c - ceptor-web: a small page for analysts.
  *
- *   ceptor-web [--listen ADDR:PORT] [--allow-remote] [--redis URL]
- *              [--spool DIR] [--sectors FILE]
+ *   ceptor-web [-c CONFIG] [--listen ADDR:PORT] [--allow-remote]
+ *              [--redis URL] [--spool DIR] [--sectors FILE]
  *
  * One process, one thread: an HTTP server (web/http.h) on a loopback
  * address by default, serving
@@ -19,6 +19,11 @@
  * Content-Security-Policy allows only this origin's script and style: a
  * title such as "<script>..." reaches the analyst as text.
  *
+ * With -c, Redis, the spool directory and the sector graph come from
+ * ceptord's own configuration file (the options still override it);
+ * without, the defaults are ceptord's: redis://127.0.0.1:6379, its default
+ * state directory, rules/sectors.yml.
+ *
  * The page has no login.  So ceptor-web refuses to listen on an address
  * other than loopback unless --allow-remote says that this is meant (for
  * instance behind a reverse proxy that authenticates).
@@ -33,9 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "ceptor/error.h"
 #include "core/sectors.h"
+#include "lib/config.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/http.h"
@@ -43,7 +50,6 @@
 #define CEPTOR_WEB_VERSION "0.1.0-dev"
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_REDIS "redis://127.0.0.1:6379"
-#define DEFAULT_SPOOL "/var/lib/ceptor/spool"
 
 /* Only this origin's script, style and data; no frames, no plugins. */
 #define CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
@@ -51,14 +57,16 @@
 	    "form-action 'none'; frame-ancestors 'none'"
 
 static const char usage_text[] =
-	"usage: ceptor-web [--listen ADDR:PORT] [--allow-remote] "
-	"[--redis URL]\n"
-	"                  [--spool DIR] [--sectors FILE]\n"
+	"usage: ceptor-web [-c CONFIG] [--listen ADDR:PORT] [--allow-remote]\n"
+	"                  [--redis URL] [--spool DIR] [--sectors FILE]\n"
 	"\n"
 	"Serves the analysts' page: ranked open incidents (from Redis), the\n"
 	"sector graph with their predicted spread, and collector health\n"
 	"(from ceptord's SPOOL/status.json), refreshed every 2 s.\n"
 	"\n"
+	"  -c CONFIG           ceptord's configuration: Redis, spool and "
+	"sectors\n"
+	"                      from it (the options below override it)\n"
 	"  --listen ADDR:PORT  where to listen (default " DEFAULT_LISTEN
 	"; port 0:\n"
 	"                      any free one, printed at start)\n"
@@ -69,13 +77,30 @@ static const char usage_text[] =
 	"  --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] "
 	"(default\n"
 	"                      " DEFAULT_REDIS ")\n"
-	"  --spool DIR         ceptord's state directory (default "
-	DEFAULT_SPOOL ")\n"
+	"  --spool DIR         ceptord's state directory (default: "
+	"ceptord's,\n"
+	"                      /var/lib/ceptor/spool as root)\n"
 	"  --sectors FILE      the sector graph (default "
 	CEP_SECTORS_DEFAULT_PATH ")\n"
 	"  --version, --help\n";
 
 static volatile sig_atomic_t stop_flag;
+
+/* Where ceptord keeps its state when the configuration names no spool: the
+ * same rule as ceptord's (engine/main.c) and ceptorctl's. */
+static void default_spool_dir(char *buf, size_t size)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		snprintf(buf, size, "/var/lib/ceptor/spool");
+	else if (state && *state)
+		snprintf(buf, size, "%s/ceptor/spool", state);
+	else
+		snprintf(buf, size, "%s/.local/state/ceptor/spool",
+			 home ? home : ".");
+}
 
 static void on_signal(int sig)
 {
@@ -120,6 +145,7 @@ static int usage_error(const char *fmt, const char *arg)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "allow-remote", no_argument, NULL, 'A' },
 		{ "redis", required_argument, NULL, 'r' },
@@ -129,8 +155,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *listen_at = DEFAULT_LISTEN, *redis = DEFAULT_REDIS;
-	const char *spool = DEFAULT_SPOOL, *sectors = CEP_SECTORS_DEFAULT_PATH;
+	const char *listen_at = DEFAULT_LISTEN, *redis = NULL, *spool = NULL;
+	const char *sectors = NULL, *config = NULL;
+	struct cep_config cfg;
+	char spool_buf[4096];
 	bool allow_remote = false, loopback;
 	struct sockaddr_storage sa;
 	unsigned salen;
@@ -140,8 +168,10 @@ int main(int argc, char **argv)
 	char err[512];
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "l:Ar:s:g:Vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:l:Ar:s:g:Vh", opts, NULL)) !=
+	       -1) {
 		switch (o) {
+		case 'c': config = optarg; break;
 		case 'l': listen_at = optarg; break;
 		case 'A': allow_remote = true; break;
 		case 'r': redis = optarg; break;
@@ -167,16 +197,39 @@ int main(int argc, char **argv)
 				   "page has no login, so add --allow-remote "
 				   "to serve it to other hosts", listen_at);
 
+	/* The engine's configuration, then the options over it. */
+	cep_config_init(&cfg);
+	if (config && cep_config_load(&cfg, config, stderr)) {
+		fprintf(stderr, "ceptor-web: -c %s: cannot use this "
+			"configuration\n", config);
+		cep_config_fini(&cfg);
+		return 1;
+	}
+	if (!redis)
+		redis = cfg.redis_url ? cfg.redis_url : DEFAULT_REDIS;
+	if (!spool) {
+		if (cfg.spool_dir)
+			snprintf(spool_buf, sizeof spool_buf, "%s",
+				 cfg.spool_dir);
+		else
+			default_spool_dir(spool_buf, sizeof spool_buf);
+		spool = spool_buf;
+	}
+	if (!sectors)
+		sectors = cfg.sectors_path ? cfg.sectors_path
+					   : CEP_SECTORS_DEFAULT_PATH;
+
 	rc = cep_sectors_load(sectors, stderr, &graph);
 	if (rc) {
 		fprintf(stderr, "ceptor-web: --sectors %s: %s\n", sectors,
 			rc == -CEP_ECONFIG ? "the sector graph has errors"
 					   : strerror(-rc));
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if (cep_webapi_create(redis, spool, graph, &api, err, sizeof err)) {
-		cep_sectors_destroy(graph);
-		return usage_error("--redis: %s", err);
+		rc = usage_error("--redis: %s", err);
+		goto done;
 	}
 	if (cep_http_server_create(&sa, salen, handle, api, CSP, &srv, err,
 				   sizeof err)) {
@@ -206,5 +259,6 @@ done:
 	cep_http_server_destroy(srv);
 	cep_webapi_destroy(api);
 	cep_sectors_destroy(graph);
+	cep_config_fini(&cfg);
 	return rc;
 }

@@ -30,7 +30,7 @@ cd "$(dirname "$0")/../../.."
 BIN=${BIN:-build/bin}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-web.XXXXXX")
 RING=/ceptor-test-web-$$
-ENGINE_PID= FEED_PID= WEB_PID= CHROME_PID=
+ENGINE_PID= FEED_PID= WEB_PID= WEB2_PID= CHROME_PID=
 . tests/lib/redis.sh
 stop_pid() { # pid: TERM, wait up to 5 s, then KILL
 	[ -n "$1" ] || return 0
@@ -42,6 +42,7 @@ stop_pid() { # pid: TERM, wait up to 5 s, then KILL
 cleanup() {
 	stop_pid "$CHROME_PID"
 	stop_pid "$WEB_PID"
+	stop_pid "$WEB2_PID"
 	stop_pid "$FEED_PID"
 	stop_pid "$ENGINE_PID"
 	redis_stop
@@ -252,6 +253,27 @@ expect_eq "$(jq -r '.inputs[] | select(.name == "ops-ring") | .events' "$WORK/st
 	"status: the collector's events"
 expect_eq "$(jq -r '.inputs[] | select(.name == "ops-ring") | .drops' "$WORK/status.json")" 0 \
 	"status: no drops"
+
+# -c: Redis, spool and sector graph from ceptord's own configuration.
+"$BIN/ceptor-web" -c "$WORK/ceptor.yml" --listen 127.0.0.1:0 2>"$WORK/web-c.log" &
+WEB2_PID=$!
+for _ in $(seq 50); do
+	grep -q 'serving http://' "$WORK/web-c.log" && break
+	sleep 0.1
+done
+URL2=$(sed -n 's|.*serving \(http://127\.0\.0\.1:[0-9]*/\).*|\1|p' "$WORK/web-c.log")
+expect_match "$URL2" '^http://127\.0\.0\.1:[0-9]+/$' "-c: ceptor-web's address"
+expect_eq "$(curl -sS "${URL2}api/status" | jq -r .site)" web-test "-c: the config's spool"
+expect_eq "$(curl -sS "${URL2}api/graph" | jq -r .threshold)" 0.7 "-c: the config's sector graph"
+expect_eq "$(curl -sS "${URL2}api/incidents" | jq -r '[.incidents[].id] | join(" ")')" "$EXPECTED" \
+	"-c: the config's Redis"
+stop_pid "$WEB2_PID"
+WEB2_PID=
+rc=0
+printf 'site: [broken\n' >"$WORK/broken-cfg.yml"
+"$BIN/ceptor-web" -c "$WORK/broken-cfg.yml" 2>"$WORK/broken-cfg.err" || rc=$?
+expect_eq "$rc" 1 "-c: a broken configuration stops ceptor-web"
+expect_match "$(cat "$WORK/broken-cfg.err")" "broken-cfg\.yml:[0-9]+" "-c: FILE:LINE of the configuration"
 
 # --- 4. the page in headless Chromium ----------------------------------------
 chrome() { # output file, then chromium options
