@@ -171,12 +171,24 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "c:l:Ar:s:g:Vh", opts, NULL)) !=
 	       -1) {
 		switch (o) {
-		case 'c': config = optarg; break;
-		case 'l': listen_at = optarg; break;
-		case 'A': allow_remote = true; break;
-		case 'r': redis = optarg; break;
-		case 's': spool = optarg; break;
-		case 'g': sectors = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 'A':
+			allow_remote = true;
+			break;
+		case 'r':
+			redis = optarg;
+			break;
+		case 's':
+			spool = optarg;
+			break;
+		case 'g':
+			sectors = optarg;
+			break;
 		case 'V':
 			printf("ceptor-web %s\n", CEPTOR_WEB_VERSION);
 			return 0;
