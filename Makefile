@@ -75,6 +75,7 @@ PCAP_SRC  := $(filter-out collectors/pcap/main.c,$(wildcard collectors/pcap/*.c)
 FEED_SRC  := $(filter-out collectors/feed/main.c,$(wildcard collectors/feed/*.c))
 FLOW_SRC  := $(filter-out collectors/flow/main.c,$(wildcard collectors/flow/*.c))
 CTL_SRC   := $(wildcard engine/ctl/*.c)
+WEB_SRC   := $(wildcard web/*.c)
 ENGINE_SRC:= $(wildcard engine/*.c)
 GEN_SRC   := $(wildcard tests/gen/*.c)
 TLIB_SRC  := $(wildcard tests/lib/*.c)
@@ -94,7 +95,7 @@ LIBTEST   := $(O)/libceptor_test.a
 ALL_LIBS  := $(LIBCORE) $(LIBPUB) $(LIBPCAP) $(LIBFLOW) $(LIBFEED) $(LIBCEPTOR)
 
 BINS := $(BIN)/ceptord $(BIN)/ceptor-pcap $(BIN)/ceptor-flow $(BIN)/ceptor-feed \
-        $(BIN)/ceptorctl $(BIN)/ceptor-gen
+        $(BIN)/ceptorctl $(BIN)/ceptor-gen $(BIN)/ceptor-web
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst perf/%.c,$(O)/perf/%,$(BENCH_SRC))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
@@ -152,6 +153,10 @@ $(BIN)/ceptorctl: $(call obj,$(CTL_SRC)) $(LIBCORE) $(LIBPUB) $(LIBCEPTOR)
 	$(call link)
 $(BIN)/ceptor-gen: $(call obj,$(GEN_SRC)) $(LIBCEPTOR)
 	$(call link)
+$(BIN)/ceptor-web: $(call obj,$(WEB_SRC)) $(LIBCORE) $(LIBPUB) $(LIBCEPTOR)
+	$(call link)
+# The page is assembled into assets.o (.incbin), which -MMD cannot see.
+$(call obj,web/assets.c): $(wildcard web/static/*)
 
 $(O)/tests/%: $(O)/obj/tests/unit/%.o $(LIBTEST) $(ALL_LIBS)
 	$(call link,$(CHECK_LIBS))

@@ -15,7 +15,8 @@ PACKAGES=(
 	libpcre2-dev
 	check
 	redis-server redis-tools
-	tcpdump jq graphviz curl python3-prometheus-client
+	tcpdump jq graphviz curl python3 python3-prometheus-client
+	chromium fonts-dejavu-core
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
 )
