@@ -1486,7 +1486,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no command (tail, rules, status, "
-					 "reload, feedback)");
+					 "reload, feedback, exercise)");
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -1506,6 +1506,8 @@ int main(int argc, char **argv)
 		return cep_ctl_stats(url, argc, argv);
 	if (!strcmp(cmd, "feedback"))
 		return cep_ctl_feedback(argc, argv);
+	if (!strcmp(cmd, "exercise"))
+		return cep_ctl_exercise(url, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return usage_error("unknown command '%s'", cmd);
