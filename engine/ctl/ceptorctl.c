@@ -1,7 +1,11 @@
 /*
  * ceptorctl.c - the operator tool.
  *
- *   ceptorctl [--redis URL] tail [--sector S] [--count N] [--json]
+ *   ceptorctl [--redis URL] tail [--sector S[,S]]... [--priority PN]
+ *             [--tlp MARK] [--count N] [--json] [--exercise] [--follow]
+ *             [--group NAME [--consumer NAME] [--ack]]
+ *   ceptorctl [--redis URL] exercise run SCENARIO.yml [--speed X] [--json]
+ *             (engine/ctl/exercise.c)
  *   ceptorctl rules check DIR|FILE...
  *   ceptorctl status [-c CONFIG | --spool DIR] [--json]
  *   ceptorctl status --ring NAME [--json]
@@ -16,7 +20,22 @@
  * them (priority class P1 first, then confidence, then most recently seen)
  * and prints a table, or with --json each incident's `json` field verbatim,
  * one per line.  Only the newest TAIL_SCAN_MIN..MAX messages of each stream
- * are read: tail shows what is current, not the archive.
+ * are read: tail shows what is current, not the archive.  Filters (--sector
+ * lists, --priority, --tlp) apply before ranking; ANSI colour (P1 bold red,
+ * P2 red, P3 yellow, P4 plain, P5 dim) only when stdout is a terminal and
+ * NO_COLOR is unset.
+ *
+ * tail --follow prints the table, then goes on with XREAD BLOCK from the
+ * newest entry of each stream it read, one line (or JSON document) per new
+ * message, ranked within each read, each (id, version) once in a run: an
+ * incident lands on several streams (its sector, the predicted ones).
+ * tail --group reads with XREADGROUP as --consumer (default USER@HOST),
+ * creating the group on each stream from its start (XGROUP CREATE ... 0
+ * MKSTREAM) when missing: first the consumer's own pending entries (id 0,
+ * so what a reader was shown but did not acknowledge comes back), then new
+ * ones (">"), then with --follow blocks for more.  Only --ack acknowledges:
+ * XACK of every entry whose (id, version) was shown, on each stream it was
+ * read from; entries a filter hid stay pending.
  *
  * status reads the document ceptord rewrites about once a second in its
  * state directory (SPOOL/status.json; its schema is in engine/loop.h) and
@@ -67,13 +86,30 @@ static const char usage_text[] =
 	"usage: ceptorctl [--redis URL] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  tail [--sector S] [--count N] [--json] [--redis URL]\n"
+	"  tail [--sector S[,S...]]... [--priority PN] [--tlp MARK] [--count N]\n"
+	"       [--json] [--exercise] [--follow] [--group NAME [--consumer NAME]\n"
+	"       [--ack]] [--redis URL]\n"
 	"        the latest version of each incident, ranked (P1 first, then\n"
-	"        confidence, then last seen); --json prints each incident's\n"
-	"        JSON document on its own line.  S is one of telecom finance\n"
-	"        aviation rail electricity gas government medical water\n"
-	"        logistics unknown council; default: every sector.  N defaults\n"
-	"        to 20.\n"
+	"        confidence, then last seen), coloured by priority on a\n"
+	"        terminal (not when piped or NO_COLOR is set); --json prints\n"
+	"        each incident's JSON document on its own line.  S is one of\n"
+	"        telecom finance aviation rail electricity gas government\n"
+	"        medical water logistics unknown council; default: every\n"
+	"        sector.  --priority P2: that class or more urgent; --tlp\n"
+	"        AMBER: that marking or less strict.  N defaults to 20.\n"
+	"        --exercise reads the ceptor-exercise: streams.  --follow then\n"
+	"        prints each new version as it is published, once per (id,\n"
+	"        version).  --group reads as a consumer of a Redis consumer\n"
+	"        group (created on each stream if missing, from the start):\n"
+	"        first this consumer's pending entries, then new ones; only\n"
+	"        --ack acknowledges (XACK) what was shown.  The consumer\n"
+	"        defaults to USER@HOST.\n"
+	"  exercise run SCENARIO.yml [--speed X] [--json] [--keep] [--redis URL]\n"
+	"        replay a scenario through ceptord and the collectors, marked\n"
+	"        exercise (ceptor-exercise: streams only), and report each\n"
+	"        expected incident or advisory seen or missed, with priority\n"
+	"        and delay (tests/scenarios/README.md).  Exit 0: all met; 1:\n"
+	"        one missed or the run failed; 2: bad scenario (FILE:LINE).\n"
 	"  rules check [--skip-unsupported] [--mapping FILE] [--strict] DIR|FILE...\n"
 	"        compile the rules; print \"N rules OK\" or FILE:LINE errors\n"
 	"        and exit 1.  Warns (FILE:LINE: warning:) about rules that can\n"

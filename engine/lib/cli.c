@@ -188,47 +188,83 @@ static int beat_sink_fn(void *arg, const struct cep_event *ev, unsigned n)
 	return rc;
 }
 
-/* --exercise, --retime: change a copy of each batch, then hand it on. */
+/* --retime: wait until the wall clock reaches ts, beating meanwhile (a
+ * collector process must not look dead to ceptorctl status while it
+ * paces a replay). */
+static void wait_until(struct cep_cli *cli, uint64_t ts)
+{
+	for (;;) {
+		uint64_t now = cep_clock_wall_ns();
+		uint64_t left = ts > now ? ts - now : 0;
+		struct timespec d;
+
+		if (!left)
+			return;
+		if (left > 200000000u)
+			left = 200000000u;
+		d.tv_sec = 0;
+		d.tv_nsec = (long)left;
+		nanosleep(&d, NULL);
+		cep_cli_tick(cli);
+	}
+}
+
+/* --exercise, --retime: change a copy of each batch and hand it on; with
+ * --retime, each event goes on when its new time comes (the part of the
+ * batch before it is handed on first). */
 static int mark_sink_fn(void *arg, const struct cep_event *ev, unsigned n)
 {
 	struct cep_cli *cli = arg;
 	struct cep_event copy[CEP_COLLECTOR_BATCH];
-	unsigned done = 0;
-	int accepted = 0;
+	unsigned done = 0, k = 0;
+	int accepted = 0, rc;
 
 	while (done < n) {
-		unsigned k = n - done < CEP_COLLECTOR_BATCH ? n - done
-							    : CEP_COLLECTOR_BATCH;
-		int rc;
+		struct cep_event *e = &copy[k];
 
-		memcpy(copy, ev + done, k * sizeof *copy);
-		for (unsigned i = 0; i < k; i++) {
-			struct cep_event *e = &copy[i];
+		*e = ev[done++];
+		if (cli->exercise)
+			e->flags |= CEP_EV_EXERCISE;
+		if (cli->retime_speed > 0) {
+			uint64_t now = cep_clock_wall_ns();
 
-			if (cli->exercise)
-				e->flags |= CEP_EV_EXERCISE;
-			if (cli->retime_speed <= 0)
-				continue;
 			if (!e->ts) {
-				e->ts = cep_clock_wall_ns();
-				continue;
+				e->ts = now;
+			} else {
+				if (!cli->retime_ev0) {
+					cli->retime_ev0 = e->ts;
+					cli->retime_wall0 = now;
+				}
+				/* Signed: an input out of order has events
+				 * before its first one. */
+				double d = ((double)e->ts -
+					    (double)cli->retime_ev0) /
+					   cli->retime_speed;
+				double t = (double)cli->retime_wall0 + d;
+
+				e->ts = t > 0 ? (uint64_t)t : 1;
 			}
-			if (!cli->retime_ev0) {
-				cli->retime_ev0 = e->ts;
-				cli->retime_wall0 = cep_clock_wall_ns();
+			if (e->ts > now) {
+				if (k) {
+					rc = cli->inner.fn(cli->inner.arg,
+							   copy, k);
+					if (rc < 0)
+						return rc;
+					accepted += rc;
+					copy[0] = *e;
+					k = 0;
+					e = &copy[0];
+				}
+				wait_until(cli, e->ts);
 			}
-			/* Signed: an input out of order has events before
-			 * its first one. */
-			double d = ((double)e->ts - (double)cli->retime_ev0) /
-				   cli->retime_speed;
-			double t = (double)cli->retime_wall0 + d;
-			e->ts = t > 0 ? (uint64_t)t : 1;
 		}
-		rc = cli->inner.fn(cli->inner.arg, copy, k);
-		if (rc < 0)
-			return rc;
-		accepted += rc;
-		done += k;
+		if (++k == CEP_COLLECTOR_BATCH || done == n) {
+			rc = cli->inner.fn(cli->inner.arg, copy, k);
+			if (rc < 0)
+				return rc;
+			accepted += rc;
+			k = 0;
+		}
 	}
 	return accepted;
 }

@@ -53,9 +53,13 @@
  * late): the first event takes the wall-clock time at which it passes,
  * and every later one its recorded distance from that first event divided
  * by SPEED (scenario seconds per wall second; default 1), so a replay at
- * speed 60 packs an hour of input into a minute.  An event without a time
- * takes the current time.  Both work on a copy of each batch, in the sink
- * wrapper, so every collector and every sink (--dump too) gets them.
+ * speed 60 packs an hour of input into a minute; each event is handed on
+ * when its new time comes (the replay is paced: the engine sees live
+ * input, never events from its future), with heartbeats while waiting.
+ * An event without a time takes the current time.  Inputs should be in
+ * time order: an event earlier than the first one gets a time in the past.
+ * Both work on a copy of each batch, in the sink wrapper, so every
+ * collector and every sink (--dump too) gets them.
  *
  * Thread safety: one struct cep_cli per process, used by one thread (the
  * one that reads the inputs and calls the sink).

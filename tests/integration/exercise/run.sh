@@ -10,7 +10,9 @@
 #      and processes of the runs are gone;
 #   4. an expectation the engine cannot meet: exit 1 and a "missed" line;
 #   5. a malformed scenario: exit 2 and FILE:LINE for each problem, and
-#      a scenario file that does not exist: exit 2.
+#      a scenario file that does not exist: exit 2;
+#   0. first, the collector options it relies on: --exercise marks every
+#      event, --retime=SPEED moves times to now at SPEED and paces them.
 #
 # Needs: BIN, jq, a redis-server to start.
 set -euo pipefail
@@ -24,6 +26,27 @@ cleanup() { redis_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 redis_start
 EX() { "$BIN/ceptorctl" --redis "$REDIS_URL" exercise run "$@"; }
+
+# 0. The collector options.
+printf '%s\n' '{"ts":"2020-01-01T00:00:00Z","kind":"feed","type":"scan","src_ip":"192.0.2.1"}' \
+	'{"ts":"2020-01-01T00:01:00Z","kind":"feed","type":"scan","src_ip":"192.0.2.1"}' >"$WORK/two.jsonl"
+before=$(date +%s)
+"$BIN/ceptor-feed" --format jsonl "$WORK/two.jsonl" --exercise --retime=60 >"$WORK/two.out"
+after=$(date +%s)
+expect_eq "$(jq -r .exercise "$WORK/two.out" | sort -u)" true "--exercise marks every event"
+t1=$(date -u -d "$(sed -n 1p "$WORK/two.out" | jq -r .ts)" +%s.%N)
+t2=$(date -u -d "$(sed -n 2p "$WORK/two.out" | jq -r .ts)" +%s.%N)
+expect_eq "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }')" 1.000 \
+	"--retime=60: a minute apart becomes a second"
+expect_eq "$(awk -v t="$t1" -v a="$before" -v b="$after" 'BEGIN { print (t >= a - 1 && t <= b + 1) }')" 1 \
+	"--retime: the first event takes the current time"
+expect_eq "$((after - before >= 1))" 1 "--retime paces the events"
+expect_eq "$("$BIN/ceptor-feed" --format jsonl "$WORK/two.jsonl" | jq -r '.exercise // false' | sort -u)" false \
+	"without --exercise: no mark"
+set +e
+"$BIN/ceptor-feed" --format jsonl "$WORK/two.jsonl" --retime=0 >/dev/null 2>"$WORK/retime.err"
+expect_eq "$?" 2 "--retime=0 is a usage error"
+set -e
 
 # 1. The shipped scenarios.
 for sc in finance_botnet telecom_misconfig earthquake; do
