@@ -1083,8 +1083,11 @@ static int cmd_tail(const char *url, int argc, char **argv)
 				 "%s:{%s}:incidents", prefix,
 				 s ? cep_sector_name(s) : "unknown");
 	}
+	/* --follow goes on from the newest entry the table read of each
+	 * stream; a stream that had none is read from its start, so that
+	 * nothing published between the two reads is missed. */
 	for (size_t k = 0; k < nkeys; k++)
-		snprintf(ids[k], sizeof ids[0], "$");
+		snprintf(ids[k], sizeof ids[0], "0-0");
 
 	redisContext *c = connect_redis(url);
 	if (!c)
