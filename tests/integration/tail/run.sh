@@ -44,6 +44,9 @@ report() { # id sector type class trigger tlp rel cred [extra]
 	report EL-1 electricity power_loss disaster serious_failure AMBER A 2
 	report TE-1 telecom misconfig unintentional serious_failure GREEN B 2
 	report LO-1 logistics comm_loss disaster secondary_damage CLEAR C 3
+	# No spread: an intrusion is no outage; TLP:RED stays in its sector.
+	report FI-1 finance intrusion cyber damage_detected AMBER B 2
+	report GA-1 gas defect unintentional serious_failure RED B 2
 } >"$WORK/reports.json"
 "$BIN/ceptord" --once --rules rules/default --feed "report:$WORK/reports.json" \
 	--redis "$REDIS_URL" --spool "$WORK/spool" 2>"$WORK/ceptord.log" ||
@@ -55,17 +58,19 @@ T() { "$BIN/ceptorctl" --redis "$REDIS_URL" tail "$@"; }
 truth=$(for k in $(redis_cli --raw KEYS 'ceptor:{*}:incidents' | grep -v council); do
 	redis_cli --raw XRANGE "$k" - + | awk 'prev == "json" { print } { prev = $0 }'
 done | jq -r '[.id, .priority, .sector, .tlp] | @tsv' | sort -u)
-expect_eq "$(wc -l <<<"$truth")" 3 "three incidents published"
+expect_eq "$(wc -l <<<"$truth")" 5 "five incidents published"
 EL=$(awk '$3 == "electricity" { print $1 }' <<<"$truth")
 TE=$(awk '$3 == "telecom" { print $1 }' <<<"$truth")
 LO=$(awk '$3 == "logistics" { print $1 }' <<<"$truth")
+FI=$(awk '$3 == "finance" { print $1 }' <<<"$truth")
+GA=$(awk '$3 == "gas" { print $1 }' <<<"$truth")
 expect_match "$EL" '^P1-' "the power loss is P1"
 expect_match "$LO" '^P[3-5]-' "the freight company's loss is P3 or lower"
 
 # 1. Colour only on a terminal.
 T >"$WORK/table.txt"
 expect_eq "$(grep -c $'\033' "$WORK/table.txt" || true)" 0 "piped: no ANSI escapes"
-expect_eq "$(grep -c -e "$EL" -e "$TE" -e "$LO" "$WORK/table.txt")" 3 "table: every incident"
+expect_eq "$(grep -c -e "$EL" -e "$TE" -e "$LO" -e "$FI" -e "$GA" "$WORK/table.txt")" 5 "table: every incident"
 expect_eq "$(sed -n 2p "$WORK/table.txt" | awk '{ print $1 }')" "$EL" "table: P1 first"
 script -qfec "$BIN/ceptorctl --redis $REDIS_URL tail" /dev/null </dev/null >"$WORK/tty.txt"
 expect_match "$(grep "$EL" "$WORK/tty.txt")" $'^\033\\[1;31m' "terminal: P1 row in bold red"
@@ -76,21 +81,18 @@ expect_eq "$(grep -c $'\033\\[' "$WORK/nocolor.txt" || true)" 0 "NO_COLOR: no co
 # 2. --json: one object per incident.
 T --json >"$WORK/all.jsonl"
 expect_eq "$(jq -r .id "$WORK/all.jsonl" | sort | tr '\n' ' ')" \
-	"$(printf '%s\n' "$EL" "$TE" "$LO" | sort | tr '\n' ' ')" "--json: each incident once"
+	"$(printf '%s\n' "$EL" "$TE" "$LO" "$FI" "$GA" | sort | tr '\n' ' ')" "--json: each incident once"
 
 # 3. Filters.  An incident is on its own sector's stream and on those of
 # the sectors it is predicted to reach.
 ids() { jq -r .id | sort | tr '\n' ' '; }
 sorted() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
-want_log=$(redis_cli --raw XRANGE 'ceptor:{logistics}:incidents' - + |
-	awk 'prev == "id" { print } { prev = $0 }' | sort -u | tr '\n' ' ')
-expect_eq "$(T --sector logistics --json | ids)" "$want_log" "--sector logistics"
-expect_match "$want_log" "$LO" "logistics stream has its own incident"
-want_two=$( { redis_cli --raw XRANGE 'ceptor:{logistics}:incidents' - +
-	redis_cli --raw XRANGE 'ceptor:{telecom}:incidents' - + ; } |
-	awk 'prev == "id" { print } { prev = $0 }' | sort -u | tr '\n' ' ')
-expect_eq "$(T --sector logistics,telecom --json | ids)" "$want_two" "--sector a,b"
-expect_eq "$(T --sector logistics --sector telecom --json | ids)" "$want_two" "--sector a --sector b"
+expect_eq "$(T --sector finance --json | ids)" "$(sorted "$EL" "$TE" "$LO" "$FI")" \
+	"--sector finance: its own and the outages predicted to reach it"
+expect_eq "$(T --sector gas --json | ids)" "$(sorted "$EL" "$TE" "$LO" "$GA")" "--sector gas"
+expect_eq "$(T --sector finance,gas --json | ids)" "$(sorted "$EL" "$TE" "$LO" "$FI" "$GA")" "--sector a,b"
+expect_eq "$(T --sector gas --sector finance --json | ids)" "$(sorted "$EL" "$TE" "$LO" "$FI" "$GA")" \
+	"--sector a --sector b"
 want_p2=$(awk '$2 == "P1" || $2 == "P2" { print $1 }' <<<"$truth" | sort | tr '\n' ' ')
 expect_eq "$(T --priority P2 --json | ids)" "$want_p2" "--priority P2"
 expect_eq "$(T --priority P2 --json | jq -r .priority | sort -u | grep -vc '^P[12]$' || true)" 0 \
@@ -104,17 +106,17 @@ pending_all() { local n=0 k c
 	for k in $(redis_cli --raw KEYS 'ceptor:{*}:incidents' | grep -v council); do
 		c=$(PEND "$k"); n=$((n + c)); done; echo "$n"; }
 T --group analysts --consumer a1 --json >"$WORK/g1.jsonl"
-expect_eq "$(ids <"$WORK/g1.jsonl")" "$(sorted "$EL" "$TE" "$LO")" "group: every incident, once"
-expect_eq "$(redis_cli XINFO GROUPS 'ceptor:{gas}:incidents' | grep -c analysts)" 1 \
-	"group created on every sector stream (MKSTREAM)"
+expect_eq "$(ids <"$WORK/g1.jsonl")" "$(sorted "$EL" "$TE" "$LO" "$FI" "$GA")" "group: every incident, once"
+expect_eq "$(redis_cli XINFO GROUPS 'ceptor:{unknown}:incidents' | grep -c analysts)" 1 \
+	"group created on an empty sector stream too (MKSTREAM)"
 entries=$(for k in $(redis_cli --raw KEYS 'ceptor:{*}:incidents' | grep -v council); do
 	redis_cli XLEN "$k"; done | awk "{ n += \$1 } END { print n }")
 expect_eq "$(pending_all)" "$entries" "no --ack: every entry read is pending"
 T --group analysts --consumer a1 --json >"$WORK/g2.jsonl"
-expect_eq "$(ids <"$WORK/g2.jsonl")" "$(sorted "$EL" "$TE" "$LO")" "no --ack: shown again to the same consumer"
+expect_eq "$(ids <"$WORK/g2.jsonl")" "$(sorted "$EL" "$TE" "$LO" "$FI" "$GA")" "no --ack: shown again to the same consumer"
 expect_eq "$(pending_all)" "$entries" "still pending"
 T --group analysts --consumer a1 --json --ack >"$WORK/g3.jsonl"
-expect_eq "$(wc -l <"$WORK/g3.jsonl")" 3 "--ack: shown once more"
+expect_eq "$(wc -l <"$WORK/g3.jsonl")" 5 "--ack: shown once more"
 expect_eq "$(pending_all)" 0 "--ack: nothing pending"
 expect_eq "$(T --group analysts --consumer a1)" "no new incidents for group analysts" "then nothing new"
 # A filter: what it does not show stays pending.
