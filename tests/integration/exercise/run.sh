@@ -5,6 +5,8 @@
 #   1. each of the three (finance botnet, telecom misconfiguration,
 #      earthquake) meets every expectation: exit 0, one "seen" line per
 #      expectation, "result: N of N expectations met";
+#   1b. a pcap input goes through ceptor-pcap; --speed overrides the
+#      scenario's time scale;
 #   2. --json gives the same verdict as one JSON object;
 #   3. nothing is written to a non-exercise ceptor: key, and the rings
 #      and processes of the runs are gone;
@@ -69,6 +71,34 @@ expect_match "$(cat "$WORK/earthquake.txt")" 'seen    Blackout: incident electri
 	"earthquake: the blackout line names its incident"
 expect_match "$(cat "$WORK/telecom_misconfig.txt")" 'seen    Logistics warned of the misconfiguration: advisory logistics from telecom' \
 	"telecom: the logistics advisory"
+
+# 1b. A capture, at another speed than the file says.
+"$BIN/ceptor-gen" scan "$WORK/scan.pcap" --src 198.51.100.23 --dst 192.0.2.10 \
+	--ports 40 --noise 100 --seed 7 2>/dev/null
+cat >"$WORK/pcap.yml" <<YML
+name: A port scan from a capture
+speed: 1
+inputs:
+  - name: bank-tap
+    at: 0
+    format: pcap
+    file: scan.pcap
+    sector: finance
+expect:
+  - incident: finance
+    title: Telnet
+    within: 60
+    after: bank-tap
+YML
+start=$(date +%s)
+EX "$WORK/pcap.yml" --speed 10 >"$WORK/pcap.txt" 2>"$WORK/pcap.err" ||
+	fail "pcap scenario: $(cat "$WORK/pcap.txt" "$WORK/pcap.err")"
+# The capture's SYN to port 23 is a detection (no correlation window to
+# wait for): its incident comes within a publish round.
+expect_match "$(cat "$WORK/pcap.txt")" 'seen    incident finance title "Telnet" within 60s -- P' \
+	"pcap: the incident from the capture"
+expect_match "$(head -1 "$WORK/pcap.txt")" ', speed 10$' "--speed overrides the file"
+expect_eq "$(( $(date +%s) - start < 15 ))" 1 "--speed 10: done in seconds"
 
 # 2. --json.
 EX tests/scenarios/earthquake.yml --json >"$WORK/eq.json"
