@@ -58,6 +58,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <limits.h>
@@ -1301,10 +1302,18 @@ static uint64_t redis_time_ms(redisContext *c)
 	return ms;
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
 static void cleanup(struct ex_run *r, int keep)
 {
-	char cmd[PATH_MAX + 32];
-
 	for (size_t i = 0; i < r->nin; i++) {
 		char ring[64];
 
@@ -1321,16 +1330,8 @@ static void cleanup(struct ex_run *r, int keep)
 		fprintf(stderr, "ceptorctl: exercise: kept %s\n", r->tmp);
 		return;
 	}
-	/* The directory is ours (mkdtemp) and holds a few files. */
-	snprintf(cmd, sizeof cmd, "%s", r->tmp);
-	char *const argv[] = { "/bin/rm", "-rf", cmd, NULL };
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	/* The directory is ours (mkdtemp): its files, then itself. */
+	nftw(r->tmp, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Run the pipeline; 0, or -1 when it could not be run. */

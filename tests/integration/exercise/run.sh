@@ -122,9 +122,11 @@ expect_eq "$(ls /dev/shm | grep -c '^ceptor-ex-' || true)" 0 "the runs' rings ar
 
 # 4. An unmet expectation.
 set +e
-EX "$HERE/unmet.yml" >"$WORK/unmet.txt" 2>"$WORK/unmet.err"
+mkdir "$WORK/tmp"
+TMPDIR=$WORK/tmp EX "$HERE/unmet.yml" >"$WORK/unmet.txt" 2>"$WORK/unmet.err"
 rc=$?
 set -e
+expect_eq "$(ls -A "$WORK/tmp")" "" "the run's directory (config, spool, logs) is removed"
 cat "$WORK/unmet.txt" | grep -v '^  extra ' || true
 expect_eq "$rc" 1 "unmet: exit 1"
 expect_match "$(cat "$WORK/unmet.txt")" $'\n  missed  A gas incident that never comes: incident gas within 600s -- nothing matched' \
