@@ -313,8 +313,11 @@ int main(int argc, char **argv)
 		lv.opened = live_opened;
 		lv.report = live_report;
 		lv.arg = &ctx;
+		/* The dump sink itself, under an --exercise / --retime
+		 * wrapper when there is one. */
 		if (cli.mode == CEP_CLI_DUMP)
-			cli.sink.fn = dump_flush_fn;
+			(cli.inner.fn ? &cli.inner : &cli.sink)->fn =
+				dump_flush_fn;
 		rc = cep_pcap_read_live(&lv, &cli.src, &cli.sink, &st);
 		if (rc == -EINVAL)
 			status = 2;

@@ -1,7 +1,11 @@
 /*
  * ceptorctl.c - the operator tool.
  *
- *   ceptorctl [--redis URL] tail [--sector S] [--count N] [--json]
+ *   ceptorctl [--redis URL] tail [--sector S[,S]]... [--priority PN]
+ *             [--tlp MARK] [--count N] [--json] [--exercise] [--follow]
+ *             [--group NAME [--consumer NAME] [--ack]]
+ *   ceptorctl [--redis URL] exercise run SCENARIO.yml [--speed X] [--json]
+ *             (engine/ctl/exercise.c)
  *   ceptorctl rules check DIR|FILE...
  *   ceptorctl status [-c CONFIG | --spool DIR] [--json]
  *   ceptorctl status --ring NAME [--json]
@@ -16,7 +20,22 @@
  * them (priority class P1 first, then confidence, then most recently seen)
  * and prints a table, or with --json each incident's `json` field verbatim,
  * one per line.  Only the newest TAIL_SCAN_MIN..MAX messages of each stream
- * are read: tail shows what is current, not the archive.
+ * are read: tail shows what is current, not the archive.  Filters (--sector
+ * lists, --priority, --tlp) apply before ranking; ANSI colour (P1 bold red,
+ * P2 red, P3 yellow, P4 plain, P5 dim) only when stdout is a terminal and
+ * NO_COLOR is unset.
+ *
+ * tail --follow prints the table, then goes on with XREAD BLOCK from the
+ * newest entry of each stream it read, one line (or JSON document) per new
+ * message, ranked within each read, each (id, version) once in a run: an
+ * incident lands on several streams (its sector, the predicted ones).
+ * tail --group reads with XREADGROUP as --consumer (default USER@HOST),
+ * creating the group on each stream from its start (XGROUP CREATE ... 0
+ * MKSTREAM) when missing: first the consumer's own pending entries (id 0,
+ * so what a reader was shown but did not acknowledge comes back), then new
+ * ones (">"), then with --follow blocks for more.  Only --ack acknowledges:
+ * XACK of every entry whose (id, version) was shown, on each stream it was
+ * read from; entries a filter hid stay pending.
  *
  * status reads the document ceptord rewrites about once a second in its
  * state directory (SPOOL/status.json; its schema is in engine/loop.h) and
@@ -67,13 +86,30 @@ static const char usage_text[] =
 	"usage: ceptorctl [--redis URL] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  tail [--sector S] [--count N] [--json] [--redis URL]\n"
+	"  tail [--sector S[,S...]]... [--priority PN] [--tlp MARK] [--count N]\n"
+	"       [--json] [--exercise] [--follow] [--group NAME [--consumer NAME]\n"
+	"       [--ack]] [--redis URL]\n"
 	"        the latest version of each incident, ranked (P1 first, then\n"
-	"        confidence, then last seen); --json prints each incident's\n"
-	"        JSON document on its own line.  S is one of telecom finance\n"
-	"        aviation rail electricity gas government medical water\n"
-	"        logistics unknown council; default: every sector.  N defaults\n"
-	"        to 20.\n"
+	"        confidence, then last seen), coloured by priority on a\n"
+	"        terminal (not when piped or NO_COLOR is set); --json prints\n"
+	"        each incident's JSON document on its own line.  S is one of\n"
+	"        telecom finance aviation rail electricity gas government\n"
+	"        medical water logistics unknown council; default: every\n"
+	"        sector.  --priority P2: that class or more urgent; --tlp\n"
+	"        AMBER: that marking or less strict.  N defaults to 20.\n"
+	"        --exercise reads the ceptor-exercise: streams.  --follow then\n"
+	"        prints each new version as it is published, once per (id,\n"
+	"        version).  --group reads as a consumer of a Redis consumer\n"
+	"        group (created on each stream if missing, from the start):\n"
+	"        first this consumer's pending entries, then new ones; only\n"
+	"        --ack acknowledges (XACK) what was shown.  The consumer\n"
+	"        defaults to USER@HOST.\n"
+	"  exercise run SCENARIO.yml [--speed X] [--json] [--keep] [--redis URL]\n"
+	"        replay a scenario through ceptord and the collectors, marked\n"
+	"        exercise (ceptor-exercise: streams only), and report each\n"
+	"        expected incident or advisory seen or missed, with priority\n"
+	"        and delay (tests/scenarios/README.md).  Exit 0: all met; 1:\n"
+	"        one missed or the run failed; 2: bad scenario (FILE:LINE).\n"
 	"  rules check [--skip-unsupported] [--mapping FILE] [--strict] DIR|FILE...\n"
 	"        compile the rules; print \"N rules OK\" or FILE:LINE errors\n"
 	"        and exit 1.  Warns (FILE:LINE: warning:) about rules that can\n"
@@ -291,10 +327,11 @@ static redisContext *connect_redis(const char *url)
 	return c;
 }
 
-/* Read the newest `scan` messages of one stream.  0, or -1 when the
- * connection failed (a wrong-type key is reported and skipped). */
+/* Read the newest `scan` messages of one stream (newest: when not NULL,
+ * receives the newest entry id; left alone for an empty stream).  0, or -1
+ * when the connection failed (a wrong-type key is reported and skipped). */
 static int read_stream(redisContext *c, const char *key, long scan,
-		       struct incidents *all)
+		       struct incidents *all, char *newest)
 {
 	char count[24];
 	snprintf(count, sizeof count, "%ld", scan);
@@ -313,6 +350,10 @@ static int read_stream(redisContext *c, const char *key, long scan,
 			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 			    e->element[1]->type != REDIS_REPLY_ARRAY)
 				continue;
+			/* XREVRANGE: the first entry is the newest, where
+			 * --follow goes on from. */
+			if (newest && i == 0)
+				snprintf(newest, 48, "%s", e->element[0]->str);
 			if (incident_from_fields(&in, e->element[1]) == 0)
 				push(all, &in);
 		}
@@ -428,6 +469,8 @@ static void print_json(const struct incident *in)
 		puts(buf);
 }
 
+static const char *pri_color(int pclass);
+
 enum { C_ID, C_PRI, C_SECTOR, C_CONF, C_SEV, C_TITLE, C_ENTITY, C_SOURCES,
        C_EVID, C_FIRST, C_LAST, C_TLP, C_COUNT };
 
@@ -484,7 +527,7 @@ static const char *col_value(const struct incident *in, int col, char *tmp)
 	}
 }
 
-static void print_table(const struct incident *v, size_t n)
+static void print_table(const struct incident *v, size_t n, int color)
 {
 	static const char *const head[C_COUNT] = {
 		"ID", "PRI", "SECTOR", "CONF", "SEV", "TITLE", "ENTITY",
@@ -508,11 +551,426 @@ static void print_table(const struct incident *v, size_t n)
 		cell(head[c], width[c], c == C_COUNT - 1);
 	putchar('\n');
 	for (size_t i = 0; i < n; i++) {
+		const char *sgr = color ? pri_color(v[i].pclass) : "";
+
+		fputs(sgr, stdout);
 		for (int c = 0; c < C_COUNT; c++)
 			cell(col_value(&v[i], c, tmp), width[c],
 			     c == C_COUNT - 1);
-		putchar('\n');
+		fputs(*sgr ? "\033[0m\n" : "\n", stdout);
 	}
+}
+
+/* --- tail: filters, colour, consumer groups, following ------------------ */
+
+struct tail_opts {
+	int pmax;            /* --priority: this class or more urgent */
+	int tlpmax;          /* --tlp: this marking or less strict; 0 any */
+	int json, color, ack, follow;
+	long count;
+	const char *group, *consumer;
+};
+
+static volatile sig_atomic_t tail_stop;
+
+static void tail_on_signal(int sig)
+{
+	(void)sig;
+	tail_stop = 1;
+}
+
+/* Whether the filters let the message through. */
+static int tail_keep(const struct tail_opts *o, const struct incident *in)
+{
+	if (in->pclass > o->pmax)
+		return 0;
+	if (o->tlpmax) {
+		int t = in->tlp ? cep_tlp_parse(in->tlp) : -1;
+
+		/* An unknown marking is taken as RED: never shown by
+		 * mistake to a reader who asked for less strict ones. */
+		if (t <= 0)
+			t = CEP_TLP_RED;
+		if (t > o->tlpmax)
+			return 0;
+	}
+	return 1;
+}
+
+/* ANSI SGR per class: P1 bold red, P2 red, P3 yellow, P4 plain, P5 dim. */
+static const char *pri_color(int pclass)
+{
+	switch (pclass) {
+	case 1: return "\033[1;31m";
+	case 2: return "\033[31m";
+	case 3: return "\033[33m";
+	case 4: return "";
+	default: return "\033[2m";
+	}
+}
+
+/* One line per message for the streaming modes (--group, --follow). */
+static void print_line(const struct tail_opts *o, const struct incident *in)
+{
+	char tmp[COL_TMP];
+	const char *c = o->color ? pri_color(in->pclass) : "";
+
+	if (o->json) {
+		print_json(in);
+		return;
+	}
+	printf("%s%-20s %-3s v%-3lld %-11s %4.2f %-12s %-15s %s%s\n", c,
+	       in->id, in->priority ? in->priority : "-", in->version,
+	       in->sector ? in->sector : "-", in->conf,
+	       in->tlp ? in->tlp : "-",
+	       entity_of(in, tmp) ? tmp : "-", in->title ? in->title : "",
+	       *c ? "\033[0m" : "");
+}
+
+/* Stream entries as read by XREAD / XREADGROUP. */
+struct entry {
+	struct incident in;
+	size_t key;       /* index into the key list */
+	char eid[48];     /* the stream entry id */
+	int shown;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static void entries_push(struct entries *all, const struct entry *e)
+{
+	if (all->n == all->cap) {
+		size_t cap = all->cap ? all->cap * 2 : 64;
+		struct entry *v = realloc(all->v, cap * sizeof *v);
+
+		if (!v) {
+			fprintf(stderr, "ceptorctl: out of memory\n");
+			exit(1);
+		}
+		all->v = v;
+		all->cap = cap;
+	}
+	all->v[all->n++] = *e;
+}
+
+static void entries_clear(struct entries *all)
+{
+	for (size_t i = 0; i < all->n; i++)
+		incident_free(&all->v[i].in);
+	all->n = 0;
+}
+
+/*
+ * One XREAD (group NULL) or XREADGROUP over the keys from ids[] (updated
+ * to the last entry read per key, except the group's ">").  block_ms 0:
+ * no BLOCK.  Returns 0, or -1 after printing why.
+ */
+static int read_entries(redisContext *c, const struct tail_opts *o,
+			char keys[][64], size_t nkeys, char ids[][48],
+			int block_ms, struct entries *out)
+{
+	const char **av = calloc(10 + 2 * nkeys, sizeof *av);
+	char count[24], block[24];
+	size_t a = 0;
+	redisReply *r;
+
+	if (!av) {
+		fprintf(stderr, "ceptorctl: out of memory\n");
+		exit(1);
+	}
+	snprintf(count, sizeof count, "%ld", o->count > 1000 ? o->count : 1000);
+	snprintf(block, sizeof block, "%d", block_ms);
+	if (o->group) {
+		av[a++] = "XREADGROUP";
+		av[a++] = "GROUP";
+		av[a++] = o->group;
+		av[a++] = o->consumer;
+	} else {
+		av[a++] = "XREAD";
+	}
+	av[a++] = "COUNT";
+	av[a++] = count;
+	if (block_ms > 0) {
+		av[a++] = "BLOCK";
+		av[a++] = block;
+	}
+	av[a++] = "STREAMS";
+	for (size_t k = 0; k < nkeys; k++)
+		av[a++] = keys[k];
+	for (size_t k = 0; k < nkeys; k++)
+		av[a++] = ids[k];
+	r = redisCommandArgv(c, (int)a, av, NULL);
+	free(av);
+	if (!r) {
+		fprintf(stderr, "ceptorctl: tail: %s\n", c->errstr);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		fprintf(stderr, "ceptorctl: tail: %s\n", r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	     i++) {
+		const redisReply *st = r->element[i];
+		size_t k;
+
+		if (st->type != REDIS_REPLY_ARRAY || st->elements != 2)
+			continue;
+		for (k = 0; k < nkeys && strcmp(keys[k], st->element[0]->str);
+		     k++)
+			;
+		if (k == nkeys)
+			continue;
+		for (size_t j = 0; j < st->element[1]->elements; j++) {
+			const redisReply *e = st->element[1]->element[j];
+			struct entry en;
+
+			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+				continue;
+			if (strcmp(ids[k], ">"))
+				snprintf(ids[k], 48, "%s", e->element[0]->str);
+			memset(&en, 0, sizeof en);
+			en.key = k;
+			snprintf(en.eid, sizeof en.eid, "%s",
+				 e->element[0]->str);
+			/* A pending entry that was deleted has no fields:
+			 * it is still acknowledged with the others. */
+			if (e->element[1]->type != REDIS_REPLY_ARRAY ||
+			    incident_from_fields(&en.in, e->element[1]))
+				memset(&en.in, 0, sizeof en.in);
+			entries_push(out, &en);
+		}
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* (id, version) pairs shown in this run. */
+struct seen {
+	char **id;
+	long long *ver;
+	size_t n, cap;
+};
+
+static int seen_add(struct seen *s, const struct incident *in)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ver[i] == in->version && !strcmp(s->id[i], in->id))
+			return 0;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->id = realloc(s->id, s->cap * sizeof *s->id);
+		s->ver = realloc(s->ver, s->cap * sizeof *s->ver);
+		if (!s->id || !s->ver) {
+			fprintf(stderr, "ceptorctl: out of memory\n");
+			exit(1);
+		}
+	}
+	s->id[s->n] = strdup(in->id);
+	if (!s->id[s->n]) {
+		fprintf(stderr, "ceptorctl: out of memory\n");
+		exit(1);
+	}
+	s->ver[s->n++] = in->version;
+	return 1;
+}
+
+static int cmp_entry_rank(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (!x->in.id || !y->in.id)
+		return !x->in.id - !y->in.id;
+	return cmp_rank(&x->in, &y->in);
+}
+
+/* XACK the entries marked shown (and their copies on other streams:
+ * the same (id, version)); 0 or -1. */
+static int ack_entries(redisContext *c, const struct tail_opts *o,
+		       char keys[][64], const struct entries *all,
+		       struct seen *shown)
+{
+	for (size_t i = 0; i < all->n; i++) {
+		const struct entry *e = &all->v[i];
+		int ack = e->shown || !e->in.id;
+
+		for (size_t j = 0; !ack && j < shown->n; j++)
+			ack = shown->ver[j] == e->in.version &&
+			      !strcmp(shown->id[j], e->in.id);
+		if (!ack)
+			continue;
+		redisReply *r = redisCommand(c, "XACK %s %s %s", keys[e->key],
+					     o->group, e->eid);
+		if (!r) {
+			fprintf(stderr, "ceptorctl: tail: XACK: %s\n",
+				c->errstr);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/*
+ * Print one batch: de-duplicated by (id, version) against what this run
+ * showed, filtered, ranked; XACK with --ack.  Returns the number shown, or
+ * -1 when Redis failed.
+ */
+static long show_batch(redisContext *c, const struct tail_opts *o,
+		       char keys[][64], struct entries *all, struct seen *seen,
+		       int table)
+{
+	struct seen now = { 0 };
+	long shown = 0;
+
+	qsort(all->v, all->n, sizeof *all->v, cmp_entry_rank);
+	for (size_t i = 0; i < all->n; i++) {
+		struct entry *e = &all->v[i];
+
+		if (!e->in.id || !tail_keep(o, &e->in) ||
+		    !seen_add(seen, &e->in))
+			continue;
+		if (table && o->count && shown >= o->count)
+			continue;
+		e->shown = 1;
+		seen_add(&now, &e->in);
+		if (!table || o->json)
+			print_line(o, &e->in);
+		shown++;
+	}
+	if (table && !o->json && shown) {
+		struct incident *v = calloc((size_t)shown, sizeof *v);
+		size_t n = 0;
+
+		if (!v) {
+			fprintf(stderr, "ceptorctl: out of memory\n");
+			exit(1);
+		}
+		for (size_t i = 0; i < all->n; i++)
+			if (all->v[i].shown)
+				v[n++] = all->v[i].in; /* borrowed */
+		print_table(v, n, o->color);
+		free(v);
+	}
+	fflush(stdout);
+	if (o->ack && o->group && ack_entries(c, o, keys, all, &now))
+		shown = -1;
+	for (size_t i = 0; i < now.n; i++)
+		free(now.id[i]);
+	free(now.id);
+	free(now.ver);
+	return shown;
+}
+
+/* XGROUP CREATE key group 0 MKSTREAM on each key; an existing group is
+ * fine.  0 or -1. */
+static int create_groups(redisContext *c, const char *group, char keys[][64],
+			 size_t nkeys)
+{
+	for (size_t k = 0; k < nkeys; k++) {
+		redisReply *r = redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM",
+					     keys[k], group);
+		if (!r) {
+			fprintf(stderr, "ceptorctl: tail: %s\n", c->errstr);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9)) {
+			fprintf(stderr, "ceptorctl: tail: XGROUP CREATE %s %s: "
+					"%s\n", keys[k], group, r->str);
+			freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/* --group and/or --follow. */
+static int tail_stream(redisContext *c, const struct tail_opts *o,
+		       char keys[][64], size_t nkeys, char ids[][48])
+{
+	struct entries all = { 0 };
+	struct seen seen = { 0 };
+	struct sigaction sa;
+	int rc = 0, table = !o->follow;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tail_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (o->group) {
+		if (create_groups(c, o->group, keys, nkeys))
+			return 1;
+		/* First what this consumer was given before and did not
+		 * acknowledge, then what is new. */
+		for (size_t k = 0; k < nkeys; k++)
+			snprintf(ids[k], 48, "0");
+		if (read_entries(c, o, keys, nkeys, ids, 0, &all))
+			return 1;
+		for (size_t k = 0; k < nkeys; k++)
+			snprintf(ids[k], 48, ">");
+		if (read_entries(c, o, keys, nkeys, ids, 0, &all))
+			return 1;
+		long n = show_batch(c, o, keys, &all, &seen, table);
+		entries_clear(&all);
+		if (n < 0)
+			rc = 1;
+		else if (n == 0 && table && !o->json)
+			printf("no new incidents for group %s\n", o->group);
+	}
+	while (o->follow && !tail_stop && rc == 0) {
+		if (read_entries(c, o, keys, nkeys, ids, 1000, &all)) {
+			rc = tail_stop ? 0 : 1;
+			break;
+		}
+		if (show_batch(c, o, keys, &all, &seen, 0) < 0)
+			rc = 1;
+		entries_clear(&all);
+	}
+	entries_clear(&all);
+	free(all.v);
+	for (size_t i = 0; i < seen.n; i++)
+		free(seen.id[i]);
+	free(seen.id);
+	free(seen.ver);
+	if (fflush(stdout))
+		rc = 1;
+	return rc;
+}
+
+/* Add "a,b,c" to the sector list; -1 on an unknown sector. */
+static int add_sectors(const char *arg, const char **list, size_t *n,
+		       size_t max)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", arg);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "unknown") && strcmp(t, "council") &&
+		    cep_sector_parse(t) < 0) {
+			usage_error("tail: unknown sector '%s' (telecom "
+				    "finance aviation rail electricity gas "
+				    "government medical water logistics "
+				    "unknown council)", t);
+			return -1;
+		}
+		const char *name = !strcmp(t, "unknown") ? "unknown"
+				   : !strcmp(t, "council") ? "council"
+				   : cep_sector_name(cep_sector_parse(t));
+		size_t i;
+
+		for (i = 0; i < *n && strcmp(list[i], name); i++)
+			;
+		if (i == *n && *n < max)
+			list[(*n)++] = name;
+	}
+	return 0;
 }
 
 static int cmd_tail(const char *url, int argc, char **argv)
@@ -522,19 +980,31 @@ static int cmd_tail(const char *url, int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "redis", required_argument, NULL, 'r' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "consumer", required_argument, NULL, 'C' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "tlp", required_argument, NULL, 't' },
+		{ "ack", no_argument, NULL, 'a' },
+		{ "exercise", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sector = NULL;
+	const char *sectors[CEP_SECTOR_COUNT + 1];
+	size_t nsectors = 0;
+	struct tail_opts o = { .pmax = 99 };
 	long count = DEFAULT_COUNT;
-	int json = 0, o;
-	char *end;
+	int o_, exercise = 0, count_set = 0;
+	char *end, consumer[128];
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+s:n:jr:h", opts, NULL)) != -1) {
-		switch (o) {
+	while ((o_ = getopt_long(argc, argv, "+s:n:jr:g:C:fp:t:axh", opts,
+				 NULL)) != -1) {
+		switch (o_) {
 		case 's':
-			sector = optarg;
+			if (add_sectors(optarg, sectors, &nsectors,
+					CEP_SECTOR_COUNT + 1))
+				return 2;
 			break;
 		case 'n':
 			errno = 0;
@@ -543,12 +1013,29 @@ static int cmd_tail(const char *url, int argc, char **argv)
 				return usage_error("tail: --count needs a "
 						   "number 1..1000000, not "
 						   "'%s'", optarg);
+			count_set = 1;
 			break;
-		case 'j':
-			json = 1;
+		case 'j': o.json = 1; break;
+		case 'r': url = optarg; break;
+		case 'g': o.group = optarg; break;
+		case 'C': o.consumer = optarg; break;
+		case 'f': o.follow = 1; break;
+		case 'a': o.ack = 1; break;
+		case 'x': exercise = 1; break;
+		case 'p':
+			o.pmax = priority_class(optarg);
+			if (o.pmax < 1 || o.pmax > 5 || optarg[0] != 'P' ||
+			    optarg[2])
+				return usage_error("tail: --priority wants P1..P5 "
+						   "(that class or more urgent), "
+						   "not '%s'", optarg);
 			break;
-		case 'r':
-			url = optarg;
+		case 't':
+			o.tlpmax = cep_tlp_parse(optarg);
+			if (o.tlpmax <= 0)
+				return usage_error("tail: --tlp wants CLEAR, "
+						   "GREEN, AMBER, AMBER+STRICT or "
+						   "RED, not '%s'", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -560,56 +1047,128 @@ static int cmd_tail(const char *url, int argc, char **argv)
 	if (optind < argc)
 		return usage_error("tail: unexpected argument '%s'",
 				   argv[optind]);
+	if (o.ack && !o.group)
+		return usage_error("tail: %s", "--ack needs --group (only a "
+						  "consumer group acknowledges)");
+	if (o.consumer && !o.group)
+		return usage_error("tail: %s", "--consumer needs --group");
+	if (!o.consumer) {
+		const char *user = getenv("USER");
+		char host[64] = "localhost";
 
+		gethostname(host, sizeof host - 1);
+		host[sizeof host - 1] = '\0';
+		snprintf(consumer, sizeof consumer, "%s@%s",
+			 user && *user ? user : "ceptorctl", host);
+		o.consumer = consumer;
+	}
+	o.count = o.group && !count_set ? 0 : count;
+	{
+		const char *nc = getenv("NO_COLOR");
+
+		o.color = isatty(STDOUT_FILENO) && !(nc && *nc) && !o.json;
+	}
+
+	const char *prefix = exercise ? "ceptor-exercise" : "ceptor";
 	char keys[CEP_SECTOR_COUNT + 1][64];
+	char ids[CEP_SECTOR_COUNT + 1][48];
 	size_t nkeys = 0;
-	if (sector) {
-		if (strcmp(sector, "unknown") && strcmp(sector, "council") &&
-		    cep_sector_parse(sector) < 0)
-			return usage_error("tail: unknown sector '%s' (telecom "
-					   "finance aviation rail electricity "
-					   "gas government medical water "
-					   "logistics unknown council)",
-					   sector);
-		snprintf(keys[nkeys++], sizeof keys[0], "ceptor:{%s}:incidents",
-			 sector);
+	if (nsectors) {
+		for (size_t i = 0; i < nsectors; i++)
+			snprintf(keys[nkeys++], sizeof keys[0],
+				 "%s:{%s}:incidents", prefix, sectors[i]);
 	} else {
 		for (int s = 0; s < CEP_SECTOR_COUNT; s++)
 			snprintf(keys[nkeys++], sizeof keys[0],
-				 "ceptor:{%s}:incidents",
+				 "%s:{%s}:incidents", prefix,
 				 s ? cep_sector_name(s) : "unknown");
 	}
+	/* --follow goes on from the newest entry the table read of each
+	 * stream; a stream that had none is read from its start, so that
+	 * nothing published between the two reads is missed. */
+	for (size_t k = 0; k < nkeys; k++)
+		snprintf(ids[k], sizeof ids[0], "0-0");
 
 	redisContext *c = connect_redis(url);
 	if (!c)
 		return 1;
+	int rc = 0;
+	if (o.group) {
+		rc = tail_stream(c, &o, keys, nkeys, ids);
+		redisFree(c);
+		return rc;
+	}
+
 	long scan = count * 50;
 	scan = scan < TAIL_SCAN_MIN ? TAIL_SCAN_MIN
 				    : scan > TAIL_SCAN_MAX ? TAIL_SCAN_MAX : scan;
 	struct incidents all = { 0 };
-	int rc = 0;
 	for (size_t k = 0; k < nkeys && rc == 0; k++)
-		if (read_stream(c, keys[k], scan, &all))
+		if (read_stream(c, keys[k], scan, &all, o.follow ? ids[k] : NULL))
 			rc = 1;
-	redisFree(c);
 
 	if (rc == 0) {
+		struct seen seen = { 0 };
+		size_t kept = 0;
+
+		/* Every version is remembered as shown, so that following
+		 * prints only what is newer. */
+		for (size_t i = 0; i < all.n; i++)
+			seen_add(&seen, &all.v[i]);
 		dedup(&all);
+		for (size_t i = 0; i < all.n; i++) {
+			if (tail_keep(&o, &all.v[i]))
+				all.v[kept++] = all.v[i];
+			else
+				incident_free(&all.v[i]);
+		}
+		all.n = kept;
 		qsort(all.v, all.n, sizeof *all.v, cmp_rank);
 		size_t shown = all.n < (size_t)count ? all.n : (size_t)count;
-		if (json) {
+		if (o.json) {
 			for (size_t i = 0; i < shown; i++)
 				print_json(&all.v[i]);
 		} else if (shown) {
-			print_table(all.v, shown);
+			print_table(all.v, shown, o.color);
 			if (shown < all.n)
 				printf("(%zu of %zu incidents; --count N for "
 				       "more)\n", shown, all.n);
 		} else {
 			printf("no incidents in %s\n",
-			       sector ? keys[0] : "ceptor:{*}:incidents");
+			       nsectors == 1 ? keys[0]
+			       : exercise ? "ceptor-exercise:{*}:incidents"
+					  : "ceptor:{*}:incidents");
 		}
+		fflush(stdout);
+		if (o.follow) {
+			/* tail_stream() keeps its own set: hand it ours. */
+			struct entries none = { 0 };
+			struct sigaction sa;
+
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = tail_on_signal;
+			sigemptyset(&sa.sa_mask);
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGTERM, &sa, NULL);
+			while (!tail_stop && rc == 0) {
+				if (read_entries(c, &o, keys, nkeys, ids, 1000,
+						 &none)) {
+					rc = tail_stop ? 0 : 1;
+					break;
+				}
+				if (show_batch(c, &o, keys, &none, &seen, 0) < 0)
+					rc = 1;
+				entries_clear(&none);
+			}
+			entries_clear(&none);
+			free(none.v);
+		}
+		for (size_t i = 0; i < seen.n; i++)
+			free(seen.id[i]);
+		free(seen.id);
+		free(seen.ver);
 	}
+	redisFree(c);
 	for (size_t i = 0; i < all.n; i++)
 		incident_free(&all.v[i]);
 	free(all.v);
@@ -1486,7 +2045,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no command (tail, rules, status, "
-					 "reload, feedback)");
+					 "reload, feedback, exercise)");
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -1506,6 +2065,8 @@ int main(int argc, char **argv)
 		return cep_ctl_stats(url, argc, argv);
 	if (!strcmp(cmd, "feedback"))
 		return cep_ctl_feedback(argc, argv);
+	if (!strcmp(cmd, "exercise"))
+		return cep_ctl_exercise(url, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return usage_error("unknown command '%s'", cmd);

@@ -77,4 +77,21 @@ int cep_ctl_stats(const char *url, int argc, char **argv);
 int cep_ctl_feedback(int argc, char **argv);
 int cep_ctl_id_valid(const char *id);
 
+/*
+ * cep_ctl_exercise - `ceptorctl exercise run SCENARIO.yml [--redis URL]
+ * [--speed X] [--json] [--keep]` (engine/ctl/exercise.c).
+ * @url: the Redis URL from ceptorctl's own options (--redis after the
+ * command overrides it); borrowed.
+ * @argc, @argv: the arguments from "exercise" on (argv[0] is "exercise").
+ * Runs the scenario through a ceptord and collector processes started from
+ * this binary's directory, every event marked exercise, watches the
+ * ceptor-exercise: streams and prints which expected incidents and
+ * advisories appeared, with priority and delay, and the extras.  Stops
+ * every process it started, by pid, before it returns.  Returns 0 when
+ * every expectation was met, 1 when one was missed or the run failed
+ * (Redis, ceptord or a collector; said on stderr), 2 on a usage error or
+ * a scenario with problems (printed as FILE:LINE).
+ */
+int cep_ctl_exercise(const char *url, int argc, char **argv);
+
 #endif /* CEPTOR_CTL_CTL_H */

@@ -65,6 +65,25 @@ int cep_cli_option(struct cep_cli *cli, int opt, const char *arg,
 			cli->overflow_set = 1;
 		return 1;
 	}
+	case CEP_CLI_O_EXERCISE:
+		cli->exercise = 1;
+		return 1;
+	case CEP_CLI_O_RETIME: {
+		char *end;
+
+		cli->retime_speed = 1.0;
+		if (arg) {
+			cli->retime_speed = strtod(arg, &end);
+			if (end == arg || *end ||
+			    !(cli->retime_speed > 0 && cli->retime_speed <= 1e6)) {
+				fprintf(stderr, "%s: bad --retime value \"%s\" "
+						"(a speed: 0 < SPEED <= 1000000)\n",
+					cli->prog, arg);
+				return -1;
+			}
+		}
+		return 1;
+	}
 	case CEP_CLI_O_VERSION:
 		printf("%s %s\n", cli->prog, CEPTOR_VERSION);
 		return 0;
@@ -93,6 +112,11 @@ void cep_cli_usage(FILE *out, const char *source_name)
 		"                       (default AMBER)\n"
 		"  --sector SECTOR      default sector (default unknown)\n"
 		"  --overflow block|drop  when the ring is full\n"
+		"  --exercise           mark every event as an exercise (ceptord then\n"
+		"                       publishes to ceptor-exercise: streams only)\n"
+		"  --retime[=SPEED]     move event times to now: the first event takes\n"
+		"                       the current time, later ones their distance\n"
+		"                       from it divided by SPEED (default 1)\n"
 		"  -h, --help           this text\n"
 		"      --version        print the version\n",
 		source_name);
@@ -164,7 +188,101 @@ static int beat_sink_fn(void *arg, const struct cep_event *ev, unsigned n)
 	return rc;
 }
 
+/* --retime: wait until the wall clock reaches ts, beating meanwhile (a
+ * collector process must not look dead to ceptorctl status while it
+ * paces a replay). */
+static void wait_until(struct cep_cli *cli, uint64_t ts)
+{
+	for (;;) {
+		uint64_t now = cep_clock_wall_ns();
+		uint64_t left = ts > now ? ts - now : 0;
+		struct timespec d;
+
+		if (!left)
+			return;
+		if (left > 200000000u)
+			left = 200000000u;
+		d.tv_sec = 0;
+		d.tv_nsec = (long)left;
+		nanosleep(&d, NULL);
+		cep_cli_tick(cli);
+	}
+}
+
+/* --exercise, --retime: change a copy of each batch and hand it on; with
+ * --retime, each event goes on when its new time comes (the part of the
+ * batch before it is handed on first). */
+static int mark_sink_fn(void *arg, const struct cep_event *ev, unsigned n)
+{
+	struct cep_cli *cli = arg;
+	struct cep_event copy[CEP_COLLECTOR_BATCH];
+	unsigned done = 0, k = 0;
+	int accepted = 0, rc;
+
+	while (done < n) {
+		struct cep_event *e = &copy[k];
+
+		*e = ev[done++];
+		if (cli->exercise)
+			e->flags |= CEP_EV_EXERCISE;
+		if (cli->retime_speed > 0) {
+			uint64_t now = cep_clock_wall_ns();
+
+			if (!e->ts) {
+				e->ts = now;
+			} else {
+				if (!cli->retime_ev0) {
+					cli->retime_ev0 = e->ts;
+					cli->retime_wall0 = now;
+				}
+				/* Signed: an input out of order has events
+				 * before its first one. */
+				double d = ((double)e->ts -
+					    (double)cli->retime_ev0) /
+					   cli->retime_speed;
+				double t = (double)cli->retime_wall0 + d;
+
+				e->ts = t > 0 ? (uint64_t)t : 1;
+			}
+			if (e->ts > now) {
+				if (k) {
+					rc = cli->inner.fn(cli->inner.arg,
+							   copy, k);
+					if (rc < 0)
+						return rc;
+					accepted += rc;
+					copy[0] = *e;
+					k = 0;
+					e = &copy[0];
+				}
+				wait_until(cli, e->ts);
+			}
+		}
+		if (++k == CEP_COLLECTOR_BATCH || done == n) {
+			rc = cli->inner.fn(cli->inner.arg, copy, k);
+			if (rc < 0)
+				return rc;
+			accepted += rc;
+			k = 0;
+		}
+	}
+	return accepted;
+}
+
+static int open_sink(struct cep_cli *cli);
+
 int cep_cli_open(struct cep_cli *cli)
+{
+	int rc = open_sink(cli);
+
+	if (rc == 0 && (cli->exercise || cli->retime_speed > 0)) {
+		cli->inner = cli->sink;
+		cli->sink = (struct cep_sink){ mark_sink_fn, cli };
+	}
+	return rc;
+}
+
+static int open_sink(struct cep_cli *cli)
 {
 	cli->dump.out = stdout;
 	cli->ring.overflow = cli->src.overflow;

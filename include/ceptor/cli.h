@@ -45,6 +45,22 @@
  * has libpcap's) sets self_report before cep_cli_open(): the sink is then
  * the plain ring sink and cep_cli_tick() does nothing.
  *
+ * Exercises (DESIGN.md section 7).  --exercise marks every event the
+ * collector hands on with CEP_EV_EXERCISE, whatever its input says, so that
+ * ceptord publishes what it leads to on the ceptor-exercise: streams only.
+ * --retime[=SPEED] moves event times to the present, for replaying old
+ * inputs into a live ceptord (which treats events far behind its clock as
+ * late): the first event takes the wall-clock time at which it passes,
+ * and every later one its recorded distance from that first event divided
+ * by SPEED (scenario seconds per wall second; default 1), so a replay at
+ * speed 60 packs an hour of input into a minute; each event is handed on
+ * when its new time comes (the replay is paced: the engine sees live
+ * input, never events from its future), with heartbeats while waiting.
+ * An event without a time takes the current time.  Inputs should be in
+ * time order: an event earlier than the first one gets a time in the past.
+ * Both work on a copy of each batch, in the sink wrapper, so every
+ * collector and every sink (--dump too) gets them.
+ *
  * Thread safety: one struct cep_cli per process, used by one thread (the
  * one that reads the inputs and calls the sink).
  */
@@ -74,6 +90,8 @@ enum {
 	CEP_CLI_O_OVERFLOW,
 	CEP_CLI_O_VERSION,
 	CEP_CLI_O_HELP,
+	CEP_CLI_O_EXERCISE,
+	CEP_CLI_O_RETIME,
 };
 
 #define CEP_CLI_OPTIONS                                                      \
@@ -87,7 +105,9 @@ enum {
 	{ "sector", required_argument, NULL, CEP_CLI_O_SECTOR },             \
 	{ "overflow", required_argument, NULL, CEP_CLI_O_OVERFLOW },         \
 	{ "version", no_argument, NULL, CEP_CLI_O_VERSION },                 \
-	{ "help", no_argument, NULL, CEP_CLI_O_HELP }
+	{ "help", no_argument, NULL, CEP_CLI_O_HELP },                       \
+	{ "exercise", no_argument, NULL, CEP_CLI_O_EXERCISE },               \
+	{ "retime", optional_argument, NULL, CEP_CLI_O_RETIME }
 
 enum cep_cli_mode {
 	CEP_CLI_DUMP = 0, /* JSON Lines on stdout (the default) */
@@ -111,6 +131,13 @@ struct cep_cli {
 	/* Private to cli.c: the heartbeat wrapper's state. */
 	const uint64_t *ctr_read, *ctr_kernel_drops, *ctr_malformed;
 	int64_t last_report_ms; /* CLOCK_MONOTONIC; 0: never */
+	/* --exercise and --retime: the wrapper between the collector and the
+	 * sink chosen above (inner), and the retime anchor. */
+	int exercise;
+	double retime_speed;   /* 0: no --retime */
+	struct cep_sink inner;
+	uint64_t retime_ev0;   /* the first event's own time; 0: none yet */
+	uint64_t retime_wall0; /* the wall clock when it passed */
 };
 
 /* cep_cli_init - defaults: --dump, a source named @source_name. */
