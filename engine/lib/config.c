@@ -16,6 +16,7 @@
 
 #include "ceptor/error.h"
 #include "lib/config.h"
+#include "lib/log.h"
 
 struct loader {
 	const char *path;
@@ -75,6 +76,7 @@ void cep_config_init(struct cep_config *cfg)
 	cfg->publish_interval_ms = 1000;
 	cfg->stats_hours = 8 * 24;
 	cfg->stats_days = 400;
+	cfg->log_level = CEP_LOG_INFO;
 	snprintf(cfg->site, sizeof cfg->site, "%s", "site");
 }
 
@@ -467,6 +469,25 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "stats_days") == 0) {
 			if (!get_u64(l, v, key, 0, 3650 * 10, &u))
 				cfg->stats_days = (uint32_t)u;
+		} else if (strcmp(key, "log") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "stderr"))
+					cfg->log_syslog = 0;
+				else if (!strcmp(s, "syslog"))
+					cfg->log_syslog = 1;
+				else
+					problem(l, v, "log must be stderr or syslog, "
+						"not \"%s\"", s);
+			}
+		} else if (strcmp(key, "log_level") == 0) {
+			int level;
+			if ((s = scalar(l, v, key))) {
+				if ((level = cep_log_level_parse(s)) < 0)
+					problem(l, v, "log_level must be one of %s, "
+						"not \"%s\"", CEP_LOG_LEVEL_NAMES, s);
+				else
+					cfg->log_level = level;
+			}
 		} else if (strcmp(key, "collectors") == 0) {
 			if (v->type != YAML_SEQUENCE_NODE) {
 				problem(l, v, "collectors must be a list");
