@@ -309,6 +309,14 @@ static const char *key_name(yaml_node_t *k)
 
 /* ---- sections ---------------------------------------------------------- */
 
+/* The top-level keys, for the message about one that is not; the test
+ * deploy_config checks that this names every key load_root() takes. */
+#define ROOT_KEYS "site, redis, spool, spool_max, rules, rules_watch, "    \
+	"sectors, rules_mapping, rules_skip_unsupported, ring_capacity, "  \
+	"max_keys, state_max, lateness, reorder_max, publish_batch, "      \
+	"publish_interval_ms, stats_hours, stats_days, log, log_level, "   \
+	"collectors"
+
 static void load_input(struct loader *l, struct cep_config *cfg,
 		       yaml_node_t *m)
 {
@@ -370,7 +378,12 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 				problem(l, v, "%s must be %s, not \"%s\"", key,
 					source_key_expect(key), s);
 		} else {
-			problem(l, k, "unknown collector key \"%s\"", key);
+			problem(l, k, "unknown collector key \"%s\" (a %s "
+				"collector takes kind, name, reliability, "
+				"credibility, tlp, sector, overflow, files, filter, "
+				"format, ring%s)", key, kind,
+				ik == CEP_INPUT_PCAP ? ", interface" :
+				ik == CEP_INPUT_FLOW ? ", listen" : "");
 		}
 	}
 	if (ik == CEP_INPUT_RING && !in->ring)
@@ -497,7 +510,8 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 			     it < v->data.sequence.items.top; it++)
 				load_input(l, cfg, yaml_document_get_node(&l->doc, *it));
 		} else {
-			problem(l, k, "unknown key \"%s\"", key);
+			problem(l, k, "unknown key \"%s\" (expected one of %s)",
+				key, ROOT_KEYS);
 		}
 	}
 }
