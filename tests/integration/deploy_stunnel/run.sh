@@ -11,7 +11,9 @@
 #   3. ceptord --once through the tunnel: the incidents arrive in Redis;
 #   4. a client that trusts another CA refuses the server, and a client
 #      whose certificate comes from another CA is refused by the server:
-#      no Redis reply through either.
+#      no Redis reply through either;
+#   5. the other server side README.md offers: Redis 7's own tls-port
+#      (tls-auth-clients yes) behind the same client stunnel.
 #
 # Needs: BIN (binaries), stunnel4 and openssl (tools/deps.sh), redis-server.
 set -euo pipefail
@@ -171,4 +173,35 @@ expect_match "$(cat "$WORK/server.log")" 'Rejected by CERT at depth=0: CN=ceptor
 expect_match "$(cat "$WORK/ceptord-bad.log")" 'publisher: .*spooling until it is back' \
 	"ceptord reports the broken link and spools"
 expect_eq "$(redis_cli XLEN 'ceptor:{electricity}:incidents')" 1 "nothing more arrived"
+
+# 5. Redis terminating TLS itself (README.md, "Redis 7's own TLS"), the
+# same client configuration in front of it.
+TLS2_PORT=$(free_tcp_port) || fail "no free port"
+mkdir -p "$WORK/redis-tls"
+redis-server --port 0 --bind 127.0.0.1 --save '' --appendonly no \
+	--daemonize no --dir "$WORK/redis-tls" --logfile "$WORK/redis-tls/redis.log" \
+	--tls-port "$TLS2_PORT" --tls-cert-file "$P/server.pem" \
+	--tls-key-file "$P/server.key" --tls-ca-cert-file "$P/ca.pem" \
+	--tls-auth-clients yes --tls-protocols "TLSv1.2 TLSv1.3" &
+PIDS+=("$!")
+for i in $(seq 1 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$TLS2_PORT") 2>/dev/null && break
+	sleep 0.1
+done
+C2_PORT=$(free_tcp_port) || fail "no free port"
+conf deploy/redis/stunnel-client.conf "$WORK/client2.conf" "$C2_PORT" "$TLS2_PORT"
+start_stunnel "$WORK/client2.conf" "$WORK/client2.log" "$C2_PORT"
+expect_eq "$(redis-cli -p "$C2_PORT" PING)" PONG "PING through the tunnel to Redis's tls-port"
+"$BIN/ceptord" --once --rules rules/default --feed "report:$WORK/report.json" \
+	--redis "redis://127.0.0.1:$C2_PORT" --spool "$WORK/spool2" \
+	2>"$WORK/ceptord2.log" || fail "ceptord failed: $(cat "$WORK/ceptord2.log")"
+expect_eq "$(redis-cli -p "$C2_PORT" XLEN 'ceptor:{electricity}:incidents')" 1 \
+	"the incident arrived at Redis's own TLS port"
+R2_PORT=$(free_tcp_port) || fail "no free port"
+conf deploy/redis/stunnel-client.conf "$WORK/rogue2.conf" "$R2_PORT" "$TLS2_PORT" \
+	-e "s|^cert = .*|cert = $P/rogue-client.pem|" -e "s|^key = .*|key = $P/rogue-client.key|"
+start_stunnel "$WORK/rogue2.conf" "$WORK/rogue2.log" "$R2_PORT"
+out=$(timeout 10 redis-cli -p "$R2_PORT" PING 2>&1 || true)
+[ "$out" != PONG ] || fail "Redis's tls-port let in a client certificate from another CA"
+echo "  ok: Redis's tls-port refuses a client certificate from another CA (\"${out:0:60}\")"
 echo "deploy_stunnel scenario: all checks passed"
