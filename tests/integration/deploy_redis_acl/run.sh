@@ -11,7 +11,8 @@
 #   3. analyst-finance keeps a consumer group on its own sector's stream
 #      (XGROUP CREATE, XREADGROUP, XACK, XPENDING, XINFO) and reads it
 #      (XRANGE, XREVRANGE, XLEN, XREAD), but gets NOPERM on telecom's stream
-#      and cannot write, trim or delete its own;
+#      and cannot write, trim or delete its own; ceptorctl tail --sector
+#      finance works with its credentials, --sector telecom does not;
 #   4. ceptor-council reads the sector streams (ceptor-feed --format redis
 #      with credentials in the URL) and cannot write;
 #   5. a wrong password is refused: ceptord spools and says why; nobody
@@ -146,6 +147,15 @@ denied analyst-finance "XTRIM on its own stream" XTRIM "$F" MAXLEN 0
 denied analyst-finance "XGROUP DESTROY" XGROUP DESTROY "$F" soc
 denied analyst-finance KEYS KEYS '*'
 expect_eq "$(admin XLEN "$F")" 1 "finance stream untouched"
+# ceptorctl tail, logged in as the analyst.
+AF_URL="redis://analyst-finance:$(pass analyst-finance)@127.0.0.1:$PORT"
+"$BIN/ceptorctl" tail --sector finance --redis "$AF_URL" >"$WORK/tail.out" 2>&1 ||
+	fail "ceptorctl tail as analyst-finance failed: $(cat "$WORK/tail.out")"
+expect_match "$(cat "$WORK/tail.out")" "$ID" "ceptorctl tail --sector finance as analyst-finance"
+if "$BIN/ceptorctl" tail --sector telecom --redis "$AF_URL" >"$WORK/tail2.out" 2>&1; then
+	grep -q "$ID" "$WORK/tail2.out" && fail "ceptorctl tail showed telecom to analyst-finance"
+fi
+expect_match "$(cat "$WORK/tail2.out")" 'NOPERM' "ceptorctl tail --sector telecom as analyst-finance: NOPERM"
 expect_match "$(as analyst-telecom XRANGE "$T" - +)" "$ID" "analyst-telecom reads telecom"
 denied analyst-telecom "XRANGE on finance" XRANGE "$F" - +
 
