@@ -85,7 +85,7 @@ for u in $UNITS; do
 		Restart=on-failure RemoveIPC=no; do
 		one "$u" "${kv%%=*}" "${kv#*=}"
 	done
-	expect_match "$(setting "$u" StateDirectory)" '^ceptor( |$)' "$u: StateDirectory"
+	expect_match "$(setting "$u" StateDirectory)" '^ceptor(/[^ ]+)?$' "$u: StateDirectory"
 	expect_match "$(setting "$u" RestrictAddressFamilies)" '^AF_' "$u: RestrictAddressFamilies"
 	expect_match "$(setting "$u" SystemCallFilter | head -1)" '^@system-service$' "$u: SystemCallFilter"
 	for bad in DynamicUser PrivateIPC InaccessiblePaths TemporaryFileSystem; do
