@@ -18,7 +18,7 @@ PACKAGES=(
 	tcpdump jq graphviz
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
-	stunnel4 openssl systemd
+	stunnel4 openssl systemd strace python3
 )
 
 missing=()
