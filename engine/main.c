@@ -62,6 +62,10 @@ static void usage(FILE *out)
 		"                        e.g. 127.0.0.1:9464), or off (default: config)\n"
 		"      --metrics-public  allow a non-loopback --metrics address\n"
 		"      --check           validate the configuration and rules, then exit\n"
+		"      --log-level L     error, warn, info (the default) or debug\n"
+		"                        (default from config: log_level)\n"
+		"      --syslog          log to syslog (daemon facility) instead of\n"
+		"                        stderr (default from config: log)\n"
 		"  -v, --verbose         more log lines (repeatable); -q only errors\n"
 		"  -h, --help            this text\n"
 		"      --version         print the version\n");
@@ -189,7 +193,7 @@ int main(int argc, char **argv)
 {
 	enum { O_ONCE = 256, O_RULES, O_PCAP, O_FLOWPCAP, O_FEED, O_RING, O_REDIS,
 	       O_SPOOL, O_STDOUT, O_CHECK, O_VERSION, O_SECTORS, O_METRICS,
-	       O_METRICS_PUBLIC };
+	       O_METRICS_PUBLIC, O_LOGLEVEL, O_SYSLOG };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, O_ONCE },
@@ -205,6 +209,8 @@ int main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "metrics-public", no_argument, NULL, O_METRICS_PUBLIC },
 		{ "check", no_argument, NULL, O_CHECK },
+		{ "log-level", required_argument, NULL, O_LOGLEVEL },
+		{ "syslog", no_argument, NULL, O_SYSLOG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -217,7 +223,10 @@ int main(int argc, char **argv)
 	const char *config_path = NULL, *redis = NULL, *spool = NULL;
 	const char *sectors = NULL, *metrics = NULL;
 	int metrics_public = 0;
-	int check = 0, once = 0, to_stdout = 0, verbosity = CEP_LOG_INFO;
+	int check = 0, once = 0, to_stdout = 0;
+	/* Logging: --log-level replaces the config's log_level, and -v / -q
+	 * move from whichever applies; --syslog or `log: syslog` says where. */
+	int log_level = -1, log_more = 0, log_quiet = 0, log_syslog = 0;
 	int c, rc, status = 0;
 
 	memset(&cli, 0, sizeof cli);
@@ -253,8 +262,18 @@ int main(int argc, char **argv)
 		case O_METRICS: metrics = optarg; break;
 		case O_METRICS_PUBLIC: metrics_public = 1; break;
 		case O_CHECK: check = 1; break;
-		case 'v': verbosity++; break;
-		case 'q': verbosity = CEP_LOG_ERROR; break;
+		case O_LOGLEVEL:
+			if ((log_level = cep_log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "ceptord: --log-level must be one "
+					"of %s, not \"%s\"\n",
+					CEP_LOG_LEVEL_NAMES, optarg);
+				cep_config_fini(&cli);
+				return 2;
+			}
+			break;
+		case O_SYSLOG: log_syslog = 1; break;
+		case 'v': log_more++; break;
+		case 'q': log_quiet = 1; break;
 		case 'h': usage(stdout); cep_config_fini(&cli); return 0;
 		case O_VERSION: printf("ceptord %s\n", CEPTOR_VERSION); cep_config_fini(&cli); return 0;
 		default: usage(stderr); cep_config_fini(&cli); return 2;
@@ -266,7 +285,6 @@ int main(int argc, char **argv)
 		cep_config_fini(&cli);
 		return 2;
 	}
-	cep_log_init("ceptord", verbosity);
 
 	struct cep_config cfg;
 	cep_config_init(&cfg);
@@ -274,6 +292,16 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	cep_log_set_level(log_quiet ? CEP_LOG_ERROR :
+			  (log_level >= 0 ? log_level : cfg.log_level) + log_more);
+	/* --check answers the operator at the terminal, wherever the
+	 * daemon logs. */
+	if ((log_syslog || cfg.log_syslog) && !check)
+		cep_log_syslog(true);
+	cep_debug("configuration %s: %zu rule directories, %zu collectors; "
+		  "logging to %s", config_path ? config_path : "(none)",
+		  cfg.nrule_dirs, cfg.ninputs,
+		  (log_syslog || cfg.log_syslog) && !check ? "syslog" : "stderr");
 	/* The command line's rules replace the file's. */
 	if (cli.nrule_dirs) {
 		for (size_t i = 0; i < cfg.nrule_dirs; i++)
@@ -335,6 +363,10 @@ int main(int argc, char **argv)
 		cfg.metrics_line = 0; /* the command line's */
 	}
 	default_spool(&cfg);
+	cep_debug("redis %s, spool %s, %zu inputs after the command line",
+		  cfg.redis_url && !strchr(cfg.redis_url, '@') ? cfg.redis_url :
+		  cfg.redis_url ? "(URL with credentials)" : "none",
+		  cfg.spool_dir, cfg.ninputs);
 	cfg.once = once;
 	cfg.stdout_json = to_stdout;
 

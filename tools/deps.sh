@@ -19,6 +19,7 @@ PACKAGES=(
 	chromium fonts-dejavu-core
 	softflowd nfdump tcpreplay iproute2 sec
 	clang libclang-rt-14-dev
+	stunnel4 openssl systemd strace python3
 )
 
 missing=()

@@ -17,6 +17,7 @@
 
 #include "ceptor/error.h"
 #include "lib/config.h"
+#include "lib/log.h"
 
 struct loader {
 	const char *path;
@@ -77,6 +78,7 @@ void cep_config_init(struct cep_config *cfg)
 	cfg->publish_interval_ms = 1000;
 	cfg->stats_hours = 8 * 24;
 	cfg->stats_days = 400;
+	cfg->log_level = CEP_LOG_INFO;
 	snprintf(cfg->site, sizeof cfg->site, "%s", "site");
 }
 
@@ -373,6 +375,14 @@ static const char *key_name(yaml_node_t *k)
 
 /* ---- sections ---------------------------------------------------------- */
 
+/* The top-level keys, for the message about one that is not; the test
+ * deploy_config checks that this names every key load_root() takes. */
+#define ROOT_KEYS "site, redis, spool, spool_max, rules, rules_watch, "    \
+	"sectors, rules_mapping, rules_skip_unsupported, ring_capacity, "  \
+	"max_keys, state_max, lateness, reorder_max, publish_batch, "      \
+	"publish_interval_ms, stats_hours, stats_days, log, log_level, "   \
+	"collectors"
+
 static void load_input(struct loader *l, struct cep_config *cfg,
 		       yaml_node_t *m)
 {
@@ -451,7 +461,12 @@ static void load_input(struct loader *l, struct cep_config *cfg,
 				problem(l, v, "%s must be %s, not \"%s\"", key,
 					source_key_expect(key), s);
 		} else {
-			problem(l, k, "unknown collector key \"%s\"", key);
+			problem(l, k, "unknown collector key \"%s\" (a %s "
+				"collector takes kind, name, reliability, "
+				"credibility, tlp, sector, overflow, files, filter, "
+				"format, ring%s)", key, kind,
+				ik == CEP_INPUT_PCAP ? ", interface" :
+				ik == CEP_INPUT_FLOW ? ", listen" : "");
 		}
 	}
 	if (ik == CEP_INPUT_RING && !in->ring)
@@ -656,6 +671,25 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 					problem(l, v, "metrics_public must be true "
 						"or false, not \"%s\"", s);
 			}
+		} else if (strcmp(key, "log") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "stderr"))
+					cfg->log_syslog = 0;
+				else if (!strcmp(s, "syslog"))
+					cfg->log_syslog = 1;
+				else
+					problem(l, v, "log must be stderr or syslog, "
+						"not \"%s\"", s);
+			}
+		} else if (strcmp(key, "log_level") == 0) {
+			int level;
+			if ((s = scalar(l, v, key))) {
+				if ((level = cep_log_level_parse(s)) < 0)
+					problem(l, v, "log_level must be one of %s, "
+						"not \"%s\"", CEP_LOG_LEVEL_NAMES, s);
+				else
+					cfg->log_level = level;
+			}
 		} else if (strcmp(key, "collectors") == 0) {
 			if (v->type != YAML_SEQUENCE_NODE) {
 				problem(l, v, "collectors must be a list");
@@ -665,7 +699,8 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 			     it < v->data.sequence.items.top; it++)
 				load_input(l, cfg, yaml_document_get_node(&l->doc, *it));
 		} else {
-			problem(l, k, "unknown key \"%s\"", key);
+			problem(l, k, "unknown key \"%s\" (expected one of %s)",
+				key, ROOT_KEYS);
 		}
 	}
 }

@@ -91,6 +91,8 @@ struct cep_config {
 	uint32_t stats_hours;    /* hours an hourly statistics bucket is kept */
 	uint32_t stats_days;     /* days a daily one is kept (both 0: no
 				    statistics; publish/stats.h) */
+	int log_syslog;          /* `log: syslog`: lines to syslog (lib/log.h) */
+	int log_level;           /* `log_level:`, enum cep_log_level */
 	char site[32];           /* this site's name, in incident documents */
 	/* The Prometheus endpoint (`metrics:`, --metrics): "ADDR:PORT" to
 	 * serve GET /metrics on, NULL: off (the default).  A loopback address
