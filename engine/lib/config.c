@@ -381,6 +381,8 @@ static const char *key_name(yaml_node_t *k)
 	"sectors, rules_mapping, rules_skip_unsupported, ring_capacity, "  \
 	"max_keys, state_max, lateness, reorder_max, publish_batch, "      \
 	"publish_interval_ms, stats_hours, stats_days, log, log_level, "   \
+	"metrics, metrics_public, agreements, reporter_secret, "            \
+	"alert_syslog, alert_command, alert_priority, alert_timeout, "     \
 	"collectors"
 
 static void load_input(struct loader *l, struct cep_config *cfg,
