@@ -117,7 +117,9 @@ static const char usage_text[] =
 	"        warnings fail too.  --skip-unsupported leaves out third-party\n"
 	"        rules using what ceptor cannot map or run, saying why;\n"
 	"        --mapping adds a logsource field mapping (rules/LANGUAGE.md).\n"
-	"  status [-c CONFIG | --spool DIR] [--json]\n"
+	"  status [-c CONFIG | --spool DIR] [--json]   (with -c, or --redis\n"
+	"      before the command: also the incident streams' consumer groups,\n"
+	"      their lag and entries trimmed before they read them)\n"
 	"        ceptord's health from the status it writes every second to\n"
 	"        its state directory (the spool: --spool DIR, else spool: in\n"
 	"        CONFIG, else ceptord's default): each input's ring fill, ring\n"
@@ -1697,7 +1699,7 @@ static int status_ring(const char *name, int json)
 		       ? ST_OK : ST_STALE;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(const char *url_given, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -1708,8 +1710,9 @@ static int cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *spool = NULL, *ring = NULL;
-	char dir[4096], path[4200], state[16];
+	char dir[4096], path[4200], state[16], *groups_url = NULL;
 	int json = 0, o, err, rc;
+	unsigned long long maxlen = 0;
 	size_t len;
 
 	optind = 1;
@@ -1746,8 +1749,13 @@ static int cmd_status(int argc, char **argv)
 			snprintf(dir, sizeof dir, "%s", cfg.spool_dir);
 		else
 			default_spool_dir(dir, sizeof dir);
+		/* The consumer groups of the Redis the config publishes to. */
+		if (config && cfg.redis_url && !url_given)
+			groups_url = strdup(cfg.redis_url);
 		cep_config_fini(&cfg);
 	}
+	if (url_given && !groups_url)
+		groups_url = strdup(url_given);
 	snprintf(path, sizeof path, "%s/" CEP_STATUS_FILE, dir);
 
 	char *text = read_file(path, &len, &err);
@@ -1812,10 +1820,26 @@ static int cmd_status(int argc, char **argv)
 		snprintf(verdict, sizeof verdict, "running");
 		rc = ST_OK;
 	}
-	if (json)
+	if (json && groups_url) {
+		/* The document with one more member: "consumer_groups". */
+		size_t end = len;
+		while (end && text[end - 1] != '}')
+			end--;
+		if (end) {
+			fwrite(text, 1, end - 1, stdout);
+			fputs(",\"consumer_groups\":", stdout);
+			if (cep_ctl_lag(groups_url, maxlen, true, stdout) < 0)
+				fputs("null", stdout);
+			fputs("}\n", stdout);
+		}
+	} else if (json) {
 		fputs(text, stdout);
-	else
+	} else {
 		print_status(doc, path, verdict, age);
+		if (groups_url)
+			cep_ctl_lag(groups_url, maxlen, false, stdout);
+	}
+	free(groups_url);
 	free(text);
 	if (fflush(stdout) && rc == ST_OK)
 		rc = ST_NOT_RUNNING;
@@ -2021,6 +2045,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = getenv("CEPTOR_REDIS_URL");
+	const char *url_given = url && *url ? url : NULL; /* not the default */
 	int o;
 
 	cep_log_init("ceptorctl", CEP_LOG_WARN);
@@ -2030,7 +2055,7 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r':
-			url = optarg;
+			url = url_given = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -2054,7 +2079,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "rules"))
 		return cmd_rules(argc, argv);
 	if (!strcmp(cmd, "status"))
-		return cmd_status(argc, argv);
+		return cmd_status(url_given, argc, argv);
 	if (!strcmp(cmd, "reload"))
 		return cmd_reload(argc, argv);
 	if (!strcmp(cmd, "impact"))

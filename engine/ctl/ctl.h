@@ -94,4 +94,18 @@ int cep_ctl_id_valid(const char *id);
  */
 int cep_ctl_exercise(const char *url, int argc, char **argv);
 
+/*
+ * cep_ctl_lag - the consumer groups of every incident, advisory and
+ * council stream (engine/ctl/lag.c): length, pending, lag, and the
+ * entries trimmed before a group read them ("lost"), as a table or (json)
+ * a JSON array on @out.  @maxlen: the length the streams are trimmed to
+ * (0: not trimmed), for the "near trim" warning.  Warnings go to stderr.
+ * Returns 0, 1 when a group lost entries or is near the trim length, -1
+ * when Redis cannot be read.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+int cep_ctl_lag(const char *url, unsigned long long maxlen, bool json,
+		FILE *out);
+
 #endif /* CEPTOR_CTL_CTL_H */
