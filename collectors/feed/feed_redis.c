@@ -22,6 +22,17 @@
  * credibility graded from its confidence.  An entry without an id or a
  * time is malformed ("KEY:ID: reason").
  *
+ * With "?group=NAME[&consumer=NAME]" after the key, the stream is read
+ * as that consumer group instead (XREADGROUP; the group is created at the
+ * stream's start when missing; the consumer defaults to the host name):
+ * each batch is acknowledged (XACK) once handed to the sink, and a
+ * consumer that comes back first reads again what it was given and did
+ * not acknowledge.  Several council engines may then share one stream,
+ * and "&skip_site=NAME" leaves out the entries site NAME published (a
+ * council reading the stream its own incidents also go to);
+ * and the group's lag shows in `ceptorctl status`.  No state file then:
+ * the group is the position.
+ *
  * The state file holds the last id read, written (write, fsync, rename)
  * after each batch was handed to the sink, so a restart goes on after it
  * and nothing is lost; at worst the last batch is read twice, which the
@@ -47,7 +58,12 @@ struct url {
 	int port;
 	char user[64];
 	char pass[128];
-	const char *key;
+	char key[256];
+	char group[64];    /* ?group=NAME: read as this consumer group */
+	char consumer[64]; /* &consumer=NAME (default: the host's name) */
+	char skip_site[64]; /* &skip_site=NAME: entries this site published
+			     * are not read (a council reading the stream it
+			     * also writes to) */
 };
 
 /* The URL as messages show it: never the credentials. */
@@ -79,7 +95,29 @@ static int url_parse(const char *s, struct url *u, const char **why)
 	if (!slash || !slash[1])
 		return *why = "names no stream key (redis://HOST:PORT/STREAMKEY)",
 		       -EINVAL;
-	u->key = slash + 1;
+	const char *query = strchr(slash + 1, '?');
+	size_t kl = query ? (size_t)(query - slash - 1) : strlen(slash + 1);
+	if (!kl || kl >= sizeof u->key)
+		return *why = "bad stream key", -EINVAL;
+	memcpy(u->key, slash + 1, kl);
+	for (const char *p = query; p && *p;) {
+		p++; /* past '?' or '&' */
+		size_t n = strcspn(p, "&");
+		char *dst = !strncmp(p, "group=", 6) ? u->group
+			    : !strncmp(p, "consumer=", 9) ? u->consumer
+			    : !strncmp(p, "skip_site=", 10) ? u->skip_site : NULL;
+		size_t skip = dst == u->group ? 6 : dst == u->consumer ? 9 : 10;
+		if (!dst || n <= skip || n - skip >= sizeof u->group)
+			return *why = "the query takes group=NAME, consumer=NAME "
+				      "and skip_site=NAME", -EINVAL;
+		memcpy(dst, p + skip, n - skip);
+		p += n;
+	}
+	if (u->consumer[0] && !u->group[0])
+		return *why = "consumer= needs group=", -EINVAL;
+	if (u->group[0] && !u->consumer[0] &&
+	    gethostname(u->consumer, sizeof u->consumer - 1))
+		snprintf(u->consumer, sizeof u->consumer, "ceptor-feed");
 	for (const char *q = s; q < slash; q++)
 		if (*q == '@')
 			at = q;
@@ -290,7 +328,8 @@ static void json_fields(struct cep__feed_out *out, struct cep_event *ev,
 		x->why = "the json field is not a JSON object";
 }
 
-static int entry(struct cep__feed_out *out, const redisReply *e)
+static int entry(struct cep__feed_out *out, const redisReply *e,
+		 const char *skip_site)
 {
 	const redisReply *kv;
 	struct inc x = { 0 };
@@ -333,6 +372,10 @@ static int entry(struct cep__feed_out *out, const redisReply *e)
 		cep__feed_bad(out, 0, "%s: %s", id, x.why);
 		return 0;
 	}
+	if (skip_site[0] && !strcmp(ev->reporter, skip_site)) {
+		out->st->skipped++; /* our own: never read back */
+		return 0;
+	}
 	return cep__feed_emit(out);
 }
 
@@ -361,6 +404,32 @@ static int resolve_now(redisContext *c, const char *key, char id[ID_MAX])
 	return 0;
 }
 
+/* XACK the ids of @entries (one command per batch). */
+static void ack(redisContext *c, const struct url *u, const redisReply *entries,
+		const char *url, FILE *diag)
+{
+	size_t n = entries->elements, k = 0;
+	const char **argv = calloc(n + 3, sizeof *argv);
+
+	if (!argv)
+		return;
+	argv[k++] = "XACK";
+	argv[k++] = u->key;
+	argv[k++] = u->group;
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *e = entries->element[i];
+		if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+		    e->element[0]->type == REDIS_REPLY_STRING)
+			argv[k++] = e->element[0]->str;
+	}
+	redisReply *r = redisCommandArgv(c, (int)k, argv, NULL);
+	if (!r || r->type == REDIS_REPLY_ERROR)
+		fprintf(diag, "%s: XACK failed: %s (entries will be read again)\n",
+			url, r ? r->str : c->errstr);
+	freeReplyObject(r);
+	free(argv);
+}
+
 static int stopped(const struct cep_feed_opts *opts)
 {
 	return opts->stop && __atomic_load_n(opts->stop, __ATOMIC_RELAXED);
@@ -375,7 +444,7 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 	const char *bad;
 	struct url u;
 	redisContext *c = NULL;
-	int rc, warned = 0;
+	int rc, warned = 0, joined = 0;
 	char shown[512];
 
 	/* Parse the URL itself; messages name it without its credentials. */
@@ -412,12 +481,45 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 			usleep(CEP_FEED_POLL_MS * 1000);
 			continue;
 		}
-		if (strcmp(id, "$") == 0 && resolve_now(c, u.key, id)) {
+		if (u.group[0] && !joined) {
+			/* The group, created at the stream's start if new; a
+			 * (re)connected consumer first reads back what it was
+			 * given and did not acknowledge ("0"), then new
+			 * entries (">"). */
+			redisReply *g = redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM",
+						     u.key, u.group);
+			int ok = g && (g->type != REDIS_REPLY_ERROR ||
+				       !strncmp(g->str, "BUSYGROUP", 9));
+			if (!ok)
+				fprintf(diag, "%s: XGROUP CREATE failed: %s\n", url,
+					g ? g->str : c->errstr);
+			freeReplyObject(g);
+			if (!ok) {
+				redisFree(c);
+				c = NULL;
+				rc = -CEP_EREDIS;
+				if (opts->follow)
+					continue;
+				break;
+			}
+			joined = 1;
+			snprintf(id, sizeof id, "0");
+		}
+		if (!u.group[0] && strcmp(id, "$") == 0 && resolve_now(c, u.key, id)) {
 			redisFree(c);
 			c = NULL;
 			continue;
 		}
-		redisReply *r = opts->follow
+		int pending = u.group[0] && strcmp(id, ">") != 0;
+		redisReply *r =
+			u.group[0] && opts->follow && !pending
+			? redisCommand(c, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d "
+				       "STREAMS %s >", u.group, u.consumer,
+				       XREAD_COUNT, CEP_FEED_POLL_MS, u.key)
+			: u.group[0]
+			? redisCommand(c, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s",
+				       u.group, u.consumer, XREAD_COUNT, u.key, id)
+			: opts->follow
 			? redisCommand(c, "XREAD COUNT %d BLOCK %d STREAMS %s %s",
 				       XREAD_COUNT, CEP_FEED_POLL_MS, u.key, id)
 			: redisCommand(c, "XREAD COUNT %d STREAMS %s %s",
@@ -429,6 +531,7 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 			freeReplyObject(r);
 			redisFree(c);
 			c = NULL;
+			joined = 0;
 			if (opts->follow && gone) {
 				warned = 0;
 				continue;
@@ -437,6 +540,15 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 			break;
 		}
 		warned = 0;
+		const redisReply *got_entries = r->type == REDIS_REPLY_ARRAY &&
+			r->elements && r->element[0]->type == REDIS_REPLY_ARRAY &&
+			r->element[0]->elements == 2 ? r->element[0]->element[1] : NULL;
+		if (pending && (!got_entries || got_entries->elements == 0)) {
+			/* Read back everything it had: now the new ones. */
+			freeReplyObject(r);
+			snprintf(id, sizeof id, ">");
+			continue;
+		}
 		if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
 			freeReplyObject(r);
 			if (opts->follow)
@@ -450,17 +562,28 @@ int cep__feed_redis(const char *url, const struct cep_feed_opts *opts,
 		for (size_t i = 0; entries && i < entries->elements && !rc; i++) {
 			const redisReply *e = entries->element[i];
 			st->read++;
-			rc = entry(out, e);
+			/* A pending entry deleted since has no fields: nothing
+			 * to read, only to acknowledge. */
+			if (!(pending && e->type == REDIS_REPLY_ARRAY &&
+			      e->elements == 2 && e->element[1]->type != REDIS_REPLY_ARRAY))
+				rc = entry(out, e, u.skip_site);
 			if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
 			    e->element[0]->type == REDIS_REPLY_STRING &&
-			    e->element[0]->len < ID_MAX)
+			    e->element[0]->len < ID_MAX && (!u.group[0] || pending))
 				memcpy(id, e->element[0]->str, e->element[0]->len + 1);
 		}
 		size_t got = entries ? entries->elements : 0;
+		if (!rc)
+			rc = cep_batch_flush(&out->batch);
+		/* Handed to the sink (the ring): acknowledged.  A crash before
+		 * this reads them again (at least once). */
+		if (!rc && u.group[0] && got)
+			ack(c, &u, entries, url, diag);
 		freeReplyObject(r);
-		if (rc || (rc = cep_batch_flush(&out->batch)))
+		if (rc)
 			break;
-		if (opts->state_path && got && (rc = state_save(opts->state_path, id))) {
+		if (opts->state_path && got && !u.group[0] &&
+		    (rc = state_save(opts->state_path, id))) {
 			fprintf(diag, "%s: cannot save the stream position: %s\n",
 				opts->state_path, strerror(-rc));
 			rc = 0;
