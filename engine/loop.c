@@ -196,6 +196,8 @@ struct cep_engine {
 	uint64_t metrics_ms;     /* monotonic time of its last snapshot */
 	uint64_t event_ms;       /* monotonic ms of the last event processed */
 	uint64_t event_ts;       /* the largest event time processed */
+	uint64_t idle_ts;        /* live: where advance_idle() moved event
+				  * time to while the inputs were quiet */
 	uint64_t advanced_ms;    /* the last idle advance of event time */
 };
 
@@ -745,9 +747,9 @@ static void advance_idle(struct cep_engine *e, uint64_t now)
 	uint64_t quiet = (now - e->event_ms) * 1000000ull;
 	if (quiet <= e->cfg->lateness_ns)
 		return;
-	take_all(e, sig, cep_detect_advance(e->detect,
-					    e->event_ts + quiet - e->cfg->lateness_ns,
-					    sig, SIGNAL_ROOM));
+	e->idle_ts = e->event_ts + quiet - e->cfg->lateness_ns;
+	take_all(e, sig, cep_detect_advance(e->detect, e->idle_ts, sig,
+					    SIGNAL_ROOM));
 }
 
 /* Takes the next records of @in from its ring into its pending buffer,
@@ -952,8 +954,11 @@ static void publish(struct cep_engine *e)
 	char json[CEP_INCIDENT_JSON_MAX], stream[CEP_STREAM_KEY_MAX];
 	int n;
 
-	/* Event time closes quiet incidents and releases held updates. */
-	cep_incidents_tick(e->incidents, e->event_ts);
+	/* Event time closes quiet incidents and releases held updates; live,
+	 * it moves on with the clock while the inputs are quiet, or an update
+	 * held by the rate limit would wait for the next event. */
+	cep_incidents_tick(e->incidents, e->idle_ts > e->event_ts ? e->idle_ts
+								  : e->event_ts);
 	while ((n = cep_incidents_collect(e->incidents, inc, COLLECT_ROOM)) > 0) {
 		if (e->stats)
 			for (int i = 0; i < n; i++)

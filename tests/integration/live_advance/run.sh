@@ -42,6 +42,22 @@ correlation:
   rules: [adv-failure, adv-update]
   group-by: [report_id]
   timespan: 3s
+---
+title: Damage reported
+id: adv-damage
+level: low
+logsource: {product: ceptor, category: report}
+detection:
+  rep: {trigger: damage_detected}
+  condition: rep
+---
+title: Damage that may spread
+id: adv-damage-spread
+level: low
+logsource: {product: ceptor, category: report}
+detection:
+  rep: {trigger: damage_detected, may_spread: true}
+  condition: rep
 YML
 cat >"$WORK/ceptor.yml" <<YML
 rules: $WORK/rules
@@ -76,6 +92,29 @@ grep -q '"adv-no-update"' "$WORK/out.jsonl" ||
 	fail "no absence incident while running: $(cat "$WORK/out.jsonl" "$WORK/engine.log")"
 expect_eq "$(jq -r 'select(.rule=="adv-no-update" and (.stream|test("council")|not)) | .key' "$WORK/out.jsonl" | sort -u)" \
 	"report_id=R-1" "absence incident for the report"
+
+# An update held by the rate limit goes out while the inputs are quiet:
+# a damage report opens the incident of R-2 (published), and a second
+# rule about the same report 0.1 s later is an update inside the hold; it
+# must reach --stdout without any further event, not only at shutdown.
+t1=$(date -u +%Y-%m-%dT%H:%M:%S.100000Z)
+t2=$(date -u +%Y-%m-%dT%H:%M:%S.200000Z)
+printf '{"ts":"%s","kind":"report","type":"defect","trigger":"damage_detected","report_id":"R-2","sector":"rail"}\n' "$t1" >"$WORK/r2.jsonl"
+printf '{"ts":"%s","kind":"report","type":"defect","trigger":"damage_detected","may_spread":true,"report_id":"R-2","sector":"rail"}\n' "$t2" >"$WORK/r2b.jsonl"
+"$BIN/ceptor-feed" --format jsonl --ring "$RING" "$WORK/r2.jsonl" || fail "collector failed"
+for _ in $(seq 100); do
+	jq -e 'select(.key == "report_id=R-2")' "$WORK/out.jsonl" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+v1=$(jq -r 'select(.key == "report_id=R-2") | .version' "$WORK/out.jsonl" | sort -n | tail -1)
+[ -n "$v1" ] || fail "no incident for R-2"
+"$BIN/ceptor-feed" --format jsonl --ring "$RING" "$WORK/r2b.jsonl" || fail "collector failed"
+for _ in $(seq 150); do
+	v=$(jq -r 'select(.key == "report_id=R-2") | .version' "$WORK/out.jsonl" | sort -n | tail -1)
+	[ "$v" -gt "$v1" ] && break
+	sleep 0.1
+done
+[ "$v" -gt "$v1" ] || fail "the held update of R-2 did not go out while the inputs were quiet"
 kill -TERM "$ENGINE_PID"
 wait "$ENGINE_PID" || fail "ceptord exit status"
 ENGINE_PID=
