@@ -83,6 +83,7 @@ int cep_cluster_map_node(struct cep_cluster_map *m, const char *host,
 	}
 	snprintf(m->nodes[m->nnodes].host, sizeof m->nodes[0].host, "%s", host);
 	m->nodes[m->nnodes].port = port;
+	m->nodes[m->nnodes].replicas = 0;
 	return (int)m->nnodes++;
 }
 
@@ -97,6 +98,7 @@ int cep_cluster_map_load(struct cep_cluster_map *m, const struct redisReply *r,
 			 const char *asked_host, char *err, size_t errsize)
 {
 	uint16_t table[CEP_CLUSTER_SLOTS];
+	int replicas[CEP_CLUSTER_MAX_NODES];
 	size_t had = m->nnodes;
 
 	if (r->type == REDIS_REPLY_ERROR)
@@ -105,6 +107,8 @@ int cep_cluster_map_load(struct cep_cluster_map *m, const struct redisReply *r,
 		return bad(err, errsize, "CLUSTER SLOTS: not an array");
 	for (size_t i = 0; i < CEP_CLUSTER_SLOTS; i++)
 		table[i] = CEP_CLUSTER_NO_NODE;
+	for (size_t i = 0; i < CEP_CLUSTER_MAX_NODES; i++)
+		replicas[i] = 0;
 	for (size_t i = 0; i < r->elements; i++) {
 		const redisReply *e = r->element[i], *master;
 		char host[256];
@@ -142,6 +146,7 @@ int cep_cluster_map_load(struct cep_cluster_map *m, const struct redisReply *r,
 		}
 		for (long long s = first; s <= last; s++)
 			table[s] = (uint16_t)n;
+		replicas[n] = (int)e->elements - 3;
 		continue;
 shape:
 		m->nnodes = had;
@@ -152,6 +157,8 @@ shape:
 		return -EPROTO;
 	}
 	memcpy(m->slot_node, table, sizeof table);
+	for (size_t i = 0; i < m->nnodes; i++)
+		m->nodes[i].replicas = replicas[i];
 	return 0;
 }
 

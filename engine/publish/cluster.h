@@ -50,6 +50,8 @@ struct redisReply;
 struct cep_cluster_addr {
 	char host[256]; /* as the cluster announces it, no brackets */
 	int port;
+	int replicas;   /* replicas CLUSTER SLOTS listed for it (its last
+			 * range); 0 for a node no longer a master */
 };
 
 struct cep_cluster_map {
@@ -94,7 +96,7 @@ int cep_cluster_map_node(struct cep_cluster_map *m, const char *host,
  * address, Redis 7's empty preferred endpoint).
  * @err, @errsize: on failure, a one-line reason; may be NULL.
  * Slots no range names are CEP_CLUSTER_NO_NODE.  Nodes already listed keep
- * their indices.  On failure the map is left as it was.
+ * their indices; each node's `replicas` is set from this reply.  On failure the map is left as it was.
  * Returns 0; -EPROTO for a reply of another shape (an error reply too);
  * -ENOMEM; -ENOSPC for too many nodes.
  */

@@ -102,6 +102,9 @@ struct node {
 	size_t nq, qcap;
 	int sent;            /* the attempt's bytes went out */
 	int wait;            /* a WAIT follows them */
+	int unreplicated;    /* no WAIT: the map lists fewer replicas than
+			      * wait_replicas, so the batch is at risk
+			      * without asking (and without WAIT's delay) */
 };
 
 struct cep_publisher {
@@ -926,7 +929,7 @@ static int node_send(struct cep_publisher *p, size_t ni)
 	struct node *n = &p->nodes[ni];
 	char why[160];
 
-	n->sent = n->wait = 0;
+	n->sent = n->wait = n->unreplicated = 0;
 	if (!n->c && node_connect(p, ni, why, sizeof why)) {
 		snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %s",
 			 p->map.nodes[ni].host, p->map.nodes[ni].port, why);
@@ -948,7 +951,10 @@ static int node_send(struct cep_publisher *p, size_t ni)
 		memcpy(n->out + n->olen, p->arena + e->off, e->len);
 		n->olen += e->len;
 	}
-	if (p->wait_replicas) {
+	if (p->wait_replicas &&
+	    p->map.nodes[ni].replicas < p->wait_replicas) {
+		n->unreplicated = 1;
+	} else if (p->wait_replicas) {
 		memcpy(n->out + n->olen, p->wait_cmd, p->wait_len);
 		n->olen += p->wait_len;
 		n->wait = 1;
@@ -1063,6 +1069,13 @@ static int node_read(struct cep_publisher *p, size_t ni)
 					       ? r->integer : -1, why);
 		}
 		freeReplyObject(r);
+	}
+	if (n->unreplicated) {
+		char why[96];
+		snprintf(why, sizeof why, "the master has %d replicas in the "
+			 "slot map, %d wanted (no WAIT sent)",
+			 p->map.nodes[ni].replicas, p->wait_replicas);
+		at_risk(p, ni, p->map.nodes[ni].replicas, why);
 	}
 	return trouble;
 io:

@@ -24,12 +24,14 @@ CLUSTER_PIDS=()
 CLUSTER_DIR=
 CLUSTER_URL=
 
-# A base port with 6 free ports and their bus ports (port + 10000).
+# A base port with 6 free ports and their bus ports (port + 10000).  Both
+# stay below Linux's ephemeral range (32768 and up by default), where a
+# client socket may hold a port that no connect probe can see.
 cluster__free_base() {
 	local tries=0 base i
 	while [ "$tries" -lt 40 ]; do
 		tries=$((tries + 1))
-		base=$((21000 + (RANDOM * 32768 + RANDOM) % 24000))
+		base=$((12000 + (RANDOM * 32768 + RANDOM) % 10700))
 		for i in 0 1 2 3 4 5; do
 			if (exec 3<>"/dev/tcp/127.0.0.1/$((base + i))") 2>/dev/null ||
 				(exec 3<>"/dev/tcp/127.0.0.1/$((base + i + 10000))") 2>/dev/null; then
@@ -77,9 +79,10 @@ cluster_wait_ok() {
 	return 1
 }
 
-cluster_start() {
+# Start six servers on free ports; 1 when one of them does not come up
+# (a port taken between the probe and the bind), after stopping the rest.
+cluster__servers() {
 	local base port i
-	CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-cluster.XXXXXX")
 	base=$(cluster__free_base) || {
 		echo "cluster.sh: no 6 free loopback ports found" >&2
 		return 1
@@ -105,8 +108,23 @@ cluster_start() {
 			sleep 0.1
 		done
 		echo "cluster.sh: redis-server on port $port did not start:" >&2
-		tail -5 "$CLUSTER_DIR/$port/redis.log" >&2 2>/dev/null || true
+		tail -2 "$CLUSTER_DIR/$port/redis.log" >&2 2>/dev/null || true
+		local pid
+		for pid in "${CLUSTER_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+		for pid in "${CLUSTER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+		CLUSTER_PIDS=()
 		return 1
+	done
+	return 0
+}
+
+cluster_start() {
+	local port i tries
+	CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-cluster.XXXXXX")
+	for tries in 1 2 3 4 5; do
+		cluster__servers && break
+		[ "$tries" = 5 ] && return 1
+		echo "cluster.sh: trying other ports" >&2
 	done
 	local nodes=()
 	for port in "${CLUSTER_PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
