@@ -102,6 +102,7 @@ struct node {
 	size_t nq, qcap;
 	int sent;            /* the attempt's bytes went out */
 	int wait;            /* a WAIT follows them */
+	int down_logged;     /* its loss was logged; cleared on reconnect */
 	int unreplicated;    /* no WAIT: the map lists fewer replicas than
 			      * wait_replicas, so the batch is at risk
 			      * without asking (and without WAIT's delay) */
@@ -698,8 +699,53 @@ static int node_connect(struct cep_publisher *p, size_t n, char *why,
 	snprintf(u.host, sizeof u.host, "%s", a->host);
 	u.port = a->port;
 	u.db = 0; /* a cluster has database 0 only */
-	return cep_redis_connect(&u, p->connect_ms, p->command_ms,
-				 &p->nodes[n].c, why, whysize);
+	int rc = cep_redis_connect(&u, p->connect_ms, p->command_ms,
+				   &p->nodes[n].c, why, whysize);
+	if (rc == 0 && p->nodes[n].down_logged) {
+		p->nodes[n].down_logged = 0;
+		cep_info("publisher: cluster node %s:%d answers again", a->host,
+			 a->port);
+	}
+	return rc;
+}
+
+/* A master failed us (connect, write or read): say so once until it
+ * answers again; the rounds retry and read the map again meanwhile. */
+static void node_down(struct cep_publisher *p, size_t ni, const char *why)
+{
+	snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %s",
+		 p->map.nodes[ni].host, p->map.nodes[ni].port, why);
+	p->map_stale = 1;
+	if (p->nodes[ni].down_logged)
+		return;
+	p->nodes[ni].down_logged = 1;
+	cep_warn("publisher: cluster master %s; retrying and reading the "
+		 "slot map again", p->cl_why);
+}
+
+/* Say which masters serve slots now, when that changed. */
+static void map_changed(const struct cep_publisher *p, const uint16_t *old)
+{
+	char list[512];
+	size_t len = 0;
+	unsigned masters = 0;
+
+	if (!memcmp(old, p->map.slot_node, sizeof p->map.slot_node))
+		return;
+	list[0] = 0;
+	for (size_t n = 0; n < p->map.nnodes; n++)
+		for (size_t s = 0; s < CEP_CLUSTER_SLOTS; s++)
+			if (p->map.slot_node[s] == n) {
+				masters++;
+				if (len < sizeof list - 1)
+					len += (size_t)snprintf(
+						list + len, sizeof list - len,
+						" %s:%d", p->map.nodes[n].host,
+						p->map.nodes[n].port);
+				break;
+			}
+	cep_info("publisher: the cluster's slot map changed: %u masters:%s",
+		 masters, list);
 }
 
 /* Ask c for CLUSTER SLOTS and load the answer.  Returns 0; 1 when the
@@ -726,12 +772,29 @@ static int map_load_from(struct cep_publisher *p, redisContext *c,
 	return rc;
 }
 
+static int map_read(struct cep_publisher *p, char *why, size_t whysize);
+
 /*
  * Read the slot map again from any node that answers: the masters already
  * connected first, then every node of the map, then the URL's node.
  * Returns 0, or -CEP_EREDIS with the last reason in why.
  */
 static int map_refresh(struct cep_publisher *p, char *why, size_t whysize)
+{
+	uint16_t *old = malloc(sizeof p->map.slot_node);
+	int rc = -ENOMEM;
+
+	if (old) {
+		memcpy(old, p->map.slot_node, sizeof p->map.slot_node);
+		rc = map_read(p, why, whysize);
+		if (rc == 0)
+			map_changed(p, old);
+		free(old);
+	}
+	return rc;
+}
+
+static int map_read(struct cep_publisher *p, char *why, size_t whysize)
 {
 	snprintf(why, whysize, "no node of the cluster answers");
 	for (int pass = 0; pass < 2; pass++)
@@ -931,8 +994,7 @@ static int node_send(struct cep_publisher *p, size_t ni)
 
 	n->sent = n->wait = n->unreplicated = 0;
 	if (!n->c && node_connect(p, ni, why, sizeof why)) {
-		snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %s",
-			 p->map.nodes[ni].host, p->map.nodes[ni].port, why);
+		node_down(p, ni, why);
 		return 1;
 	}
 	size_t need = p->wait_len;
@@ -961,10 +1023,8 @@ static int node_send(struct cep_publisher *p, size_t ni)
 	}
 	int rc = send_all(n->c->fd, n->out, n->olen);
 	if (rc) {
-		snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %s",
-			 p->map.nodes[ni].host, p->map.nodes[ni].port,
-			 strerror(-rc));
 		node_drop(n);
+		node_down(p, ni, strerror(-rc));
 		return 1;
 	}
 	p->st.sent += n->nq;
@@ -1034,6 +1094,7 @@ static int node_read(struct cep_publisher *p, size_t ni)
 	struct node *n = &p->nodes[ni];
 	int trouble = 0;
 	redisReply *r = NULL;
+	char why_io[128];
 	size_t k;
 
 	for (k = 0; k < n->nq; k++) {
@@ -1079,8 +1140,7 @@ static int node_read(struct cep_publisher *p, size_t ni)
 	}
 	return trouble;
 io:
-	snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %s",
-		 p->map.nodes[ni].host, p->map.nodes[ni].port,
+	snprintf(why_io, sizeof why_io, "%s",
 		 n->c->errstr[0] ? n->c->errstr : "no reply");
 	/* Accepted but never confirmed by WAIT: as much at risk. */
 	if (n->wait) {
@@ -1088,7 +1148,7 @@ io:
 		at_risk(p, ni, -1, "connection lost before WAIT answered");
 	}
 	node_drop(n);
-	p->map_stale = 1;
+	node_down(p, ni, why_io);
 	return 1;
 }
 

@@ -262,4 +262,31 @@ echo "  $(wc -l <"$WORK/b.want") messages produced, $(wc -l <"$WORK/b.missing") 
 [ "$(wc -l <"$WORK/b.want")" -ge 500 ] || fail "too little load: $(wc -l <"$WORK/b.want") messages"
 expect_eq "$missing_unreported" 0 \
 	"every message is in the cluster or was reported at risk (first missing: $(head -2 "$WORK/b.missing" | tr '\n' ';'))"
+# ---- c. spooled while no node answers, replayed through the cluster -------
+step "c. spool, then replay through the cluster"
+for s in $SECTORS; do report "S-$s" "$s" 2026-03-02T09:00:00Z; done >"$WORK/c.json"
+: >"$WORK/empty.json"
+rc=0
+"$BIN/ceptord" -c "$WORK/ceptor.yml" --once --stdout --feed "report:$WORK/c.json" \
+	--spool "$WORK/spool-c" --redis "redis://127.0.0.1:$victim" \
+	>"$WORK/c.jsonl" 2>"$WORK/c1.log" || rc=$?
+[ "$rc" = 0 ] || fail "ceptord --once with the URL's node dead exited $rc: $(tail -3 "$WORK/c1.log")"
+st=$WORK/spool-c/status.json
+spooled=$(jq -r .publisher.spooled "$st")
+# The messages, and the statistics commands beside them (publish/stats.h).
+[ "$spooled" -ge "$(wc -l <"$WORK/c.jsonl")" ] ||
+	fail "only $spooled spooled for $(wc -l <"$WORK/c.jsonl") messages"
+echo "  ok: $spooled messages and commands spooled while the URL's node is dead"
+expect_eq "$(jq -r .publisher.published "$st")" 0 "nothing published then"
+rc=0
+"$BIN/ceptord" -c "$WORK/ceptor.yml" --once --feed "report:$WORK/empty.json" \
+	--spool "$WORK/spool-c" --redis "redis://127.0.0.1:$owner" 2>"$WORK/c2.log" || rc=$?
+[ "$rc" = 0 ] || fail "the replaying ceptord exited $rc: $(tail -3 "$WORK/c2.log")"
+expect_eq "$(jq -r .publisher.replayed "$st")" "$spooled" "the spool replayed through the cluster"
+expect_eq "$(jq -r '.publisher.spool_bytes <= 16' "$st")" true "the spool is empty after the replay"
+stdout_messages "$WORK/c.jsonl" | sort -u >"$WORK/c.want"
+mapfile -t streams_c < <(cut -d' ' -f1 "$WORK/c.want" | sort -u)
+cluster_messages "${streams_c[@]}" | sort -u >"$WORK/c.have"
+expect_eq "$(comm -23 "$WORK/c.want" "$WORK/c.have" | wc -l)" 0 \
+	"every replayed message is in its stream ($(wc -l <"$WORK/c.want") messages, ${#streams_c[@]} streams)"
 step "PASS cluster"
