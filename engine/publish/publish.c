@@ -36,6 +36,18 @@
  * reconnect_ms up to BACKOFF_MAX_MS, and a success resets it.  This matters
  * because the engine flushes on its core thread, and an attempt can block
  * for connect_ms.
+ *
+ * Redis Cluster (CLUSTER.md).  The first connect asks CLUSTER SLOTS; a
+ * cluster turns p->cluster on, and transfer() becomes cluster_transfer():
+ * synchronous rounds over one connection per master (struct node), where
+ * each entry carries its hash slot (computed at enqueue) and a `done` mark,
+ * because replies from several masters come in any order.  acked_i then
+ * advances over the prefix of done entries, which is what consumes the
+ * spool and keeps the cursors above meaning what they say: between two
+ * rounds nothing is in flight.  "Connected" means the slot map is loaded;
+ * an outage (cluster_lost) spools exactly like conn_lost().  Everything
+ * else - the spool, its replay, refusals, the stats - is shared with the
+ * single-node path.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -794,6 +806,7 @@ static int map_refresh(struct cep_publisher *p, char *why, size_t whysize)
 	return rc;
 }
 
+/* map_refresh()'s work: ask the candidates in turn. */
 static int map_read(struct cep_publisher *p, char *why, size_t whysize)
 {
 	snprintf(why, whysize, "no node of the cluster answers");
