@@ -84,6 +84,9 @@
 #define RETRY_FIRST_MS 20
 #define RETRY_MAX_MS 500
 #define REDIRECT_ROUNDS 5
+/* After a WAIT that came short, the next WAIT to that master is sent this
+ * much later; batches meanwhile are at risk at once. */
+#define WAIT_RETRY_MS 1000
 /* ent.slot of a command without a key: any master takes it. */
 #define NO_SLOT 0xffffu
 
@@ -115,9 +118,12 @@ struct node {
 	int sent;            /* the attempt's bytes went out */
 	int wait;            /* a WAIT follows them */
 	int down_logged;     /* its loss was logged; cleared on reconnect */
-	int unreplicated;    /* no WAIT: the map lists fewer replicas than
-			      * wait_replicas, so the batch is at risk
-			      * without asking (and without WAIT's delay) */
+	int unreplicated;    /* no WAIT this time: the last one came short
+			      * less than WAIT_RETRY_MS ago, so the batch is
+			      * at risk without asking (and without waiting
+			      * wait_ms for replicas that are not there) */
+	uint64_t wait_short_ns; /* when a WAIT last came short; 0: never */
+	long long wait_got;  /* what it answered */
 };
 
 struct cep_publisher {
@@ -158,6 +164,7 @@ struct cep_publisher {
 	struct cep_cluster_map map;
 	struct node *nodes;       /* beside map.nodes, same indices */
 	size_t nnodes;
+	unsigned masters;         /* masters serving slots in the map */
 	int wait_replicas;        /* 0: no WAIT */
 	int wait_ms;
 	char wait_cmd[96];        /* WAIT's RESP bytes */
@@ -675,6 +682,15 @@ out:
 
 /* --- Redis Cluster ----------------------------------------------------------- */
 
+/* Messages queued before the queue moves: `batch` for a single Redis; in
+ * cluster mode `batch` per master, since a round spreads over the masters
+ * and waits for the slowest, so each should get a batch's worth. */
+static size_t round_size(const struct cep_publisher *p)
+{
+	return p->cluster && p->masters > 1 ? (size_t)p->batch * p->masters
+					    : p->batch;
+}
+
 static void refused(struct cep_publisher *p, const redisReply *r);
 
 static int connected(const struct cep_publisher *p)
@@ -760,6 +776,20 @@ static void map_changed(const struct cep_publisher *p, const uint16_t *old)
 		 masters, list);
 }
 
+/* Distinct masters serving slots: the node list also keeps nodes that no
+ * longer do. */
+static unsigned count_masters(const struct cep_cluster_map *m)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < m->nnodes; i++)
+		for (size_t s = 0; s < CEP_CLUSTER_SLOTS; s++)
+			if (m->slot_node[s] == i) {
+				n++;
+				break;
+			}
+	return n;
+}
+
 /* Ask c for CLUSTER SLOTS and load the answer.  Returns 0; 1 when the
  * node says it is no cluster (an error reply); -CEP_EREDIS when the
  * connection failed; -EPROTO, -ENOMEM, -ENOSPC (cep_cluster_map_load). */
@@ -781,6 +811,8 @@ static int map_load_from(struct cep_publisher *p, redisContext *c,
 	freeReplyObject(r);
 	if (rc == 0)
 		rc = nodes_fit(p);
+	if (rc == 0)
+		p->masters = count_masters(&p->map);
 	return rc;
 }
 
@@ -1026,8 +1058,8 @@ static int node_send(struct cep_publisher *p, size_t ni)
 		memcpy(n->out + n->olen, p->arena + e->off, e->len);
 		n->olen += e->len;
 	}
-	if (p->wait_replicas &&
-	    p->map.nodes[ni].replicas < p->wait_replicas) {
+	if (p->wait_replicas && n->wait_short_ns &&
+	    now_ns() - n->wait_short_ns < WAIT_RETRY_MS * 1000000ull) {
 		n->unreplicated = 1;
 	} else if (p->wait_replicas) {
 		memcpy(n->out + n->olen, p->wait_cmd, p->wait_len);
@@ -1125,9 +1157,15 @@ static int node_read(struct cep_publisher *p, size_t ni)
 	if (n->wait) {
 		if (redisGetReply(n->c, (void **)&r) != REDIS_OK || !r)
 			goto io;
+		if (r->type == REDIS_REPLY_INTEGER &&
+		    r->integer >= p->wait_replicas)
+			n->wait_short_ns = 0;
 		if (r->type != REDIS_REPLY_INTEGER ||
 		    r->integer < p->wait_replicas) {
 			char why[96];
+			n->wait_short_ns = now_ns();
+			n->wait_got = r->type == REDIS_REPLY_INTEGER
+					      ? r->integer : 0;
 			if (r->type == REDIS_REPLY_INTEGER)
 				snprintf(why, sizeof why,
 					 "WAIT %d %d: %lld replicas",
@@ -1146,10 +1184,10 @@ static int node_read(struct cep_publisher *p, size_t ni)
 	}
 	if (n->unreplicated) {
 		char why[96];
-		snprintf(why, sizeof why, "the master has %d replicas in the "
-			 "slot map, %d wanted (no WAIT sent)",
-			 p->map.nodes[ni].replicas, p->wait_replicas);
-		at_risk(p, ni, p->map.nodes[ni].replicas, why);
+		snprintf(why, sizeof why, "WAIT %d %d: %lld replicas less than "
+			 "%d ms ago (not asked again yet)", p->wait_replicas,
+			 p->wait_ms, n->wait_got, WAIT_RETRY_MS);
+		at_risk(p, ni, n->wait_got, why);
 	}
 	return trouble;
 io:
@@ -1397,7 +1435,7 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 			     cep_spool_replay_mark(p->spool), 1);
 		if (rc)
 			return rc;
-		if (p->nent - p->sent_i >= p->batch)
+		if (p->nent - p->sent_i >= round_size(p))
 			return transfer(p, 0);
 		return 0;
 	}
@@ -1408,7 +1446,7 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 			 cep_spool_replay_mark(p->spool), 0);
 	if (rc)
 		return rc;
-	if (p->nent - p->sent_i >= p->batch)
+	if (p->nent - p->sent_i >= round_size(p))
 		return transfer(p, 0);
 	return 0;
 }
@@ -1597,7 +1635,7 @@ int cep_publisher_add(struct cep_publisher *p, const char *stream,
 		free(argv);
 	if (rc)
 		return rc;
-	if (p->nent - p->sent_i >= p->batch)
+	if (p->nent - p->sent_i >= round_size(p))
 		pump(p, 0);
 	return 0;
 }
@@ -1614,7 +1652,7 @@ int cep_publisher_add_cmd(struct cep_publisher *p, const char *const *argv,
 	int rc = enqueue(p, argc, argv, NULL, 0, 1);
 	if (rc)
 		return rc;
-	if (p->nent - p->sent_i >= p->batch)
+	if (p->nent - p->sent_i >= round_size(p))
 		pump(p, 0);
 	return 0;
 }
@@ -1651,17 +1689,7 @@ void cep_publisher_stats(const struct cep_publisher *p,
 	st->spool_bytes = p->spool ? cep_spool_bytes(p->spool) : 0;
 	st->connected = connected(p);
 	st->cluster = p->cluster;
-	st->masters = 0;
-	if (p->cluster) {
-		/* Distinct masters serving slots: the map's node list also
-		 * keeps nodes that no longer do. */
-		for (size_t n = 0; n < p->map.nnodes; n++)
-			for (size_t s = 0; s < CEP_CLUSTER_SLOTS; s++)
-				if (p->map.slot_node[s] == n) {
-					st->masters++;
-					break;
-				}
-	}
+	st->masters = p->cluster ? p->masters : 0;
 }
 
 void cep_publisher_destroy(struct cep_publisher *p)

@@ -80,9 +80,9 @@
  * a cluster: the first connect asks CLUSTER SLOTS, and when that succeeds
  * the publisher routes each message by the hash slot of its key (the stream
  * for an XADD, the first argument for a command: CRC16 of the hash tag mod
- * 16384), with one connection per master.  The queue then moves in rounds:
- * every master's share is written before any reply is read, and a round
- * ends when every message has its reply.  MOVED is followed at once (and
+ * 16384), with one connection per master.  The queue then moves in rounds
+ * of `batch` messages per master: every master's share is written before
+ * any reply is read, and a round ends when every message has its reply.  MOVED is followed at once (and
  * the whole map read again after the round), ASK once with ASKING; a lost
  * connection, CLUSTERDOWN or TRYAGAIN pauses (20 ms doubling to 500 ms)
  * and reads the map again from any node.  A round that cannot deliver
@@ -95,7 +95,9 @@
  * wait_replicas wait_timeout_ms; a reply lower than wait_replicas (or no
  * reply) makes the batch's accepted messages "at risk": counted in
  * stats.at_risk and logged once per batch with their incidents' id and
- * version.  They are not resent: the master accepted them, a resend would
+ * version; for a second after a short WAIT, that master's batches are at
+ * risk without asking (a master without replicas costs wait_timeout_ms
+ * once a second, not per batch).  They are not resent: the master accepted them, a resend would
  * be another copy on the same master with the same replication risk, and a
  * replica that stays away would make every batch a resend (CLUSTER.md).
  *

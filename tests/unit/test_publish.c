@@ -885,6 +885,8 @@ START_TEST(cluster_map_loads_masters_and_slot_ranges_from_cluster_slots)
 	/* The empty host is the node that answered. */
 	ck_assert_str_eq(m.nodes[2].host, "10.0.0.9");
 	ck_assert_int_eq(m.nodes[2].port, 30003);
+	ck_assert_int_eq(m.nodes[0].replicas, 1);
+	ck_assert_int_eq(m.nodes[2].replicas, 0);
 	ck_assert_uint_eq(m.slot_node[0], 0);
 	ck_assert_uint_eq(m.slot_node[5460], 0);
 	ck_assert_uint_eq(m.slot_node[5461], 1);
