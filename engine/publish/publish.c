@@ -820,7 +820,10 @@ static int map_read(struct cep_publisher *p, char *why, size_t whysize);
 
 /*
  * Read the slot map again from any node that answers: the masters already
- * connected first, then every node of the map, then the URL's node.
+ * connected first, then every node of the map, then the URL's node.  The
+ * search ends once command_timeout_ms has gone by, so that a frozen
+ * cluster (every node accepting connections but answering nothing) costs
+ * one timeout, not one per node.
  * Returns 0, or -CEP_EREDIS with the last reason in why.
  */
 static int map_refresh(struct cep_publisher *p, char *why, size_t whysize)
@@ -841,12 +844,16 @@ static int map_refresh(struct cep_publisher *p, char *why, size_t whysize)
 /* map_refresh()'s work: ask the candidates in turn. */
 static int map_read(struct cep_publisher *p, char *why, size_t whysize)
 {
+	uint64_t start = now_ns(), limit = (uint64_t)p->command_ms * 1000000ull;
+
 	snprintf(why, whysize, "no node of the cluster answers");
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < p->map.nnodes; i++) {
 			struct node *n = &p->nodes[i];
 			if ((pass == 0) != (n->c != NULL))
 				continue;
+			if (now_ns() - start >= limit)
+				return -CEP_EREDIS;
 			if (!n->c && node_connect(p, i, why, whysize))
 				continue;
 			int rc = map_load_from(p, n->c, p->map.nodes[i].host,
@@ -857,7 +864,8 @@ static int map_read(struct cep_publisher *p, char *why, size_t whysize)
 				node_drop(n);
 		}
 	redisContext *c;
-	if (cep_redis_connect(&p->url, p->connect_ms, p->command_ms, &c, why,
+	if (now_ns() - start < limit &&
+	    cep_redis_connect(&p->url, p->connect_ms, p->command_ms, &c, why,
 			      whysize) == 0) {
 		int rc = map_load_from(p, c, p->url.host, why, whysize);
 		redisFree(c);
@@ -906,7 +914,7 @@ static int detect_mode(struct cep_publisher *p, char *why, size_t whysize)
  * map): like conn_lost(), everything unanswered goes to the spool. */
 static void cluster_lost(struct cep_publisher *p, const char *why)
 {
-	set_error(p, "Redis Cluster via %s: %s", p->where, why);
+	set_error(p, "Redis at %s: %s", p->where, why);
 	if (!p->outage_reported) {
 		p->outage_reported = 1;
 		cep_warn("publisher: %s; spooling until it is back",
@@ -1191,8 +1199,13 @@ static int node_read(struct cep_publisher *p, size_t ni)
 	}
 	return trouble;
 io:
-	snprintf(why_io, sizeof why_io, "%s",
-		 n->c->errstr[0] ? n->c->errstr : "no reply");
+	if (n->c->err == REDIS_ERR_IO &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		snprintf(why_io, sizeof why_io, "no reply within %d ms",
+			 p->command_ms);
+	else
+		snprintf(why_io, sizeof why_io, "%s",
+			 n->c->errstr[0] ? n->c->errstr : "no reply");
 	/* Accepted but never confirmed by WAIT: as much at risk. */
 	if (n->wait) {
 		n->nq = k;
