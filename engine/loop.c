@@ -1519,6 +1519,7 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 			cep_jw_u64(w, "masters", ps.masters);
 			cep_jw_u64(w, "at_risk", ps.at_risk);
 			cep_jw_u64(w, "redirects", ps.redirects);
+			cep_jw_u64(w, "asks", ps.asks);
 		}
 		cep_jw_str(w, "last_error", ps.last_error);
 	}

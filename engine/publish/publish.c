@@ -1117,6 +1117,7 @@ static int classify(struct cep_publisher *p, size_t ni, struct ent *e,
 		}
 		p->st.redirects++;
 		if (ask) {
+			p->st.asks++;
 			e->ask = (uint16_t)t;
 		} else {
 			/* Resend there at once; read the whole map once the

@@ -157,6 +157,7 @@ struct cep_publish_stats {
 			       * master whose WAIT reported fewer replicas
 			       * than wait_replicas (or never answered) */
 	uint64_t redirects;   /* cluster: MOVED and ASK replies followed */
+	uint64_t asks;        /* cluster: of which ASK */
 	uint64_t spool_bytes; /* current size of the spool file */
 	int connected;        /* 1 when a connection is up (cluster: the slot
 			       * map is loaded and no outage is declared) */
