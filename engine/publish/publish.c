@@ -848,20 +848,21 @@ static int map_read(struct cep_publisher *p, char *why, size_t whysize)
 
 	snprintf(why, whysize, "no node of the cluster answers");
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < p->map.nnodes; i++) {
-			struct node *n = &p->nodes[i];
-			if ((pass == 0) != (n->c != NULL))
+		for (size_t i = 0; i < p->map.nnodes && i < p->nnodes; i++) {
+			if ((pass == 0) != (p->nodes[i].c != NULL))
 				continue;
 			if (now_ns() - start >= limit)
 				return -CEP_EREDIS;
-			if (!n->c && node_connect(p, i, why, whysize))
+			if (!p->nodes[i].c && node_connect(p, i, why, whysize))
 				continue;
-			int rc = map_load_from(p, n->c, p->map.nodes[i].host,
-					       why, whysize);
+			/* A load may grow p->nodes: index it afresh. */
+			int rc = map_load_from(p, p->nodes[i].c,
+					       p->map.nodes[i].host, why,
+					       whysize);
 			if (rc == 0)
 				return 0;
 			if (rc == -CEP_EREDIS)
-				node_drop(n);
+				node_drop(&p->nodes[i]);
 		}
 	redisContext *c;
 	if (now_ns() - start < limit &&
@@ -904,8 +905,8 @@ static int detect_mode(struct cep_publisher *p, char *why, size_t whysize)
 	p->cl_up = 1;
 	snprintf(p->where, sizeof p->where, "%s:%d (cluster)", p->url.host,
 		 p->url.port);
-	cep_info("publisher: Redis at %s is a cluster node: %zu masters, "
-		 "routing by hash slot%s", p->where, p->map.nnodes,
+	cep_info("publisher: Redis at %s is a cluster node: %u masters, "
+		 "routing by hash slot%s", p->where, p->masters,
 		 p->wait_replicas ? ", WAIT after each batch" : "");
 	return 0;
 }
@@ -981,16 +982,20 @@ static void at_risk(struct cep_publisher *p, size_t ni, long long got,
 		count++;
 		const char *id = entry_field(p, e, "id", &il);
 		const char *ver = entry_field(p, e, "version", &vl);
+		if (!ver) {
+			ver = "?";
+			vl = 1;
+		}
 		if (!id || len + il + vl + 8 >= sizeof line)
 			continue;
 		len += (size_t)snprintf(line + len, sizeof line - len, " %.*s/%.*s",
-					(int)il, id, (int)vl, ver ? ver : "?");
+					(int)il, id, (int)vl, ver);
 		shown++;
 	}
 	if (!count)
 		return;
 	p->st.at_risk += count;
-	set_error(p, "WAIT: %s", why);
+	set_error(p, "at risk: %s", why);
 	cep_warn("publisher: %s:%d: %s for a batch of %zu; at risk (counted, "
 		 "not resent), %zu named (id/version):%s%s",
 		 p->map.nodes[ni].host, p->map.nodes[ni].port, why, count,
@@ -1024,7 +1029,9 @@ static int route(struct cep_publisher *p)
 		} else {
 			t = e->slot == NO_SLOT ? any : p->map.slot_node[e->slot];
 		}
-		if (t == CEP_CLUSTER_NO_NODE) {
+		if (t == CEP_CLUSTER_NO_NODE || t >= p->nnodes) {
+			/* No master, or one whose node slot could not be
+			 * allocated (nodes_fit failed): retried later. */
 			unroutable = 1;
 			continue;
 		}
