@@ -549,6 +549,11 @@ int cep_engine_create(const struct cep_config *cfg,
 			.spool_dir = cfg->spool_dir,
 			.batch = cfg->publish_batch,
 			.spool_max_bytes = cfg->spool_max_bytes,
+			.wait_replicas = cfg->cluster_wait_replicas < 0 ? 0
+					 : cfg->cluster_wait_replicas
+						 ? cfg->cluster_wait_replicas
+						 : -1,
+			.wait_timeout_ms = (int)cfg->cluster_wait_ms,
 		};
 		if ((rc = cep_publisher_create(&pc, &e->pub))) {
 			cep_error("cannot start the publisher for %s: %s",
@@ -1598,6 +1603,13 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 		cep_jw_u64(w, "errors", ps.errors);
 		cep_jw_u64(w, "lost", ps.lost);
 		cep_jw_u64(w, "disconnects", ps.disconnects);
+		cep_jw_bool(w, "cluster", ps.cluster);
+		if (ps.cluster) {
+			cep_jw_u64(w, "masters", ps.masters);
+			cep_jw_u64(w, "at_risk", ps.at_risk);
+			cep_jw_u64(w, "redirects", ps.redirects);
+			cep_jw_u64(w, "asks", ps.asks);
+		}
 		cep_jw_str(w, "last_error", ps.last_error);
 	}
 	cep_jw_close(w, '}');

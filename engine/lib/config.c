@@ -76,6 +76,7 @@ void cep_config_init(struct cep_config *cfg)
 	cfg->reorder_max = 1u << 16;
 	cfg->publish_batch = 128;
 	cfg->publish_interval_ms = 1000;
+	cfg->cluster_wait_replicas = -1;
 	cfg->stats_hours = 8 * 24;
 	cfg->stats_days = 400;
 	cfg->log_level = CEP_LOG_INFO;
@@ -655,6 +656,12 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "publish_interval_ms") == 0) {
 			if (!get_u64(l, v, key, 1, 3600000, &u))
 				cfg->publish_interval_ms = (uint32_t)u;
+		} else if (strcmp(key, "cluster_wait_replicas") == 0) {
+			if (!get_u64(l, v, key, 0, 16, &u))
+				cfg->cluster_wait_replicas = (int32_t)u;
+		} else if (strcmp(key, "cluster_wait_ms") == 0) {
+			if (!get_u64(l, v, key, 1, 60000, &u))
+				cfg->cluster_wait_ms = (uint32_t)u;
 		} else if (strcmp(key, "stats_hours") == 0) {
 			if (!get_u64(l, v, key, 0, 24 * 3650, &u))
 				cfg->stats_hours = (uint32_t)u;

@@ -88,6 +88,10 @@ struct cep_config {
 	uint32_t reorder_max;    /* events held for reordering (entries) */
 	uint32_t publish_batch;  /* messages per pipelined batch */
 	uint32_t publish_interval_ms; /* how often dirty incidents go out */
+	int32_t cluster_wait_replicas; /* Redis Cluster: WAIT for this many
+				    replicas after each batch (0: no WAIT);
+				    -1: the publisher's default (1) */
+	uint32_t cluster_wait_ms; /* WAIT's timeout; 0: the default (100) */
 	uint32_t stats_hours;    /* hours an hourly statistics bucket is kept */
 	uint32_t stats_days;     /* days a daily one is kept (both 0: no
 				    statistics; publish/stats.h) */

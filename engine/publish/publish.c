@@ -36,6 +36,18 @@
  * reconnect_ms up to BACKOFF_MAX_MS, and a success resets it.  This matters
  * because the engine flushes on its core thread, and an attempt can block
  * for connect_ms.
+ *
+ * Redis Cluster (CLUSTER.md).  The first connect asks CLUSTER SLOTS; a
+ * cluster turns p->cluster on, and transfer() becomes cluster_transfer():
+ * synchronous rounds over one connection per master (struct node), where
+ * each entry carries its hash slot (computed at enqueue) and a `done` mark,
+ * because replies from several masters come in any order.  acked_i then
+ * advances over the prefix of done entries, which is what consumes the
+ * spool and keeps the cursors above meaning what they say: between two
+ * rounds nothing is in flight.  "Connected" means the slot map is loaded;
+ * an outage (cluster_lost) spools exactly like conn_lost().  Everything
+ * else - the spool, its replay, refusals, the stats - is shared with the
+ * single-node path.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -51,8 +63,9 @@
 #include "ceptor/error.h"
 #include "ceptor/publish.h"
 #include "lib/log.h"
-#include "publish/spool.h"
 #include "lib/clock.h"
+#include "publish/cluster.h"
+#include "publish/spool.h"
 
 #define DEFAULT_BATCH 128u
 #define DEFAULT_CONNECT_MS 200
@@ -63,6 +76,20 @@
 /* The first string of a spooled raw command: a stream key is never empty
  * (cep_publisher_add() refuses one), so an empty one tells the two apart. */
 #define RAW_MARK ""
+/* Cluster mode: the default WAIT (replicas, timeout), the pause between
+ * attempts of a round that ran into trouble (doubled up to the longest),
+ * and the attempts a round makes on redirections alone before it pauses
+ * too (a MOVED/ASK ping-pong must not spin). */
+#define DEFAULT_WAIT_REPLICAS 1
+#define DEFAULT_WAIT_MS 100
+#define RETRY_FIRST_MS 20
+#define RETRY_MAX_MS 500
+#define REDIRECT_ROUNDS 5
+/* After a WAIT that came short, the next WAIT to that master is sent this
+ * much later; batches meanwhile are at risk at once. */
+#define WAIT_RETRY_MS 1000
+/* ent.slot of a command without a key: any master takes it. */
+#define NO_SLOT 0xffffu
 
 struct ent {
 	size_t off;          /* start of the RESP command in the arena */
@@ -70,9 +97,34 @@ struct ent {
 	uint64_t spool_mark; /* 0: a new message; else it came from the spool
 			      * (never spool it again) and its reply consumes
 			      * the spool up to this mark */
-	int raw;             /* a command of its own (cep_publisher_add_cmd),
+	uint16_t slot;       /* the hash slot of its key; NO_SLOT: keyless */
+	uint16_t ask;        /* cluster: CEP_CLUSTER_NO_NODE, or the node an
+			      * ASK redirection named, for the next attempt
+			      * only */
+	uint8_t raw;         /* a command of its own (cep_publisher_add_cmd),
 			      * not an XADD: spooled behind an empty first
 			      * string (RAW_MARK) */
+	uint8_t done;        /* cluster: 0 no reply yet, 1 accepted, 2
+			      * refused; single mode leaves it 0 */
+};
+
+/* Cluster mode: one master.  The arrays are the scratch of one attempt of
+ * a round: q holds the entries routed here, as index << 1 | asking. */
+struct node {
+	redisContext *c;     /* NULL until needed, and after a failure */
+	char *out;           /* the attempt's bytes, written in one go */
+	size_t olen, ocap;
+	size_t *q;
+	size_t nq, qcap;
+	int sent;            /* the attempt's bytes went out */
+	int wait;            /* a WAIT follows them */
+	int down_logged;     /* its loss was logged; cleared on reconnect */
+	int unreplicated;    /* no WAIT this time: the last one came short
+			      * less than WAIT_RETRY_MS ago, so the batch is
+			      * at risk without asking (and without waiting
+			      * wait_ms for replicas that are not there) */
+	uint64_t wait_short_ns; /* when a WAIT last came short; 0: never */
+	long long wait_got;  /* what it answered */
 };
 
 struct cep_publisher {
@@ -103,6 +155,22 @@ struct cep_publisher {
 	const char **sargv;
 	size_t *sargvlen;
 	size_t scap;
+
+	/* Redis Cluster (detected at the first connect; CLUSTER.md). */
+	int mode_known;           /* the first connect asked CLUSTER SLOTS */
+	int cluster;              /* routing by slot, p->c unused */
+	int cl_up;                /* the slot map is loaded: "connected" */
+	int map_stale;            /* refresh before the next attempt */
+	int map_refresh_soon;     /* a MOVED came: refresh after the round */
+	struct cep_cluster_map map;
+	struct node *nodes;       /* beside map.nodes, same indices */
+	size_t nnodes;
+	unsigned masters;         /* masters serving slots in the map */
+	int wait_replicas;        /* 0: no WAIT */
+	int wait_ms;
+	char wait_cmd[96];        /* WAIT's RESP bytes */
+	size_t wait_len;
+	char cl_why[640];         /* the latest trouble of a round */
 
 	struct cep_publish_stats st;
 };
@@ -341,10 +409,19 @@ static int enqueue(struct cep_publisher *p, size_t argc,
 			w = put_bulk(w, argv[i],
 				     argvlen ? argvlen[i] : strlen(argv[i]));
 	}
-	p->ents[p->nent].off = p->alen;
-	p->ents[p->nent].len = (size_t)(w - start);
-	p->ents[p->nent].spool_mark = spool_mark;
-	p->ents[p->nent].raw = raw;
+	struct ent *e = &p->ents[p->nent];
+	size_t k = raw ? 1 : 0; /* the key: XADD's stream, a command's
+				 * first argument (SADD KEY ..., EXPIRE KEY) */
+	e->off = p->alen;
+	e->len = (size_t)(w - start);
+	e->spool_mark = spool_mark;
+	e->raw = (uint8_t)raw;
+	e->done = 0;
+	e->ask = CEP_CLUSTER_NO_NODE;
+	e->slot = k < argc ? (uint16_t)cep_cluster_key_slot(
+				     argv[k], argvlen ? argvlen[k]
+						      : strlen(argv[k]))
+			   : NO_SLOT;
 	p->nent++;
 	p->alen += (size_t)(w - start);
 	return 0;
@@ -418,8 +495,9 @@ static void spool_queue(struct cep_publisher *p, size_t from)
 		size_t argc;
 		int rc;
 
-		if (e->spool_mark)
-			continue;
+		if (e->spool_mark || e->done)
+			continue; /* still in the spool; or answered (cluster
+				   * rounds answer out of order) */
 		if (!p->spool) {
 			p->st.lost++;
 			report_loss(p, "Redis is unreachable and no spool "
@@ -492,15 +570,16 @@ static void conn_lost(struct cep_publisher *p, const char *why)
 	spool_queue(p, p->acked_i);
 }
 
-/* One command at connect time (AUTH, SELECT); 0, -CEP_EREDIS or -ENOMEM. */
-static int connect_command(redisContext *c, int argc, const char **argv,
-			   char *why, size_t whysize)
+/* One command, unpipelined, its reply in *out (release with
+ * freeReplyObject); 0, -CEP_EREDIS (the connection failed) or -ENOMEM. */
+static int command(redisContext *c, int argc, const char **argv,
+		   redisReply **out, char *why, size_t whysize)
 {
 	char *cmd = NULL;
 	redisReply *r = NULL;
 	int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
-	int rc = -CEP_EREDIS;
 
+	*out = NULL;
 	if (len < 0) {
 		snprintf(why, whysize, "out of memory");
 		return -ENOMEM;
@@ -510,12 +589,27 @@ static int connect_command(redisContext *c, int argc, const char **argv,
 	free(cmd);
 	if (w) {
 		snprintf(why, whysize, "%s", strerror(-w));
-		return rc;
+		return -CEP_EREDIS;
 	}
 	if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-		snprintf(why, whysize, "%s", c->errstr);
-		return rc;
+		snprintf(why, whysize, "%s",
+			 c->errstr[0] ? c->errstr : "no reply");
+		return -CEP_EREDIS;
 	}
+	*out = r;
+	return 0;
+}
+
+/* One command at connect time (AUTH, SELECT); 0, -CEP_EREDIS or -ENOMEM. */
+static int connect_command(redisContext *c, int argc, const char **argv,
+			   char *why, size_t whysize)
+{
+	redisReply *r;
+	int rc = command(c, argc, argv, &r, why, whysize);
+
+	if (rc)
+		return rc;
+	rc = -CEP_EREDIS;
 	if (r->type == REDIS_REPLY_ERROR)
 		snprintf(why, whysize, "%s %s", argv[0], r->str);
 	else
@@ -587,6 +681,623 @@ out:
 	return rc;
 }
 
+/* --- Redis Cluster ----------------------------------------------------------- */
+
+/* Messages queued before the queue moves: `batch` for a single Redis; in
+ * cluster mode `batch` per master, since a round spreads over the masters
+ * and waits for the slowest, so each should get a batch's worth. */
+static size_t round_size(const struct cep_publisher *p)
+{
+	return p->cluster && p->masters > 1 ? (size_t)p->batch * p->masters
+					    : p->batch;
+}
+
+static void refused(struct cep_publisher *p, const redisReply *r);
+
+static int connected(const struct cep_publisher *p)
+{
+	return p->cluster ? p->cl_up : p->c != NULL;
+}
+
+static void node_drop(struct node *n)
+{
+	redisFree(n->c);
+	n->c = NULL;
+}
+
+/* Give every node of the map its slot in p->nodes. */
+static int nodes_fit(struct cep_publisher *p)
+{
+	if (p->nnodes >= p->map.nnodes)
+		return 0;
+	struct node *a = realloc(p->nodes, p->map.cap * sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	memset(a + p->nnodes, 0, (p->map.cap - p->nnodes) * sizeof *a);
+	p->nodes = a;
+	p->nnodes = p->map.cap;
+	return 0;
+}
+
+static int node_connect(struct cep_publisher *p, size_t n, char *why,
+			size_t whysize)
+{
+	struct cep_redis_url u = p->url;
+	const struct cep_cluster_addr *a = &p->map.nodes[n];
+
+	snprintf(u.host, sizeof u.host, "%s", a->host);
+	u.port = a->port;
+	u.db = 0; /* a cluster has database 0 only */
+	int rc = cep_redis_connect(&u, p->connect_ms, p->command_ms,
+				   &p->nodes[n].c, why, whysize);
+	if (rc == 0 && p->nodes[n].down_logged) {
+		p->nodes[n].down_logged = 0;
+		cep_info("publisher: cluster node %s:%d answers again", a->host,
+			 a->port);
+	}
+	return rc;
+}
+
+/* A master failed us (connect, write or read): say so once until it
+ * answers again; the rounds retry and read the map again meanwhile. */
+static void node_down(struct cep_publisher *p, size_t ni, const char *why)
+{
+	snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %s",
+		 p->map.nodes[ni].host, p->map.nodes[ni].port, why);
+	p->map_stale = 1;
+	if (p->nodes[ni].down_logged)
+		return;
+	p->nodes[ni].down_logged = 1;
+	cep_warn("publisher: cluster master %s; retrying and reading the "
+		 "slot map again", p->cl_why);
+}
+
+/* Say which masters serve slots now, when that changed. */
+static void map_changed(const struct cep_publisher *p, const uint16_t *old)
+{
+	char list[512];
+	size_t len = 0;
+	unsigned masters = 0;
+
+	if (!memcmp(old, p->map.slot_node, sizeof p->map.slot_node))
+		return;
+	list[0] = 0;
+	for (size_t n = 0; n < p->map.nnodes; n++)
+		for (size_t s = 0; s < CEP_CLUSTER_SLOTS; s++)
+			if (p->map.slot_node[s] == n) {
+				masters++;
+				if (len < sizeof list - 1)
+					len += (size_t)snprintf(
+						list + len, sizeof list - len,
+						" %s:%d", p->map.nodes[n].host,
+						p->map.nodes[n].port);
+				break;
+			}
+	cep_info("publisher: the cluster's slot map changed: %u masters:%s",
+		 masters, list);
+}
+
+/* Distinct masters serving slots: the node list also keeps nodes that no
+ * longer do. */
+static unsigned count_masters(const struct cep_cluster_map *m)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < m->nnodes; i++)
+		for (size_t s = 0; s < CEP_CLUSTER_SLOTS; s++)
+			if (m->slot_node[s] == i) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+/* Ask c for CLUSTER SLOTS and load the answer.  Returns 0; 1 when the
+ * node says it is no cluster (an error reply); -CEP_EREDIS when the
+ * connection failed; -EPROTO, -ENOMEM, -ENOSPC (cep_cluster_map_load). */
+static int map_load_from(struct cep_publisher *p, redisContext *c,
+			 const char *host, char *why, size_t whysize)
+{
+	const char *av[2] = { "CLUSTER", "SLOTS" };
+	redisReply *r;
+	int rc = command(c, 2, av, &r, why, whysize);
+
+	if (rc)
+		return rc;
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, whysize, "CLUSTER SLOTS: %s", r->str);
+		freeReplyObject(r);
+		return 1;
+	}
+	rc = cep_cluster_map_load(&p->map, r, host, why, whysize);
+	freeReplyObject(r);
+	if (rc == 0)
+		rc = nodes_fit(p);
+	if (rc == 0)
+		p->masters = count_masters(&p->map);
+	return rc;
+}
+
+static int map_read(struct cep_publisher *p, char *why, size_t whysize);
+
+/*
+ * Read the slot map again from any node that answers: the masters already
+ * connected first, then every node of the map, then the URL's node.  The
+ * search ends once command_timeout_ms has gone by, so that a frozen
+ * cluster (every node accepting connections but answering nothing) costs
+ * one timeout, not one per node.
+ * Returns 0, or -CEP_EREDIS with the last reason in why.
+ */
+static int map_refresh(struct cep_publisher *p, char *why, size_t whysize)
+{
+	uint16_t *old = malloc(sizeof p->map.slot_node);
+	int rc = -ENOMEM;
+
+	if (old) {
+		memcpy(old, p->map.slot_node, sizeof p->map.slot_node);
+		rc = map_read(p, why, whysize);
+		if (rc == 0)
+			map_changed(p, old);
+		free(old);
+	}
+	return rc;
+}
+
+/* map_refresh()'s work: ask the candidates in turn. */
+static int map_read(struct cep_publisher *p, char *why, size_t whysize)
+{
+	uint64_t start = now_ns(), limit = (uint64_t)p->command_ms * 1000000ull;
+
+	snprintf(why, whysize, "no node of the cluster answers");
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->map.nnodes && i < p->nnodes; i++) {
+			if ((pass == 0) != (p->nodes[i].c != NULL))
+				continue;
+			if (now_ns() - start >= limit)
+				return -CEP_EREDIS;
+			if (!p->nodes[i].c && node_connect(p, i, why, whysize))
+				continue;
+			/* A load may grow p->nodes: index it afresh. */
+			int rc = map_load_from(p, p->nodes[i].c,
+					       p->map.nodes[i].host, why,
+					       whysize);
+			if (rc == 0)
+				return 0;
+			if (rc == -CEP_EREDIS)
+				node_drop(&p->nodes[i]);
+		}
+	redisContext *c;
+	if (now_ns() - start < limit &&
+	    cep_redis_connect(&p->url, p->connect_ms, p->command_ms, &c, why,
+			      whysize) == 0) {
+		int rc = map_load_from(p, c, p->url.host, why, whysize);
+		redisFree(c);
+		if (rc == 0)
+			return 0;
+	}
+	return -CEP_EREDIS;
+}
+
+/* The first connect: is this a cluster node?  Called with p->c up.
+ * Returns 0 (the mode is known; in cluster mode p->c is closed and the map
+ * is loaded) or -CEP_EREDIS. */
+static int detect_mode(struct cep_publisher *p, char *why, size_t whysize)
+{
+	int rc = map_load_from(p, p->c, p->url.host, why, whysize);
+
+	if (rc == 1) {
+		p->mode_known = 1; /* a single Redis: "cluster support disabled" */
+		return 0;
+	}
+	if (rc == -CEP_EREDIS) {
+		redisFree(p->c);
+		p->c = NULL;
+		return rc;
+	}
+	redisFree(p->c);
+	p->c = NULL;
+	if (rc) {
+		/* A cluster node whose map cannot be read: not usable yet. */
+		p->cluster = 1;
+		p->mode_known = 1;
+		return -CEP_EREDIS;
+	}
+	p->cluster = 1;
+	p->mode_known = 1;
+	p->cl_up = 1;
+	snprintf(p->where, sizeof p->where, "%s:%d (cluster)", p->url.host,
+		 p->url.port);
+	cep_info("publisher: Redis at %s is a cluster node: %u masters, "
+		 "routing by hash slot%s", p->where, p->masters,
+		 p->wait_replicas ? ", WAIT after each batch" : "");
+	return 0;
+}
+
+/* The cluster is out of reach (a round ran out of time, or no node gave a
+ * map): like conn_lost(), everything unanswered goes to the spool. */
+static void cluster_lost(struct cep_publisher *p, const char *why)
+{
+	set_error(p, "Redis at %s: %s", p->where, why);
+	if (!p->outage_reported) {
+		p->outage_reported = 1;
+		cep_warn("publisher: %s; spooling until it is back",
+			 p->st.last_error);
+	}
+	p->st.disconnects++;
+	p->cl_up = 0;
+	p->map_stale = 1;
+	p->last_attempt_ns = now_ns();
+	spool_queue(p, p->acked_i);
+}
+
+/* The value of an XADD entry's field (its first occurrence), or NULL. */
+static const char *entry_field(const struct cep_publisher *p,
+			       const struct ent *e, const char *name,
+			       size_t *len)
+{
+	const char *q = p->arena + e->off, *end = q + e->len;
+	size_t n = 0, nl = strlen(name);
+
+	if (e->raw)
+		return NULL;
+	q++;
+	while (*q != '\r')
+		n = n * 10 + (size_t)(*q++ - '0');
+	q += 2;
+	const char *prev = NULL;
+	size_t prevlen = 0;
+	for (size_t i = 0; i < n && q < end; i++) {
+		size_t l = 0;
+		q++;
+		while (*q != '\r')
+			l = l * 10 + (size_t)(*q++ - '0');
+		q += 2;
+		/* XADD KEY * F V F V: fields at 3, 5 ...; values follow. */
+		if (i >= 4 && i % 2 == 0 && prev && prevlen == nl &&
+		    !memcmp(prev, name, nl)) {
+			*len = l;
+			return q;
+		}
+		prev = q;
+		prevlen = l;
+		q += l + 2;
+	}
+	return NULL;
+}
+
+/*
+ * WAIT said fewer replicas than asked have the batch: count the entries
+ * the node accepted in this attempt and name the incidents, once per batch.
+ */
+static void at_risk(struct cep_publisher *p, size_t ni, long long got,
+		    const char *why)
+{
+	const struct node *n = &p->nodes[ni];
+	char line[4096];
+	size_t len = 0, count = 0, shown = 0;
+
+	for (size_t k = 0; k < n->nq; k++) {
+		const struct ent *e = &p->ents[n->q[k] >> 1];
+		size_t il = 0, vl = 0;
+		if (e->done != 1)
+			continue;
+		count++;
+		const char *id = entry_field(p, e, "id", &il);
+		const char *ver = entry_field(p, e, "version", &vl);
+		if (!ver) {
+			ver = "?";
+			vl = 1;
+		}
+		if (!id || len + il + vl + 8 >= sizeof line)
+			continue;
+		len += (size_t)snprintf(line + len, sizeof line - len, " %.*s/%.*s",
+					(int)il, id, (int)vl, ver);
+		shown++;
+	}
+	if (!count)
+		return;
+	p->st.at_risk += count;
+	set_error(p, "at risk: %s", why);
+	cep_warn("publisher: %s:%d: %s for a batch of %zu; at risk (counted, "
+		 "not resent), %zu named (id/version):%s%s",
+		 p->map.nodes[ni].host, p->map.nodes[ni].port, why, count,
+		 shown, line, got < 0 ? " (WAIT unanswered)" : "");
+}
+
+/* Route every unanswered entry to its master's q; 1 when some entry has
+ * no master in the map. */
+static int route(struct cep_publisher *p)
+{
+	int unroutable = 0;
+	uint16_t any = CEP_CLUSTER_NO_NODE;
+
+	for (size_t i = 0; i < p->nnodes; i++)
+		p->nodes[i].nq = p->nodes[i].olen = 0;
+	for (size_t s = 0; s < CEP_CLUSTER_SLOTS; s++)
+		if (p->map.slot_node[s] != CEP_CLUSTER_NO_NODE) {
+			any = p->map.slot_node[s];
+			break;
+		}
+	for (size_t i = p->acked_i; i < p->nent; i++) {
+		struct ent *e = &p->ents[i];
+		uint16_t t;
+		int asking = 0;
+		if (e->done)
+			continue;
+		if (e->ask != CEP_CLUSTER_NO_NODE) {
+			t = e->ask;
+			e->ask = CEP_CLUSTER_NO_NODE; /* once */
+			asking = 1;
+		} else {
+			t = e->slot == NO_SLOT ? any : p->map.slot_node[e->slot];
+		}
+		if (t == CEP_CLUSTER_NO_NODE || t >= p->nnodes) {
+			/* No master, or one whose node slot could not be
+			 * allocated (nodes_fit failed): retried later. */
+			unroutable = 1;
+			continue;
+		}
+		struct node *n = &p->nodes[t];
+		if (grow((void **)&n->q, &n->qcap, sizeof *n->q, n->nq + 1))
+			abort(); /* small; see the note in cluster_transfer */
+		n->q[n->nq++] = i << 1 | (size_t)asking;
+	}
+	return unroutable;
+}
+
+static const char ASKING_CMD[] = "*1\r\n$6\r\nASKING\r\n";
+
+/* Connect when needed and write node ni's batch (and its WAIT); 1 when it
+ * could not (the node's entries stay unanswered), 0 when written. */
+static int node_send(struct cep_publisher *p, size_t ni)
+{
+	struct node *n = &p->nodes[ni];
+	char why[160];
+
+	n->sent = n->wait = n->unreplicated = 0;
+	if (!n->c && node_connect(p, ni, why, sizeof why)) {
+		node_down(p, ni, why);
+		return 1;
+	}
+	size_t need = p->wait_len;
+	for (size_t k = 0; k < n->nq; k++)
+		need += p->ents[n->q[k] >> 1].len + sizeof ASKING_CMD;
+	if (grow((void **)&n->out, &n->ocap, 1, need))
+		abort();
+	n->olen = 0;
+	for (size_t k = 0; k < n->nq; k++) {
+		const struct ent *e = &p->ents[n->q[k] >> 1];
+		if (n->q[k] & 1) {
+			memcpy(n->out + n->olen, ASKING_CMD,
+			       sizeof ASKING_CMD - 1);
+			n->olen += sizeof ASKING_CMD - 1;
+		}
+		memcpy(n->out + n->olen, p->arena + e->off, e->len);
+		n->olen += e->len;
+	}
+	if (p->wait_replicas && n->wait_short_ns &&
+	    now_ns() - n->wait_short_ns < WAIT_RETRY_MS * 1000000ull) {
+		n->unreplicated = 1;
+	} else if (p->wait_replicas) {
+		memcpy(n->out + n->olen, p->wait_cmd, p->wait_len);
+		n->olen += p->wait_len;
+		n->wait = 1;
+	}
+	int rc = send_all(n->c->fd, n->out, n->olen);
+	if (rc) {
+		node_drop(n);
+		node_down(p, ni, strerror(-rc));
+		return 1;
+	}
+	p->st.sent += n->nq;
+	n->sent = 1;
+	return 0;
+}
+
+/* One reply to entry e from node ni.  Returns 1 when the entry needs a
+ * pause before its next attempt (CLUSTERDOWN, TRYAGAIN ...), else 0. */
+static int classify(struct cep_publisher *p, size_t ni, struct ent *e,
+		    const redisReply *r)
+{
+	char host[256];
+	unsigned slot;
+	int ask, port;
+
+	if (r->type != REDIS_REPLY_ERROR) {
+		e->done = 1;
+		if (e->raw)
+			p->st.commands++;
+		else
+			p->st.acked++;
+		if (e->spool_mark)
+			p->st.replayed++;
+		return 0;
+	}
+	if (cep_cluster_redirect_parse(r->str, r->len, &ask, &slot, host,
+				       sizeof host, &port) == 0) {
+		if (!host[0])
+			snprintf(host, sizeof host, "%s", p->map.nodes[ni].host);
+		int t = cep_cluster_map_node(&p->map, host, port);
+		if (t < 0 || nodes_fit(p)) {
+			snprintf(p->cl_why, sizeof p->cl_why,
+				 "cannot follow %.*s", (int)r->len, r->str);
+			p->map_stale = 1;
+			return 1;
+		}
+		p->st.redirects++;
+		if (ask) {
+			p->st.asks++;
+			e->ask = (uint16_t)t;
+		} else {
+			/* Resend there at once; read the whole map once the
+			 * round is over (one MOVED rarely comes alone). */
+			p->map.slot_node[slot] = (uint16_t)t;
+			p->map_refresh_soon = 1;
+		}
+		return 0;
+	}
+	if (!strncmp(r->str, "CLUSTERDOWN", 11) ||
+	    !strncmp(r->str, "TRYAGAIN", 8) || !strncmp(r->str, "LOADING", 7) ||
+	    !strncmp(r->str, "MASTERDOWN", 10)) {
+		snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %.*s",
+			 p->map.nodes[ni].host, p->map.nodes[ni].port,
+			 (int)r->len, r->str);
+		p->map_stale = 1;
+		return 1;
+	}
+	e->done = 2;
+	refused(p, r);
+	return 0;
+}
+
+/* Read node ni's replies: one per entry (after ASKING's), then WAIT's.
+ * Returns 1 when something needs a pause before the next attempt. */
+static int node_read(struct cep_publisher *p, size_t ni)
+{
+	struct node *n = &p->nodes[ni];
+	int trouble = 0;
+	redisReply *r = NULL;
+	char why_io[128];
+	size_t k;
+
+	for (k = 0; k < n->nq; k++) {
+		struct ent *e = &p->ents[n->q[k] >> 1];
+		if (n->q[k] & 1) {
+			if (redisGetReply(n->c, (void **)&r) != REDIS_OK || !r)
+				goto io;
+			freeReplyObject(r); /* ASKING's +OK */
+		}
+		if (redisGetReply(n->c, (void **)&r) != REDIS_OK || !r)
+			goto io;
+		trouble |= classify(p, ni, e, r);
+		freeReplyObject(r);
+	}
+	if (n->wait) {
+		if (redisGetReply(n->c, (void **)&r) != REDIS_OK || !r)
+			goto io;
+		if (r->type == REDIS_REPLY_INTEGER &&
+		    r->integer >= p->wait_replicas)
+			n->wait_short_ns = 0;
+		if (r->type != REDIS_REPLY_INTEGER ||
+		    r->integer < p->wait_replicas) {
+			char why[96];
+			n->wait_short_ns = now_ns();
+			n->wait_got = r->type == REDIS_REPLY_INTEGER
+					      ? r->integer : 0;
+			if (r->type == REDIS_REPLY_INTEGER)
+				snprintf(why, sizeof why,
+					 "WAIT %d %d: %lld replicas",
+					 p->wait_replicas, p->wait_ms,
+					 r->integer);
+			else
+				snprintf(why, sizeof why, "WAIT: %.*s",
+					 r->type == REDIS_REPLY_ERROR
+						 ? (int)r->len : 0,
+					 r->type == REDIS_REPLY_ERROR ? r->str
+								      : "");
+			at_risk(p, ni, r->type == REDIS_REPLY_INTEGER
+					       ? r->integer : -1, why);
+		}
+		freeReplyObject(r);
+	}
+	if (n->unreplicated) {
+		char why[96];
+		snprintf(why, sizeof why, "WAIT %d %d: %lld replicas less than "
+			 "%d ms ago (not asked again yet)", p->wait_replicas,
+			 p->wait_ms, n->wait_got, WAIT_RETRY_MS);
+		at_risk(p, ni, n->wait_got, why);
+	}
+	return trouble;
+io:
+	if (n->c->err == REDIS_ERR_IO &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		snprintf(why_io, sizeof why_io, "no reply within %d ms",
+			 p->command_ms);
+	else
+		snprintf(why_io, sizeof why_io, "%s",
+			 n->c->errstr[0] ? n->c->errstr : "no reply");
+	/* Accepted but never confirmed by WAIT: as much at risk. */
+	if (n->wait) {
+		n->nq = k;
+		at_risk(p, ni, -1, "connection lost before WAIT answered");
+	}
+	node_drop(n);
+	node_down(p, ni, why_io);
+	return 1;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Deliver every entry of the queue to the cluster, in rounds of attempts:
+ * each attempt routes the unanswered entries (in queue order) to their
+ * masters, writes every master's batch before reading any reply, then
+ * reads them all.  Redirections are followed at the next attempt; a
+ * connection error, CLUSTERDOWN or TRYAGAIN pauses (20 ms, doubling to
+ * 500 ms) and reads the map again.  Entries of one slot share a master
+ * and an attempt, and a failure leaves them unanswered from the first
+ * that failed on, so they are resent in order.  A round that has not
+ * delivered everything within command_timeout_ms is an outage
+ * (cluster_lost: the rest goes to the spool).  Returns 0 or -CEP_EREDIS.
+ *
+ * The node arrays grow by a handful of indices at most (they are reused
+ * round after round); failing to grow them aborts like a broken invariant
+ * rather than threading -ENOMEM through the retry loop.
+ */
+static int cluster_transfer(struct cep_publisher *p)
+{
+	uint64_t start = now_ns();
+	int pause = RETRY_FIRST_MS;
+	char why[160];
+
+	p->sent_i = p->nent;
+	for (unsigned attempt = 1;; attempt++) {
+		int trouble = 0;
+		if (p->map_stale && map_refresh(p, why, sizeof why) == 0)
+			p->map_stale = p->map_refresh_soon = 0;
+		if (route(p)) {
+			trouble = 1;
+			p->map_stale = 1;
+			snprintf(p->cl_why, sizeof p->cl_why,
+				 "a hash slot has no master");
+		}
+		for (size_t i = 0; i < p->nnodes; i++)
+			if (p->nodes[i].nq && node_send(p, i)) {
+				trouble = 1;
+				p->map_stale = 1;
+			}
+		for (size_t i = 0; i < p->nnodes; i++)
+			if (p->nodes[i].nq && p->nodes[i].sent)
+				trouble |= node_read(p, i);
+		while (p->acked_i < p->nent && p->ents[p->acked_i].done) {
+			if (p->ents[p->acked_i].spool_mark)
+				cep_spool_consume(p->spool,
+						  p->ents[p->acked_i].spool_mark);
+			p->acked_i++;
+		}
+		if (p->acked_i == p->nent)
+			break;
+		if (now_ns() - start >= (uint64_t)p->command_ms * 1000000ull) {
+			cluster_lost(p, p->cl_why);
+			return -CEP_EREDIS;
+		}
+		if (trouble || attempt >= REDIRECT_ROUNDS) {
+			sleep_ms(pause);
+			pause = pause * 2 > RETRY_MAX_MS ? RETRY_MAX_MS
+							 : pause * 2;
+		}
+	}
+	if (p->map_refresh_soon && map_refresh(p, why, sizeof why) == 0)
+		p->map_refresh_soon = 0;
+	compact(p);
+	return 0;
+}
+
 /* The wait after a failed attempt: double it, up to BACKOFF_MAX_MS (or
  * reconnect_ms when that is longer: a long interval is never shortened). */
 static int next_backoff(const struct cep_publisher *p)
@@ -604,8 +1315,16 @@ static int try_connect(struct cep_publisher *p)
 	int rc;
 
 	p->attempted = 1;
-	rc = cep_redis_connect(&p->url, p->connect_ms, p->command_ms, &p->c,
-			       why, sizeof why);
+	if (p->cluster) {
+		rc = map_refresh(p, why, sizeof why);
+		if (rc == 0)
+			p->cl_up = 1;
+	} else {
+		rc = cep_redis_connect(&p->url, p->connect_ms, p->command_ms,
+				       &p->c, why, sizeof why);
+		if (rc == 0 && !p->mode_known)
+			rc = detect_mode(p, why, sizeof why);
+	}
 	/* From the end of the attempt: a slow failure must not eat the
 	 * wait that follows it. */
 	p->last_attempt_ns = now_ns();
@@ -746,6 +1465,8 @@ static int read_replies(struct cep_publisher *p, size_t upto)
  * but those of the batch just sent. */
 static int transfer(struct cep_publisher *p, int final)
 {
+	if (p->cluster)
+		return cluster_transfer(p);
 	int rc = send_unsent(p);
 	if (rc)
 		return rc;
@@ -763,7 +1484,7 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 			     cep_spool_replay_mark(p->spool), 1);
 		if (rc)
 			return rc;
-		if (p->nent - p->sent_i >= p->batch)
+		if (p->nent - p->sent_i >= round_size(p))
 			return transfer(p, 0);
 		return 0;
 	}
@@ -774,7 +1495,7 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 			 cep_spool_replay_mark(p->spool), 0);
 	if (rc)
 		return rc;
-	if (p->nent - p->sent_i >= p->batch)
+	if (p->nent - p->sent_i >= round_size(p))
 		return transfer(p, 0);
 	return 0;
 }
@@ -796,7 +1517,7 @@ static int replay(struct cep_publisher *p)
 	rc = cep_spool_replay(p->spool, replay_record, p, &res);
 	if (rc == 0) {
 		rc = transfer(p, 1);
-	} else if (p->c) {
+	} else if (connected(p)) {
 		/* The spool could not be read (I/O error, no memory) with
 		 * Redis up.  The records queued before the error are still
 		 * delivered: their replies consume them, so the next pump's
@@ -833,7 +1554,7 @@ static int replay(struct cep_publisher *p)
  */
 static void pump(struct cep_publisher *p, int final)
 {
-	if (!p->c) {
+	if (!connected(p)) {
 		if (p->spool)
 			spool_queue(p, 0);
 		if (!reconnect_due(p) || try_connect(p)) {
@@ -891,6 +1612,28 @@ int cep_publisher_create(const struct cep_publish_config *cfg,
 	p->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms
 					    : DEFAULT_RECONNECT_MS;
 	p->backoff_ms = p->reconnect_ms;
+	cep_cluster_map_init(&p->map);
+	p->wait_replicas = cfg->wait_replicas < 0 ? 0
+			   : cfg->wait_replicas   ? cfg->wait_replicas
+						  : DEFAULT_WAIT_REPLICAS;
+	p->wait_ms = cfg->wait_timeout_ms > 0 ? cfg->wait_timeout_ms
+					      : DEFAULT_WAIT_MS;
+	if (p->wait_replicas && p->wait_ms >= p->command_ms) {
+		cep_error("publisher: the WAIT timeout (%d ms) must be shorter "
+			  "than the command timeout (%d ms)", p->wait_ms,
+			  p->command_ms);
+		rc = -CEP_ECONFIG;
+		goto fail;
+	}
+	{
+		char r[16], t[16];
+		int rl = snprintf(r, sizeof r, "%d", p->wait_replicas);
+		int tl = snprintf(t, sizeof t, "%d", p->wait_ms);
+		p->wait_len = (size_t)snprintf(
+			p->wait_cmd, sizeof p->wait_cmd,
+			"*3\r\n$4\r\nWAIT\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", rl,
+			r, tl, t);
+	}
 	if (cfg->spool_dir) {
 		rc = cep_spool_open(cfg->spool_dir,
 				    cfg->spool_max_bytes ? cfg->spool_max_bytes
@@ -941,7 +1684,7 @@ int cep_publisher_add(struct cep_publisher *p, const char *stream,
 		free(argv);
 	if (rc)
 		return rc;
-	if (p->nent - p->sent_i >= p->batch)
+	if (p->nent - p->sent_i >= round_size(p))
 		pump(p, 0);
 	return 0;
 }
@@ -958,7 +1701,7 @@ int cep_publisher_add_cmd(struct cep_publisher *p, const char *const *argv,
 	int rc = enqueue(p, argc, argv, NULL, 0, 1);
 	if (rc)
 		return rc;
-	if (p->nent - p->sent_i >= p->batch)
+	if (p->nent - p->sent_i >= round_size(p))
 		pump(p, 0);
 	return 0;
 }
@@ -993,7 +1736,9 @@ void cep_publisher_stats(const struct cep_publisher *p,
 {
 	*st = p->st;
 	st->spool_bytes = p->spool ? cep_spool_bytes(p->spool) : 0;
-	st->connected = p->c != NULL;
+	st->connected = connected(p);
+	st->cluster = p->cluster;
+	st->masters = p->cluster ? p->masters : 0;
 }
 
 void cep_publisher_destroy(struct cep_publisher *p)
@@ -1002,6 +1747,13 @@ void cep_publisher_destroy(struct cep_publisher *p)
 		return;
 	if (p->c)
 		redisFree(p->c);
+	for (size_t i = 0; i < p->nnodes; i++) {
+		redisFree(p->nodes[i].c);
+		free(p->nodes[i].out);
+		free(p->nodes[i].q);
+	}
+	free(p->nodes);
+	cep_cluster_map_fini(&p->map);
 	cep_spool_close(p->spool);
 	free(p->arena);
 	free(p->ents);

@@ -76,9 +76,34 @@
  * A Redis that cannot be reached is not an error of create() or add(): the
  * messages are spooled and the stats say so.
  *
- * Limits (for now).  One Redis node: Redis Cluster routing (CLUSTER SLOTS,
- * MOVED/ASK, DESIGN.md section 2.4) is not here yet, so against a cluster a
- * MOVED reply counts as a refusal.  No TLS (hiredis 0.14 has none).
+ * Redis Cluster (engine/publish/CLUSTER.md).  The URL may name any node of
+ * a cluster: the first connect asks CLUSTER SLOTS, and when that succeeds
+ * the publisher routes each message by the hash slot of its key (the stream
+ * for an XADD, the first argument for a command: CRC16 of the hash tag mod
+ * 16384), with one connection per master.  The queue then moves in rounds
+ * of `batch` messages per master: every master's share is written before
+ * any reply is read, and a round ends when every message has its reply.  MOVED is followed at once (and
+ * the whole map read again after the round), ASK once with ASKING; a lost
+ * connection, CLUSTERDOWN or TRYAGAIN pauses (20 ms doubling to 500 ms)
+ * and reads the map again from any node.  A round that cannot deliver
+ * everything within command_timeout_ms is an outage: what is unanswered
+ * goes to the spool as above, and the spool is replayed through the
+ * cluster once a node gives a map again.  Order: the messages of one key
+ * share a slot, hence a master and an attempt; a failure leaves them
+ * unanswered from the first that failed on, and they are resent in add()
+ * order.  After each master's batch the publisher sends WAIT
+ * wait_replicas wait_timeout_ms; a reply lower than wait_replicas (or no
+ * reply) makes the batch's accepted messages "at risk": counted in
+ * stats.at_risk and logged once per batch with their incidents' id and
+ * version; for a second after a short WAIT, that master's batches are at
+ * risk without asking (a master without replicas costs wait_timeout_ms
+ * once a second, not per batch).  They are not resent: the master accepted them, a resend would
+ * be another copy on the same master with the same replication risk, and a
+ * replica that stays away would make every batch a resend (CLUSTER.md).
+ *
+ * Limits.  No TLS (hiredis 0.14 has none).  In cluster mode a database
+ * other than 0 in the URL is refused by the cluster (SELECT), and a round
+ * waits for its slowest master.
  */
 #ifndef CEPTOR_PUBLISH_H
 #define CEPTOR_PUBLISH_H
@@ -106,6 +131,12 @@ struct cep_publish_config {
 				   * success; 0 = 1000; negative = try on
 				   * every add/flush pump, no backoff */
 	uint64_t spool_max_bytes; /* spool file ceiling; 0 = 1 GiB */
+	/* Redis Cluster only (ignored by a single Redis): */
+	int wait_replicas;        /* WAIT for this many replicas after each
+				   * batch to a master; 0 = 1; negative = no
+				   * WAIT */
+	int wait_timeout_ms;      /* WAIT's timeout; 0 = 100; must be below
+				   * the command timeout */
 };
 
 struct cep_publish_stats {
@@ -120,9 +151,18 @@ struct cep_publish_stats {
 			       * error reply */
 	uint64_t lost;        /* messages and commands neither delivered
 			       * nor spooled */
-	uint64_t disconnects; /* connections lost or refused */
+	uint64_t disconnects; /* connections lost or refused (cluster: the
+			       * outages, not each node's) */
+	uint64_t at_risk;     /* cluster: messages and commands accepted by a
+			       * master whose WAIT reported fewer replicas
+			       * than wait_replicas (or never answered) */
+	uint64_t redirects;   /* cluster: MOVED and ASK replies followed */
+	uint64_t asks;        /* cluster: of which ASK */
 	uint64_t spool_bytes; /* current size of the spool file */
-	int connected;        /* 1 when a connection is up */
+	int connected;        /* 1 when a connection is up (cluster: the slot
+			       * map is loaded and no outage is declared) */
+	int cluster;          /* 1 when the URL's node is a cluster node */
+	unsigned masters;     /* cluster: masters serving slots in the map */
 	char last_error[128]; /* the latest problem, "" when none */
 };
 
@@ -133,6 +173,7 @@ struct cep_publish_stats {
  * An unreachable Redis is not an error: the publisher starts disconnected
  * and spools.  When the spool holds records from an earlier run and Redis is
  * reachable, they are replayed (in order) before create() returns.
+ * Whether Redis is a cluster is found out at the first successful connect.
  * Returns 0; -CEP_ECONFIG for a bad URL or option (a one-line reason goes
  * to stderr); -EBUSY when another process holds the spool; -errno when
  * the spool directory or file cannot be opened; -ENOMEM.

@@ -16,6 +16,7 @@
 
 #include "ceptor/error.h"
 #include "ceptor/publish.h"
+#include "publish/cluster.h"
 #include "tests/lib/redis_fixture.h"
 #include "tests/lib/tmpdir.h"
 
@@ -786,6 +787,250 @@ START_TEST(publisher_destroy_accepts_null)
 }
 END_TEST
 
+
+/* --- Redis Cluster routing (publish/cluster.h) ----------------------------- */
+
+static unsigned slot_of(const char *key)
+{
+	return cep_cluster_key_slot(key, strlen(key));
+}
+
+START_TEST(cluster_crc16_matches_the_specification_vector)
+{
+	/* The Redis Cluster specification's test vector (CRC16/XMODEM). */
+	ck_assert_uint_eq(cep_cluster_crc16("123456789", 9), 0x31C3);
+	ck_assert_uint_eq(cep_cluster_crc16("", 0), 0);
+	ck_assert_uint_eq(cep_cluster_crc16("A", 1), 0x58E5);
+	/* Slots that redis-cli CLUSTER KEYSLOT gives for the same keys. */
+	ck_assert_uint_eq(slot_of("123456789"), 0x31C3);
+	ck_assert_uint_eq(slot_of("foo"), 12182);
+	ck_assert_uint_eq(slot_of("bar"), 5061);
+	ck_assert_uint_eq(slot_of("ceptor:{finance}:incidents"),
+			  slot_of("finance"));
+}
+END_TEST
+
+static void expect_tag(const char *key, const char *want)
+{
+	size_t off, n;
+	cep_cluster_hash_tag(key, strlen(key), &off, &n);
+	ck_assert_msg(n == strlen(want) && !memcmp(key + off, want, n),
+		      "tag of \"%s\": \"%.*s\", want \"%s\"", key, (int)n,
+		      key + off, want);
+}
+
+START_TEST(cluster_hash_tag_is_the_first_braces_when_not_empty)
+{
+	expect_tag("ceptor:{finance}:incidents", "finance");
+	expect_tag("{user1000}.following", "user1000");
+	expect_tag("foo{bar}{zap}", "bar");       /* the first { ... } */
+	expect_tag("foo{{bar}}zap", "{bar");      /* first '{', next '}' */
+	expect_tag("foo{}{bar}", "foo{}{bar}");   /* empty: the whole key */
+	expect_tag("foo{bar", "foo{bar");         /* no '}': the whole key */
+	expect_tag("foo}bar{", "foo}bar{");       /* '}' before '{' only */
+	expect_tag("nobraces", "nobraces");
+	expect_tag("{x}", "x");
+	/* A sector's streams share a slot; two sectors need not. */
+	ck_assert_uint_eq(slot_of("ceptor:{finance}:incidents"),
+			  slot_of("ceptor:{finance}:advisories"));
+	ck_assert_uint_eq(slot_of("ceptor-exercise:{finance}:incidents"),
+			  slot_of("ceptor:{finance}:incidents"));
+	ck_assert_uint_eq(slot_of("{user1000}.following"),
+			  slot_of("{user1000}.followers"));
+	ck_assert_uint_ne(slot_of("ceptor:{finance}:incidents"),
+			  slot_of("ceptor:{telecom}:incidents"));
+}
+END_TEST
+
+/* Parse RESP bytes into a reply with hiredis's own reader. */
+static redisReply *parse_resp(const char *resp)
+{
+	redisReader *rd = redisReaderCreate();
+	void *r = NULL;
+	ck_assert_ptr_nonnull(rd);
+	ck_assert_int_eq(redisReaderFeed(rd, resp, strlen(resp)), REDIS_OK);
+	ck_assert_int_eq(redisReaderGetReply(rd, &r), REDIS_OK);
+	ck_assert_ptr_nonnull(r);
+	redisReaderFree(rd);
+	return r;
+}
+
+/* A CLUSTER SLOTS reply of Redis 7.0 for a 3-master, 3-replica cluster
+ * (ids shortened), with slots 16000..16383 left unassigned and the third
+ * master announcing an empty host. */
+static const char CANNED_SLOTS[] =
+	"*3\r\n"
+	"*4\r\n:0\r\n:5460\r\n"
+	"*4\r\n$9\r\n127.0.0.1\r\n:30001\r\n$2\r\nm1\r\n*0\r\n"
+	"*4\r\n$9\r\n127.0.0.1\r\n:30004\r\n$2\r\nr1\r\n*0\r\n"
+	"*4\r\n:5461\r\n:10922\r\n"
+	"*4\r\n$9\r\n127.0.0.1\r\n:30002\r\n$2\r\nm2\r\n*0\r\n"
+	"*4\r\n$9\r\n127.0.0.1\r\n:30005\r\n$2\r\nr2\r\n*0\r\n"
+	"*3\r\n:10923\r\n:15999\r\n"
+	"*4\r\n$0\r\n\r\n:30003\r\n$2\r\nm3\r\n*0\r\n";
+
+START_TEST(cluster_map_loads_masters_and_slot_ranges_from_cluster_slots)
+{
+	struct cep_cluster_map m;
+	char err[160];
+	redisReply *r = parse_resp(CANNED_SLOTS);
+
+	cep_cluster_map_init(&m);
+	ck_assert_int_eq(cep_cluster_map_load(&m, r, "10.0.0.9", err, sizeof err),
+			 0);
+	ck_assert_uint_eq(m.nnodes, 3); /* masters only */
+	ck_assert_str_eq(m.nodes[0].host, "127.0.0.1");
+	ck_assert_int_eq(m.nodes[0].port, 30001);
+	ck_assert_int_eq(m.nodes[1].port, 30002);
+	/* The empty host is the node that answered. */
+	ck_assert_str_eq(m.nodes[2].host, "10.0.0.9");
+	ck_assert_int_eq(m.nodes[2].port, 30003);
+	ck_assert_int_eq(m.nodes[0].replicas, 1);
+	ck_assert_int_eq(m.nodes[2].replicas, 0);
+	ck_assert_uint_eq(m.slot_node[0], 0);
+	ck_assert_uint_eq(m.slot_node[5460], 0);
+	ck_assert_uint_eq(m.slot_node[5461], 1);
+	ck_assert_uint_eq(m.slot_node[10922], 1);
+	ck_assert_uint_eq(m.slot_node[10923], 2);
+	ck_assert_uint_eq(m.slot_node[15999], 2);
+	ck_assert_uint_eq(m.slot_node[16000], CEP_CLUSTER_NO_NODE);
+	ck_assert_uint_eq(m.slot_node[16383], CEP_CLUSTER_NO_NODE);
+	ck_assert_uint_eq(m.slot_node[slot_of("foo")], 2);   /* 12182 */
+	ck_assert_uint_eq(m.slot_node[slot_of("bar")], 0);   /* 5061 */
+
+	/* A later map: nodes keep their indices, a new one is appended,
+	 * slots follow the new map. */
+	redisReply *r2 = parse_resp("*1\r\n*3\r\n:0\r\n:16383\r\n"
+				    "*3\r\n$9\r\n127.0.0.1\r\n:30006\r\n$2\r\nm4\r\n");
+	ck_assert_int_eq(cep_cluster_map_load(&m, r2, NULL, err, sizeof err), 0);
+	ck_assert_uint_eq(m.nnodes, 4);
+	ck_assert_int_eq(m.nodes[3].port, 30006);
+	ck_assert_uint_eq(m.slot_node[0], 3);
+	ck_assert_uint_eq(m.slot_node[16383], 3);
+	ck_assert_int_eq(cep_cluster_map_node(&m, "127.0.0.1", 30002), 1);
+	freeReplyObject(r2);
+	freeReplyObject(r);
+	cep_cluster_map_fini(&m);
+}
+END_TEST
+
+START_TEST(cluster_map_refuses_a_reply_of_another_shape_and_keeps_the_old_map)
+{
+	struct cep_cluster_map m;
+	char err[160];
+	redisReply *good = parse_resp(CANNED_SLOTS);
+	const char *bad[] = {
+		"-ERR This instance has cluster support disabled\r\n",
+		":5\r\n",
+		"*1\r\n*2\r\n:0\r\n:100\r\n",                 /* no master */
+		"*1\r\n*3\r\n:100\r\n:0\r\n*2\r\n$1\r\nh\r\n:1\r\n", /* last < first */
+		"*1\r\n*3\r\n:0\r\n:16384\r\n*2\r\n$1\r\nh\r\n:1\r\n", /* slot range */
+		"*1\r\n*3\r\n:0\r\n:1\r\n*2\r\n$1\r\nh\r\n:70000\r\n", /* port */
+		"*2\r\n*3\r\n:0\r\n:1\r\n*2\r\n$1\r\nn\r\n:7\r\n$3\r\nbad\r\n",
+	};
+
+	cep_cluster_map_init(&m);
+	ck_assert_int_eq(cep_cluster_map_load(&m, good, NULL, err, sizeof err), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		redisReply *r = parse_resp(bad[i]);
+		err[0] = 0;
+		ck_assert_int_eq(cep_cluster_map_load(&m, r, NULL, err, sizeof err),
+				 -EPROTO);
+		ck_assert_msg(strstr(err, "CLUSTER SLOTS") != NULL,
+			      "reason for reply %zu: \"%s\"", i, err);
+		freeReplyObject(r);
+		/* The old map stands: no node added, slots unchanged. */
+		ck_assert_uint_eq(m.nnodes, 3);
+		ck_assert_uint_eq(m.slot_node[0], 0);
+		ck_assert_uint_eq(m.slot_node[16000], CEP_CLUSTER_NO_NODE);
+	}
+	freeReplyObject(good);
+	cep_cluster_map_fini(&m);
+}
+END_TEST
+
+START_TEST(cluster_redirect_parse_reads_moved_and_ask)
+{
+	char host[64];
+	unsigned slot;
+	int ask, port;
+	const char *m = "MOVED 3999 127.0.0.1:6381";
+	ck_assert_int_eq(cep_cluster_redirect_parse(m, strlen(m), &ask, &slot,
+						    host, sizeof host, &port), 0);
+	ck_assert_int_eq(ask, 0);
+	ck_assert_uint_eq(slot, 3999);
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_int_eq(port, 6381);
+	const char *a = "ASK 16383 ::1:7002";
+	ck_assert_int_eq(cep_cluster_redirect_parse(a, strlen(a), &ask, &slot,
+						    host, sizeof host, &port), 0);
+	ck_assert_int_eq(ask, 1);
+	ck_assert_uint_eq(slot, 16383);
+	ck_assert_str_eq(host, "::1");
+	ck_assert_int_eq(port, 7002);
+	const char *e = "MOVED 12 :7000"; /* empty host: the sender's */
+	ck_assert_int_eq(cep_cluster_redirect_parse(e, strlen(e), &ask, &slot,
+						    host, sizeof host, &port), 0);
+	ck_assert_str_eq(host, "");
+	const char *no[] = { "ERR wrong type", "MOVED 16384 h:1", "MOVED x h:1",
+			     "ASK 1 h", "ASK 1 h:0", "MOVED 1 h:99999",
+			     "CLUSTERDOWN The cluster is down" };
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		ck_assert_msg(cep_cluster_redirect_parse(no[i], strlen(no[i]),
+							 &ask, &slot, host,
+							 sizeof host, &port) ==
+				      -EINVAL,
+			      "\"%s\" parsed", no[i]);
+}
+END_TEST
+
+START_TEST(publisher_against_a_single_redis_stays_in_single_mode)
+{
+	struct cep_test_redis r = { 0 };
+	struct cep_publisher *p;
+	struct cep_publish_stats st;
+	char stream[96];
+
+	ck_assert_int_eq(cep_test_redis_use(&r), 0);
+	unique_stream(stream, sizeof stream, "single-mode");
+	del_key(r.url, stream);
+	struct cep_publish_config cfg = config(r.url, spool_dir);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 1; i <= 40; i++)
+		add_msg(p, stream, i);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_stats(p, &st);
+	ck_assert_int_eq(st.cluster, 0);
+	ck_assert_uint_eq(st.masters, 0);
+	ck_assert_uint_eq(st.acked, 40);
+	ck_assert_uint_eq(st.at_risk, 0);
+	ck_assert_uint_eq(st.redirects, 0);
+	ck_assert_int_eq(st.connected, 1);
+	size_t n;
+	int *ids = read_ids(r.url, stream, &n);
+	ck_assert_uint_eq(n, 40);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(ids[i], (int)i + 1);
+	free(ids);
+	cep_publisher_destroy(p);
+	del_key(r.url, stream);
+	cep_test_redis_stop(&r);
+}
+END_TEST
+
+START_TEST(publisher_refuses_a_wait_timeout_not_below_the_command_timeout)
+{
+	struct cep_publisher *p = NULL;
+	struct cep_publish_config cfg = config("redis://127.0.0.1:1", NULL);
+	cfg.wait_timeout_ms = cfg.command_timeout_ms;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), -CEP_ECONFIG);
+	ck_assert_ptr_null(p);
+	cfg.wait_replicas = -1; /* no WAIT: no constraint */
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	cep_publisher_destroy(p);
+}
+END_TEST
+
 static Suite *publish_suite(void)
 {
 	Suite *s = suite_create("publish");
@@ -808,7 +1053,17 @@ static Suite *publish_suite(void)
 	tcase_add_test(tc, redis_url_parse_reads_every_part);
 	tcase_add_test(tc, publisher_destroy_accepts_null);
 	tcase_add_test(tc, publisher_spools_and_replays_commands_in_order_with_the_xadds);
+	tcase_add_test(tc, publisher_against_a_single_redis_stays_in_single_mode);
+	tcase_add_test(tc, publisher_refuses_a_wait_timeout_not_below_the_command_timeout);
 	suite_add_tcase(s, tc);
+
+	TCase *cl = tcase_create("cluster");
+	tcase_add_test(cl, cluster_crc16_matches_the_specification_vector);
+	tcase_add_test(cl, cluster_hash_tag_is_the_first_braces_when_not_empty);
+	tcase_add_test(cl, cluster_map_loads_masters_and_slot_ranges_from_cluster_slots);
+	tcase_add_test(cl, cluster_map_refuses_a_reply_of_another_shape_and_keeps_the_old_map);
+	tcase_add_test(cl, cluster_redirect_parse_reads_moved_and_ask);
+	suite_add_tcase(s, cl);
 	return s;
 }
 
