@@ -383,6 +383,7 @@ static const char *key_name(yaml_node_t *k)
 	"max_keys, state_max, lateness, reorder_max, publish_batch, "      \
 	"publish_interval_ms, stats_hours, stats_days, log, log_level, "   \
 	"metrics, metrics_public, agreements, reporter_secret, "            \
+	"cluster_wait_replicas, cluster_wait_ms, "                          \
 	"alert_syslog, alert_command, alert_priority, alert_timeout, "     \
 	"collectors"
 
