@@ -44,6 +44,7 @@
 #include "lib/log.h"
 #include "lib/pseudonym.h"
 #include "alert.h"
+#include "outbox.h"
 #include "loop.h"
 #include "metrics.h"
 #include "publish/stats.h"
@@ -174,6 +175,9 @@ struct cep_engine {
 	struct reloader rl;
 	struct cep_detect *detect;
 	struct cep_incidents *incidents;
+	/* The publisher, owned by its thread behind the outbox (NULL with
+	 * --redis none); e->pub is only kept to say whether there is one. */
+	struct cep_outbox *ob;
 	/* Reporter names become keyed pseudonyms as events leave their
 	 * rings (lib/pseudonym.h): nothing downstream sees a raw name. */
 	struct cep_pseudonym *pseudonym;
@@ -560,6 +564,12 @@ int cep_engine_create(const struct cep_config *cfg,
 				  cfg->redis_url, cep_strerror(rc));
 			goto fail;
 		}
+		/* From here the publisher belongs to its own thread. */
+		if ((rc = cep_outbox_create(e->pub, &e->ob))) {
+			cep_outbox_destroy(e->ob); /* flushes what is left, then the publisher */
+			e->pub = NULL;
+			goto fail;
+		}
 		if (cfg->stats_hours || cfg->stats_days) {
 			struct cep_stats_config sc = {
 				.site = cfg->site,
@@ -891,11 +901,11 @@ static void emit(struct cep_engine *e, const struct cep_incident *inc,
 			fwrite(line, 1, (size_t)len, stdout);
 		}
 	}
-	if (e->pub) {
+	if (e->ob) {
 		struct cep_incident_fieldbuf fb;
 		const char *fv[2 * CEP_INCIDENT_FIELDS];
 		size_t nfv = cep_incident_fields(inc, json, &fb, fv);
-		if (cep_publisher_add(e->pub, stream, fv, nfv))
+		if (cep_outbox_add(e->ob, stream, fv, nfv))
 			cep_error("cannot queue incident %s for %s", inc->id, stream);
 	}
 	e->st.messages++;
@@ -918,7 +928,7 @@ static void emit_advisory(struct cep_engine *e, const struct cep_incident *inc,
 			fwrite(json, 1, (size_t)len, stdout);
 		}
 	}
-	if (e->pub) {
+	if (e->ob) {
 		struct cep_advisory_fieldbuf fb;
 		const char *fv[2 * CEP_ADVISORY_FIELDS];
 		if (cep_incident_advisory_json(inc, k, e->cfg->site, NULL, json,
@@ -928,7 +938,7 @@ static void emit_advisory(struct cep_engine *e, const struct cep_incident *inc,
 			return;
 		}
 		size_t nfv = cep_incident_advisory_fields(inc, k, json, &fb, fv);
-		if (cep_publisher_add(e->pub, stream, fv, nfv))
+		if (cep_outbox_add(e->ob, stream, fv, nfv))
 			cep_error("cannot queue the advisory of %s for %s", inc->id,
 				  stream);
 	}
@@ -944,6 +954,23 @@ static void emit_sector(struct cep_engine *e, const struct cep_incident *inc,
 
 	cep_incident_sector_stream(inc, sector, stream, sizeof stream);
 	emit(e, inc, stream, json);
+}
+
+/* The statistics' commands, through the outbox like the messages. */
+static int stats_cmd(void *arg, const char *const *argv, size_t argc)
+{
+	return cep_outbox_add_cmd(arg, argv, argc);
+}
+
+/* A publisher that lost messages, or failed otherwise than by Redis being
+ * away (which the spool covers), makes the run fail. */
+static void publish_check(struct cep_engine *e)
+{
+	struct cep_outbox_stats os;
+
+	cep_outbox_stats(e->ob, &os);
+	if (os.pub.lost || (os.last_rc && os.last_rc != -CEP_EREDIS))
+		e->publish_failed = 1;
 }
 
 /* Publish what changed since the last round (loop.h, "Sharing"): the
@@ -987,7 +1014,7 @@ static void publish(struct cep_engine *e)
 				emit(e, c, stream, json);
 				to &= ~CEP_SECTOR_BIT(c->sector);
 			}
-			if (e->stats && cep_stats_record(e->stats, e->pub, c) < 0)
+			if (e->stats && cep_stats_record(e->stats, stats_cmd, e->ob, c) < 0)
 				cep_error("cannot queue the statistics of %s",
 					  c->id);
 			if (plan.council) {
@@ -1025,15 +1052,11 @@ static void publish(struct cep_engine *e)
 	}
 	if (e->cfg->stdout_json)
 		fflush(stdout);
-	if (e->pub) {
-		int rc = cep_publisher_flush(e->pub);
-		if (rc) {
-			struct cep_publish_stats ps;
-			cep_publisher_stats(e->pub, &ps);
-			cep_warn("publishing: %s (%s)", cep_strerror(rc), ps.last_error);
-			if (rc != -CEP_EREDIS || ps.lost)
-				e->publish_failed = 1;
-		}
+	if (e->ob) {
+		/* One hand-off per round; the publisher thread talks to Redis
+		 * (and logs its problems) while the core goes on. */
+		cep_outbox_flush(e->ob);
+		publish_check(e);
 	}
 }
 
@@ -1588,29 +1611,30 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 	jw_rules(e, w);
 
 	cep_jw_open(w, "publisher", '{');
-	cep_jw_bool(w, "enabled", e->pub != NULL);
-	if (e->pub) {
-		struct cep_publish_stats ps;
+	cep_jw_bool(w, "enabled", e->ob != NULL);
+	if (e->ob) {
+		struct cep_outbox_stats os;
 
-		cep_publisher_stats(e->pub, &ps);
-		cep_jw_bool(w, "connected", ps.connected);
-		cep_jw_u64(w, "published", ps.acked);
+		cep_outbox_stats(e->ob, &os);
+		cep_jw_u64(w, "outbox_bytes", os.queued_bytes);
+		cep_jw_bool(w, "connected", os.pub.connected);
+		cep_jw_u64(w, "published", os.pub.acked);
 		cep_jw_double(w, "published_per_s", sw->publish_rate, 1);
-		cep_jw_u64(w, "sent", ps.sent);
-		cep_jw_u64(w, "spooled", ps.spooled);
-		cep_jw_u64(w, "replayed", ps.replayed);
-		cep_jw_u64(w, "spool_bytes", ps.spool_bytes);
-		cep_jw_u64(w, "errors", ps.errors);
-		cep_jw_u64(w, "lost", ps.lost);
-		cep_jw_u64(w, "disconnects", ps.disconnects);
-		cep_jw_bool(w, "cluster", ps.cluster);
-		if (ps.cluster) {
-			cep_jw_u64(w, "masters", ps.masters);
-			cep_jw_u64(w, "at_risk", ps.at_risk);
-			cep_jw_u64(w, "redirects", ps.redirects);
-			cep_jw_u64(w, "asks", ps.asks);
+		cep_jw_u64(w, "sent", os.pub.sent);
+		cep_jw_u64(w, "spooled", os.pub.spooled);
+		cep_jw_u64(w, "replayed", os.pub.replayed);
+		cep_jw_u64(w, "spool_bytes", os.pub.spool_bytes);
+		cep_jw_u64(w, "errors", os.pub.errors);
+		cep_jw_u64(w, "lost", os.pub.lost);
+		cep_jw_u64(w, "disconnects", os.pub.disconnects);
+		cep_jw_bool(w, "cluster", os.pub.cluster);
+		if (os.pub.cluster) {
+			cep_jw_u64(w, "masters", os.pub.masters);
+			cep_jw_u64(w, "at_risk", os.pub.at_risk);
+			cep_jw_u64(w, "redirects", os.pub.redirects);
+			cep_jw_u64(w, "asks", os.pub.asks);
 		}
-		cep_jw_str(w, "last_error", ps.last_error);
+		cep_jw_str(w, "last_error", os.pub.last_error);
 	}
 	cep_jw_close(w, '}');
 }
@@ -1657,10 +1681,10 @@ static void status_write(struct cep_engine *e, const char *state)
 
 	if (!w->path)
 		return;
-	if (e->pub) {
-		struct cep_publish_stats ps;
-		cep_publisher_stats(e->pub, &ps);
-		acked = ps.acked;
+	if (e->ob) {
+		struct cep_outbox_stats os;
+		cep_outbox_stats(e->ob, &os);
+		acked = os.pub.acked;
 	}
 	if (w->last_ms && mono > w->last_ms) {
 		double dt = (mono - w->last_ms) / 1000.0;
@@ -1734,10 +1758,13 @@ static void metrics_write(struct cep_engine *e, int stopped)
 	s->reloads = e->rl.info.reloads;
 	s->reload_failures = e->rl.info.failures;
 	pthread_mutex_unlock(&e->rl.lock);
-	s->publisher_enabled = e->pub != NULL;
+	s->publisher_enabled = e->ob != NULL;
 	memset(&s->pub, 0, sizeof s->pub);
-	if (e->pub)
-		cep_publisher_stats(e->pub, &s->pub);
+	if (e->ob) {
+		struct cep_outbox_stats os;
+		cep_outbox_stats(e->ob, &os);
+		s->pub = os.pub;
+	}
 	for (size_t i = 0; i < e->ninputs && i < s->ninputs; i++) {
 		const struct input *in = &e->inputs[i];
 		struct cep_metrics_input *mi = &s->inputs[i];
@@ -2268,6 +2295,12 @@ int cep_engine_run(struct cep_engine *e)
 	e->st.signals_dropped = ds.signals_dropped;
 	e->st.events_late = ds.events_late;
 	cep_alert_drain(e->alert); /* its counters in the last status */
+	if (e->ob) {
+		/* Everything handed over is delivered or spooled before the
+		 * run ends (and before its last status says so). */
+		cep_outbox_drain(e->ob);
+		publish_check(e);
+	}
 	status_write(e, "stopped");
 	if (e->metrics)
 		metrics_write(e, 1);

@@ -154,18 +154,18 @@ int cep_stats_attribution(const struct cep_stats *s,
 }
 
 /* SADD KEY MEMBER and EXPIRE KEY TTL; 0 or -ENOMEM. */
-static int count_in(struct cep_publisher *p, const char *key,
+static int count_in(cep_stats_cmd_fn *cmd, void *arg, const char *key,
 		    const char *member, const char *ttl)
 {
 	const char *sadd[3] = { "SADD", key, member };
 	const char *expire[3] = { "EXPIRE", key, ttl };
-	int rc = cep_publisher_add_cmd(p, sadd, 3);
+	int rc = cmd(arg, sadd, 3);
 	if (rc == 0)
-		rc = cep_publisher_add_cmd(p, expire, 3);
+		rc = cmd(arg, expire, 3);
 	return rc;
 }
 
-int cep_stats_record(struct cep_stats *s, struct cep_publisher *p,
+int cep_stats_record(struct cep_stats *s, cep_stats_cmd_fn *cmd, void *arg,
 		     const struct cep_incident *inc)
 {
 	char member[17], bucket[24], key[CEP_STATS_KEY_MAX], ttl[16];
@@ -204,7 +204,7 @@ int cep_stats_record(struct cep_stats *s, struct cep_publisher *p,
 		for (size_t i = 0; i < nsub; i++) {
 			snprintf(key, sizeof key, "ceptor:{stats:%s}:%s", bucket,
 				 sub[i]);
-			if ((rc = count_in(p, key, member, ttl)))
+			if ((rc = count_in(cmd, arg, key, member, ttl)))
 				return rc;
 			n += 2;
 		}

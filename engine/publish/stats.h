@@ -109,11 +109,14 @@ int cep_stats_attribution(const struct cep_stats *s,
 			  const struct cep_incident *inc);
 
 /*
- * cep_stats_record - queue the SADD and EXPIRE commands counting inc on p,
- * when inc is at version 1 and no exercise; otherwise do nothing.
- * Returns the number of commands queued (0 included), or -ENOMEM.
+ * cep_stats_record - queue the SADD and EXPIRE commands counting inc
+ * through @cmd (cep_publisher_add_cmd's shape: the publisher, or ceptord's
+ * outbox to its publisher thread), when inc is at version 1 and no
+ * exercise; otherwise do nothing.  Returns the number of commands queued
+ * (0 included), or what @cmd returned (-ENOMEM).
  */
-int cep_stats_record(struct cep_stats *s, struct cep_publisher *p,
+typedef int cep_stats_cmd_fn(void *arg, const char *const *argv, size_t argc);
+int cep_stats_record(struct cep_stats *s, cep_stats_cmd_fn *cmd, void *arg,
 		     const struct cep_incident *inc);
 
 /*

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			broken("an accepted ring_capacity is not a power of two >= 2");
 		for (size_t i = 0; i < cfg.ninputs; i++) {
 			const struct cep_config_input *in = &cfg.inputs[i];
-			if (in->kind < CEP_INPUT_PCAP || in->kind > CEP_INPUT_RING)
+			if (in->kind < CEP_INPUT_PCAP || in->kind > CEP_INPUT_FLOW)
 				broken("an accepted input has no known kind");
 			if (strnlen(in->src.name, sizeof in->src.name) ==
 			    sizeof in->src.name)
