@@ -181,4 +181,35 @@ same_set "$(produced "$WORK/out4.jsonl" | sort -u)" "$(in_redis | sort -u)" \
 	"messages answered -BUSY are delivered once the script ends"
 expect_eq "$(status .publisher.errors)" 0 "-BUSY is no refusal"
 grep -q "BUSY" "$WORK/engine.log" || echo "notice: the server never answered BUSY in this run"
+
+# 4. A hung Redis (SIGSTOP: connected, never answering) does not stall
+# correlation: the publisher thread waits out its command timeout while
+# the core goes on (new incidents on --stdout, status.json rewritten every
+# second); once the server runs again every message arrives.
+rcli FLUSHALL >/dev/null
+start_engine "$WORK/out5.jsonl"
+"$BIN/ceptor-feed" --format jsonl --ring "$RING" <(events 8001 50) 2>>"$WORK/feed.log"
+settle '.publisher.connected and .publisher.published >= 100' "no publishing before the freeze"
+kill -STOP "$RPID"
+frozen_at=$(date +%s%N)
+for wave in 0 1 2; do
+	before=$(wc -l <"$WORK/out5.jsonl")
+	"$BIN/ceptor-feed" --format jsonl --ring "$RING" <(events $((8101 + wave * 50)) 50) 2>>"$WORK/feed.log"
+	for _ in $(seq 30); do
+		[ "$(wc -l <"$WORK/out5.jsonl")" -ge $((before + 100)) ] && break
+		sleep 0.05
+	done
+	[ "$(wc -l <"$WORK/out5.jsonl")" -ge $((before + 100)) ] ||
+		fail "wave $wave: the core stalled behind a hung Redis"
+	age=$(( $(date +%s%3N) - $(status .now_ms) ))
+	[ "$age" -lt 2500 ] || fail "wave $wave: status.json is ${age} ms old: the core stalled"
+	sleep 2
+done
+echo "4: $(( ($(date +%s%N) - frozen_at) / 1000000 )) ms with Redis frozen, the core never waited"
+kill -CONT "$RPID"
+settle '.publisher.connected and .publisher.spool_bytes < 64 and .publisher.published >= .engine.messages and .engine.messages >= 400' \
+	"ceptord did not catch up after the freeze"
+kill -TERM "$ENGINE_PID"; wait "$ENGINE_PID" || true; ENGINE_PID=
+same_set "$(produced "$WORK/out5.jsonl" | sort -u)" "$(in_redis | sort -u)" \
+	"every message produced while Redis hung is in Redis"
 echo "delivery scenario: all checks passed"
