@@ -176,7 +176,7 @@ struct cep_engine {
 	struct cep_detect *detect;
 	struct cep_incidents *incidents;
 	/* The publisher, owned by its thread behind the outbox (NULL with
-	 * --redis none); e->pub is only kept to say whether there is one. */
+	 * --redis none); e->pub holds it only until the outbox takes it. */
 	struct cep_outbox *ob;
 	/* Reporter names become keyed pseudonyms as events leave their
 	 * rings (lib/pseudonym.h): nothing downstream sees a raw name. */
@@ -565,11 +565,12 @@ int cep_engine_create(const struct cep_config *cfg,
 			goto fail;
 		}
 		/* From here the publisher belongs to its own thread. */
-		if ((rc = cep_outbox_create(e->pub, &e->ob))) {
-			cep_outbox_destroy(e->ob); /* flushes what is left, then the publisher */
-			e->pub = NULL;
+		rc = cep_outbox_create(e->pub, &e->ob);
+		if (rc)
+			cep_publisher_destroy(e->pub);
+		e->pub = NULL; /* the outbox's now, or gone */
+		if (rc)
 			goto fail;
-		}
 		if (cfg->stats_hours || cfg->stats_days) {
 			struct cep_stats_config sc = {
 				.site = cfg->site,
@@ -629,7 +630,7 @@ void cep_engine_destroy(struct cep_engine *e)
 	free(e->fb.log);
 	free(e->fb.pos);
 	free(e->fb.rel);
-	cep_publisher_destroy(e->pub);
+	cep_outbox_destroy(e->ob); /* flushes what is left, then the publisher */
 	cep_stats_destroy(e->stats);
 	cep_incidents_destroy(e->incidents);
 	cep_pseudonym_destroy(e->pseudonym);

@@ -1140,8 +1140,17 @@ int cep_incidents_signal(struct cep_incidents *t, const struct cep_signal *s)
 		tlp = s->tlp_lower;
 	if (tlp > inc->tlp)
 		inc->tlp = tlp;
-	if (s->ev.tlp == CEP_TLP_RED)
-		inc->red_to |= cep_event_recipients(&s->ev);
+	if (s->ev.tlp == CEP_TLP_RED) {
+		/* Each RED piece may go only where its own source said (its
+		 * named recipients, else its own sector): the incident, to
+		 * where all of them agree. */
+		uint16_t to = (uint16_t)cep_event_recipients(&s->ev);
+		if (!to)
+			to = (uint16_t)(1u << s->ev.sector);
+		inc->red_to = inc->red_to & CEP_INCIDENT_RED_SET
+				      ? (uint16_t)(inc->red_to & (to | CEP_INCIDENT_RED_SET))
+				      : (uint16_t)(to | CEP_INCIDENT_RED_SET);
+	}
 	/* A window's final signal updates its count; it is not new evidence,
 	 * unless it is all there is (a condition with only upper bounds, such
 	 * as `lt: 5`, can only be judged when its window closes). */

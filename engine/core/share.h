@@ -7,15 +7,20 @@
  *              + the sectors its impact prediction names
  *              + the sectors that run its critical-system class
  *                (`systems:` in rules/sectors.yml: a SCADA advisory
- *                reaches electricity, gas and water, and no one else)
+ *                reaches the sectors listed for plant_control, and no
+ *                one else)
  *   TLP:CLEAR, GREEN   -> every concerned sector's incidents stream, and
  *                         the council's summary stream
- *   TLP:AMBER, AMBER+STRICT
- *                      -> the concerned sectors that have a handling
- *                         arrangement, and the council
- *   TLP:RED            -> only the sectors its RED evidence's sources
- *                         named (cep_incident.red_to; its own sector when
- *                         none was named) that have an arrangement; not the
+ *   TLP:AMBER          -> its own sector, the other concerned sectors
+ *                         that have a handling arrangement, and the
+ *                         council
+ *   TLP:AMBER+STRICT   -> its own sector only (TLP 2.0: the recipient
+ *                         organisation only): no council, no advisories
+ *   TLP:RED            -> only where every piece of its RED evidence may
+ *                         go (each piece: the recipients its source named,
+ *                         else its own sector; cep_incident.red_to), among
+ *                         sectors with an arrangement; nowhere when the
+ *                         pieces name no common recipient; not the
  *                         council, no advisories
  *   advisories (early warnings of predicted impact)
  *                      -> predicted sectors with an arrangement only

@@ -1093,6 +1093,23 @@ static int node_send(struct cep_publisher *p, size_t ni)
 	return 0;
 }
 
+/* Error replies that say "not now" rather than "not this": a server
+ * loading its data set after a restart, running a long script, or a
+ * cluster without a quorum.  The message is kept and sent again. */
+static bool transient(const redisReply *r)
+{
+	static const char *const now_not[] = {
+		"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN",
+	};
+	for (size_t i = 0; i < sizeof now_not / sizeof now_not[0]; i++) {
+		size_t n = strlen(now_not[i]);
+		if (r->len >= n && !strncmp(r->str, now_not[i], n) &&
+		    (r->len == n || r->str[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
 /* One reply to entry e from node ni.  Returns 1 when the entry needs a
  * pause before its next attempt (CLUSTERDOWN, TRYAGAIN ...), else 0. */
 static int classify(struct cep_publisher *p, size_t ni, struct ent *e,
@@ -1135,9 +1152,7 @@ static int classify(struct cep_publisher *p, size_t ni, struct ent *e,
 		}
 		return 0;
 	}
-	if (!strncmp(r->str, "CLUSTERDOWN", 11) ||
-	    !strncmp(r->str, "TRYAGAIN", 8) || !strncmp(r->str, "LOADING", 7) ||
-	    !strncmp(r->str, "MASTERDOWN", 10)) {
+	if (transient(r)) {
 		snprintf(p->cl_why, sizeof p->cl_why, "%s:%d: %.*s",
 			 p->map.nodes[ni].host, p->map.nodes[ni].port,
 			 (int)r->len, r->str);
@@ -1391,23 +1406,6 @@ static void refused(struct cep_publisher *p, const redisReply *r)
 		cep_error("publisher: %s (message dropped; further refusals "
 			  "like it are only counted)", p->st.last_error);
 	}
-}
-
-/* Error replies that say "not now" rather than "not this": a server
- * loading its data set after a restart, running a long script, or a
- * cluster without a quorum.  The message is kept and sent again. */
-static bool transient(const redisReply *r)
-{
-	static const char *const now_not[] = {
-		"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN",
-	};
-	for (size_t i = 0; i < sizeof now_not / sizeof now_not[0]; i++) {
-		size_t n = strlen(now_not[i]);
-		if (r->len >= n && !strncmp(r->str, now_not[i], n) &&
-		    (r->len == n || r->str[n] == ' '))
-			return true;
-	}
-	return false;
 }
 
 /* Read replies until acked_i reaches upto. */

@@ -235,6 +235,9 @@ struct cep_incident_impact {
 	double impact;        /* strength * K(sector) */
 };
 
+/* cep_incident.red_to holds a set once RED evidence arrived. */
+#define CEP_INCIDENT_RED_SET 0x8000u
+
 /* At most every sector but the incident's own and "unknown". */
 #define CEP_INCIDENT_IMPACT_MAX (CEP_SECTOR_COUNT - 2)
 
@@ -264,8 +267,10 @@ struct cep_incident {
 	uint8_t credibility;  /* derived: best credibility after agreement */
 	uint8_t agreeing;     /* upstreams with supporting evidence */
 	uint16_t dropped_sources; /* signals from upstreams past the limit */
-	uint16_t red_to;      /* sectors (bit s) its TLP:RED evidence's sources
-				 named as recipients (cep_event_recipients) */
+	uint16_t red_to;      /* with CEP_INCIDENT_RED_SET: the sectors (bit s)
+				 every piece of its TLP:RED evidence may go to
+				 (each piece's named recipients, else its own
+				 sector; the intersection over the pieces) */
 	double confidence;    /* [0, 1]: support * (1 - contradiction) */
 	double support;       /* noisy-OR of the decayed weights */
 	double contradiction; /* noisy-OR of the decayed contradictions */

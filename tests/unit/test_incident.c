@@ -186,7 +186,25 @@ START_TEST(incident_tlp_lower_to_and_red_recipients)
 	cep_incidents_signal(t, &c);
 	cep_incidents_collect(t, out, 1);
 	ck_assert_uint_eq(out[0]->tlp, CEP_TLP_RED);
-	ck_assert_uint_eq(out[0]->red_to, CEP_SECTOR_BIT(CEP_SECTOR_FINANCE));
+	ck_assert_uint_eq(out[0]->red_to, CEP_SECTOR_BIT(CEP_SECTOR_FINANCE) |
+					  CEP_INCIDENT_RED_SET);
+	/* A second RED piece naming finance and rail: still finance only
+	 * (where both may go); one naming no one (its own sector, telecom):
+	 * nowhere. */
+	struct cep_signal d = c;
+	d.first_ts = d.last_ts = TS_2026 + 3;
+	cep_event_set_recipients(&d.ev, CEP_SECTOR_BIT(CEP_SECTOR_FINANCE) |
+					CEP_SECTOR_BIT(CEP_SECTOR_RAIL));
+	cep_incidents_signal(t, &d);
+	cep_incidents_collect(t, out, 1);
+	ck_assert_uint_eq(out[0]->red_to, CEP_SECTOR_BIT(CEP_SECTOR_FINANCE) |
+					  CEP_INCIDENT_RED_SET);
+	struct cep_signal f = c;
+	f.first_ts = f.last_ts = TS_2026 + 4;
+	cep_event_set_recipients(&f.ev, 0);
+	cep_incidents_signal(t, &f);
+	cep_incidents_collect(t, out, 1);
+	ck_assert_uint_eq(out[0]->red_to, CEP_INCIDENT_RED_SET);
 	cep_incidents_destroy(t);
 }
 END_TEST

@@ -55,15 +55,31 @@ END_TEST
 START_TEST(share_amber_goes_only_to_sectors_under_an_arrangement)
 {
 	struct cep_share_plan p;
+	struct cep_incident inc = outage(CEP_TLP_AMBER);
 
-	for (int tlp = CEP_TLP_AMBER; tlp <= CEP_TLP_AMBER_STRICT; tlp++) {
-		struct cep_incident inc = outage(tlp);
-		cep_share_plan(&inc, NULL, B(ELECTRICITY) | B(WATER) | B(FINANCE), &p);
-		ck_assert_uint_eq(p.incidents, B(ELECTRICITY) | B(WATER));
-		ck_assert_uint_eq(p.withheld, B(TELECOM));
-		ck_assert_uint_eq(p.advisories, B(WATER));
-		ck_assert(p.council);
-	}
+	cep_share_plan(&inc, NULL, B(ELECTRICITY) | B(WATER) | B(FINANCE), &p);
+	ck_assert_uint_eq(p.incidents, B(ELECTRICITY) | B(WATER));
+	ck_assert_uint_eq(p.withheld, B(TELECOM));
+	ck_assert_uint_eq(p.advisories, B(WATER));
+	ck_assert(p.council);
+	/* Its own sector always gets it: the arrangement governs where
+	 * else it goes. */
+	cep_share_plan(&inc, NULL, B(WATER), &p);
+	ck_assert_uint_eq(p.incidents, B(ELECTRICITY) | B(WATER));
+	ck_assert_uint_eq(p.withheld, B(TELECOM));
+}
+END_TEST
+
+/* TLP 2.0: AMBER+STRICT stays within the recipient organisation. */
+START_TEST(share_amber_strict_stays_in_its_own_sector)
+{
+	struct cep_share_plan p;
+	struct cep_incident inc = outage(CEP_TLP_AMBER_STRICT);
+
+	cep_share_plan(&inc, NULL, ALL, &p);
+	ck_assert_uint_eq(p.incidents, B(ELECTRICITY));
+	ck_assert(!p.council);
+	ck_assert_uint_eq(p.advisories, 0);
 }
 END_TEST
 
@@ -98,13 +114,13 @@ START_TEST(share_red_goes_only_to_the_named_recipients)
 	struct cep_incident inc = outage(CEP_TLP_RED);
 	struct cep_share_plan p;
 
-	/* None named: its own sector only; never the council, predicted
-	 * sectors or advisories. */
+	/* No RED evidence recorded (a caller's own incident): its own sector
+	 * only; never the council, predicted sectors or advisories. */
 	cep_share_plan(&inc, NULL, ALL, &p);
 	ck_assert_uint_eq(p.incidents, B(ELECTRICITY));
 	ck_assert(!p.council);
 	ck_assert_uint_eq(p.advisories, 0);
-	inc.red_to = (uint16_t)(B(FINANCE) | B(RAIL));
+	inc.red_to = (uint16_t)(B(FINANCE) | B(RAIL) | CEP_INCIDENT_RED_SET);
 	cep_share_plan(&inc, NULL, ALL, &p);
 	ck_assert_uint_eq(p.incidents, B(FINANCE) | B(RAIL));
 	ck_assert(!p.council);
@@ -112,6 +128,11 @@ START_TEST(share_red_goes_only_to_the_named_recipients)
 	cep_share_plan(&inc, NULL, B(FINANCE), &p);
 	ck_assert_uint_eq(p.incidents, B(FINANCE));
 	ck_assert_uint_eq(p.withheld, B(RAIL));
+	/* Pieces that name no common recipient: nowhere. */
+	inc.red_to = (uint16_t)CEP_INCIDENT_RED_SET;
+	cep_share_plan(&inc, NULL, ALL, &p);
+	ck_assert_uint_eq(p.incidents, 0);
+	ck_assert_uint_eq(p.withheld, B(ELECTRICITY));
 }
 END_TEST
 
@@ -121,6 +142,7 @@ static Suite *share_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, share_green_goes_to_every_concerned_sector_and_the_council);
 	tcase_add_test(tc, share_amber_goes_only_to_sectors_under_an_arrangement);
+	tcase_add_test(tc, share_amber_strict_stays_in_its_own_sector);
 	tcase_add_test(tc, share_a_system_class_reaches_the_sectors_that_run_it);
 	tcase_add_test(tc, share_red_goes_only_to_the_named_recipients);
 	suite_add_tcase(s, tc);
