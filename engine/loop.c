@@ -1007,8 +1007,9 @@ static void publish(struct cep_engine *e)
 			}
 			struct cep_share_plan plan;
 			cep_share_plan(c, e->sectors, e->cfg->agreed, &plan);
-			/* Its own sector first, then the others in sector
-			 * order, then the council. */
+			/* Its own sector first, then the council, then the
+			 * predicted sectors (below) and those that run its
+			 * system class. */
 			uint32_t to = plan.incidents;
 			if (to & CEP_SECTOR_BIT(c->sector)) {
 				cep_incident_stream(c, stream, sizeof stream);

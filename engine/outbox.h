@@ -22,9 +22,13 @@
  * (a cross-core wake costs tens of microseconds here).
  *
  * Order and delivery are the publisher's (publish.h): at least once, in
- * order per stream; the outbox adds no loss (records are copied at add()
- * and only freed once the publisher has them) and no reordering (one
- * FIFO).
+ * order per stream; the outbox adds no loss while the process lives
+ * (records are copied at add() and only freed once the publisher has
+ * them) and no reordering (one FIFO).  What it holds is in memory only:
+ * a ceptord killed (SIGKILL) while the publisher thread waits out a hung
+ * server loses what was handed over since, at most the messages of one
+ * command timeout (SIGTERM delivers or spools them first).  The buffer
+ * has no ceiling of its own; status shows it (outbox_bytes).
  *
  * Thread safety: add, add_cmd, flush, drain and stats from one thread (the
  * core); the publisher thread is private.  Records are copied: the

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ const char *cep_http_reason(int status)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 421: return "Misdirected Request";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -279,6 +281,51 @@ static bool is_token_char(char ch)
 }
 
 /* The head is complete in c->head[0..c->have): parse and answer. */
+/*
+ * DNS rebinding: a hostile page can point its own name at 127.0.0.1 and
+ * have the analyst's browser read this server.  A server on a loopback
+ * address therefore answers only requests whose Host names a loopback
+ * address with its port (127.0.0.1, localhost, [::1]); a browser sends
+ * the page's own name.  A request without Host (HTTP/1.0 tools) passes.
+ * Not checked when bound elsewhere (--allow-remote: names are the
+ * operator's).
+ */
+static bool host_ok(const struct cep_http_server *s, const char *p,
+		    const char *end)
+{
+	const char *port = strrchr(s->name, ':');
+	char want[96];
+
+	if (!port || (strncmp(s->name, "127.", 4) && strncmp(s->name, "[::1]", 5)))
+		return true;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (len > 5 && !strncasecmp(p, "host:", 5)) {
+			const char *v = p + 5;
+			size_t n = len - 5;
+			while (n && (*v == ' ' || *v == '\t'))
+				v++, n--;
+			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				n--;
+			static const char *const names[] = { "127.0.0.1", "localhost",
+							     "[::1]" };
+			for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+				int w = snprintf(want, sizeof want, "%s%s", names[i], port);
+				if ((size_t)w == n && !strncasecmp(v, want, n))
+					return true;
+			}
+			return (size_t)strlen(s->name) == n && !strncmp(v, s->name, n);
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return true;
+}
+
 static void conn_request(struct cep_http_server *s, struct conn *c)
 {
 	char *line = c->head, *eol, *sp1, *sp2, *q;
@@ -310,6 +357,8 @@ static void conn_request(struct cep_http_server *s, struct conn *c)
 	for (const char *p = sp1 + 1; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return conn_error(s, c, 400, head_only);
+	if (!host_ok(s, eol + 1, c->head + c->have))
+		return conn_error(s, c, 421, head_only);
 	q = strchr(sp1 + 1, '?');
 	if (q)
 		*q++ = '\0';

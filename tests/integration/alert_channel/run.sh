@@ -63,10 +63,17 @@ grep -q "alert command for P1-.* failed" "$WORK/ceptord.log" ||
 	fail "the failure is not logged: $(cat "$WORK/ceptord.log")"
 
 # A hung command is killed at alert_timeout.
-config 'sleep 30' 'alert_timeout: 500ms'
+# The command starts a child of its own (as "| mail" would): the whole
+# group goes at the timeout, nothing is left behind.
+config 'sleep 30 & echo $! >'"$WORK"'/child.pid; wait' 'alert_timeout: 500ms'
 start=$(date +%s)
 run || true
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "a hung alert command held ceptord"
+child=$(cat "$WORK/child.pid")
+sleep 0.2
+# Gone, or a zombie waiting for whoever reaps orphans here.
+state=$(ps -o stat= -p "$child" 2>/dev/null | cut -c1)
+case $state in "" | Z) ;; *) kill "$child"; fail "the alert command's child $child outlived the timeout" ;; esac
 grep -q "alert command for P1-.* timed out" "$WORK/ceptord.log" ||
 	fail "the timeout is not logged: $(cat "$WORK/ceptord.log")"
 

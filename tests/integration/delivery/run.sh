@@ -87,6 +87,13 @@ start_engine() { # stdout file
 	fail "ceptord did not create its ring: $(cat "$WORK/engine.log")"
 }
 status() { jq -r "$1" "$WORK/spool/status.json" 2>/dev/null || echo 0; }
+stop_engine() { # SIGTERM; ceptord must exit 0 (a lost message fails the run)
+	local rc=0
+	kill -TERM "$ENGINE_PID"
+	wait "$ENGINE_PID" || rc=$?
+	ENGINE_PID=
+	expect_eq "$rc" 0 "ceptord's exit status"
+}
 # Waits until the publisher has nothing left to deliver: every message
 # the engine produced is acknowledged (or, with Redis down, spooled).
 settle() { # jq expression that must hold, what
@@ -158,7 +165,7 @@ expect_eq "$(rcli DBSIZE)" 0 "part 2 starts with an empty Redis"
 start_engine "$WORK/out3.jsonl"
 settle '.publisher.connected and .publisher.spool_bytes < 64 and .publisher.replayed > 0' \
 	"the spool was not replayed"
-kill -TERM "$ENGINE_PID"; wait "$ENGINE_PID" || true; ENGINE_PID=
+stop_engine
 same_set "$made2" "$(in_redis | sort -u)" \
 	"every message spooled before SIGKILL is in Redis after the restart"
 expect_eq "$(wc -l <"$WORK/out3.jsonl")" 0 "the restart produced nothing new"
@@ -171,16 +178,20 @@ start_engine "$WORK/out4.jsonl"
 rcli EVAL "local s = redis.call('TIME')[1] while redis.call('TIME')[1] - s < 2 do end return 1" 0 \
 	>/dev/null &
 BUSY_PID=$!
-sleep 0.2
+for _ in $(seq 100); do # until the server says it is busy
+	case $(rcli PING 2>&1) in BUSY*) break ;; esac
+	sleep 0.01
+done
+case $(rcli PING 2>&1) in BUSY*) ;; *) fail "the server never became busy" ;; esac
 "$BIN/ceptor-feed" --format jsonl --ring "$RING" <(events 7001 200) 2>>"$WORK/feed.log"
 wait "$BUSY_PID" || true
 settle '.publisher.connected and .publisher.spool_bytes < 64 and .publisher.published >= .engine.messages and .engine.messages >= 400' \
 	"ceptord did not get through the busy server"
-kill -TERM "$ENGINE_PID"; wait "$ENGINE_PID" || true; ENGINE_PID=
+stop_engine
 same_set "$(produced "$WORK/out4.jsonl" | sort -u)" "$(in_redis | sort -u)" \
 	"messages answered -BUSY are delivered once the script ends"
 expect_eq "$(status .publisher.errors)" 0 "-BUSY is no refusal"
-grep -q "BUSY" "$WORK/engine.log" || echo "notice: the server never answered BUSY in this run"
+grep -q "BUSY" "$WORK/engine.log" || fail "ceptord never met a BUSY reply: $(tail -3 "$WORK/engine.log")"
 
 # 4. A hung Redis (SIGSTOP: connected, never answering) does not stall
 # correlation: the publisher thread waits out its command timeout while
@@ -209,7 +220,7 @@ echo "4: $(( ($(date +%s%N) - frozen_at) / 1000000 )) ms with Redis frozen, the 
 kill -CONT "$RPID"
 settle '.publisher.connected and .publisher.spool_bytes < 64 and .publisher.published >= .engine.messages and .engine.messages >= 400' \
 	"ceptord did not catch up after the freeze"
-kill -TERM "$ENGINE_PID"; wait "$ENGINE_PID" || true; ENGINE_PID=
+stop_engine
 same_set "$(produced "$WORK/out5.jsonl" | sort -u)" "$(in_redis | sort -u)" \
 	"every message produced while Redis hung is in Redis"
 echo "delivery scenario: all checks passed"

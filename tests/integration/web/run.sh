@@ -368,10 +368,15 @@ raw() { # bytes to send: what the server answers (it closes after one reply)
 }
 expect_match "$(raw 'GARBAGE\r\n\r\n')" '^HTTP/1.1 400' "malformed request line: 400"
 expect_match "$(raw 'GET nothing HTTP/1.1\r\n\r\n')" '^HTTP/1.1 400' "a target without /: 400"
-head_reply=$(raw 'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n')
+head_reply=$(raw "HEAD / HTTP/1.1\r\nHost: localhost:$PORT\r\n\r\n")
 expect_match "$head_reply" 'Content-Type: text/html; charset=utf-8' "HEAD /: the page's type"
 expect_match "$head_reply" "Content-Length: $(curl -s "$URL" | wc -c)" "HEAD /: the page's length"
 expect_eq "$(sed -n '/^$/,$p' <<<"$head_reply" | tr -d '\n')" "" "HEAD: no body"
+# DNS rebinding: a page whose name was pointed at 127.0.0.1 is refused.
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$PORT" "${URL}api/incidents")" 421 \
+	"a foreign Host name: 421"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: 127.0.0.1:$PORT" "${URL}api/status")" 200 \
+	"the loopback Host: 200"
 expect_match "$(curl -s -D - -o /dev/null "$URL")" "Content-Security-Policy: default-src 'none'; script-src 'self'" \
 	"the page's Content-Security-Policy"
 expect_match "$(curl -s -D - -o /dev/null "${URL}app.js")" 'Content-Type: text/javascript' "app.js type"
