@@ -33,11 +33,6 @@
 #define STATUS_MAX (4u << 20) /* larger than any status document */
 #define JSON_TYPE "application/json; charset=utf-8"
 
-struct span {
-	const char *p;
-	size_t len;
-};
-
 /* One stream entry: its flat fields, borrowed from the reply. */
 struct msg {
 	const char *id, *status, *priority, *confidence, *severity, *sector;
@@ -142,115 +137,6 @@ static void respond_error(struct cep_http_response *res, int status,
 	res->content_type = JSON_TYPE;
 }
 
-/* The value of member @key of the object @obj; 1 when found. */
-static int jfind(struct span obj, const char *key, struct cep_json_value *v)
-{
-	struct cep_json_reader r;
-	struct cep_json_value k;
-
-	cep_json_reader_init(&r, obj.p, obj.len);
-	while (cep_json_next(&r, &k, v) == 1)
-		if (cep_json_key_is(&k, key))
-			return 1;
-	return 0;
-}
-
-static uint64_t ju64(struct span obj, const char *key)
-{
-	struct cep_json_value v;
-	uint64_t u = 0;
-
-	if (jfind(obj, key, &v) && v.type == CEP_JSON_NUMBER &&
-	    cep_json_to_u64(&v, &u))
-		u = 0;
-	return u;
-}
-
-static double jdouble(struct span obj, const char *key)
-{
-	struct cep_json_value v;
-	char tmp[64];
-
-	if (!jfind(obj, key, &v) || v.type != CEP_JSON_NUMBER ||
-	    v.len >= sizeof tmp)
-		return 0;
-	memcpy(tmp, v.p, v.len);
-	tmp[v.len] = '\0';
-	return strtod(tmp, NULL);
-}
-
-static int jbool(struct span obj, const char *key)
-{
-	struct cep_json_value v;
-
-	return jfind(obj, key, &v) && v.type == CEP_JSON_TRUE;
-}
-
-/* The string member @key into buf ("" when missing or not a string). */
-static const char *jstr(struct span obj, const char *key, char *buf,
-			size_t size)
-{
-	struct cep_json_value v;
-
-	buf[0] = '\0';
-	if (jfind(obj, key, &v) && v.type == CEP_JSON_STRING &&
-	    cep_json_unescape(&v, buf, size) < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
-/* The nested object or array @key; len 0 when missing. */
-static struct span jsub(struct span obj, const char *key, int type)
-{
-	struct cep_json_value v;
-	struct span s = { NULL, 0 };
-
-	if (jfind(obj, key, &v) && v.type == type) {
-		s.p = v.p;
-		s.len = v.len;
-	}
-	return s;
-}
-
-/*
- * The next object of the array @arr, from the cursor *pos (start at 0).
- * Returns 1 and *obj; 0 at the end; -1 when the array holds something
- * other than objects or is cut short.
- */
-static int jarray_next(struct span arr, size_t *pos, struct span *obj)
-{
-	const char *p = arr.p + (*pos ? *pos : 1), *end = arr.p + arr.len;
-	const char *start;
-	int depth = 0, in_str = 0;
-
-	if (!arr.len)
-		return 0;
-	while (p < end && (*p == ',' || *p == ' ' || *p == '\n' ||
-			   *p == '\t' || *p == '\r'))
-		p++;
-	if (p >= end || *p == ']')
-		return 0;
-	if (*p != '{')
-		return -1;
-	for (start = p; p < end; p++) {
-		if (in_str) {
-			if (*p == '\\')
-				p++;
-			else if (*p == '"')
-				in_str = 0;
-		} else if (*p == '"') {
-			in_str = 1;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if ((*p == '}' || *p == ']') && --depth == 0) {
-			obj->p = start;
-			obj->len = (size_t)(p + 1 - start);
-			*pos = (size_t)(p + 1 - arr.p);
-			return 1;
-		}
-	}
-	return -1;
-}
 
 /* --- incidents: reading ------------------------------------------------- */
 
@@ -380,7 +266,7 @@ static int cmp_rank(const void *a, const void *b)
 /* What the incident's document adds to its flat fields. */
 static void row_from_json(struct row *r)
 {
-	struct span doc = { r->m->json, r->m->json_len }, arr, obj;
+	struct cep_json_span doc = { r->m->json, r->m->json_len }, arr, obj;
 	char name[32];
 	size_t pos = 0;
 
@@ -389,21 +275,21 @@ static void row_from_json(struct row *r)
 	r->nimpact = 0;
 	if (!doc.p)
 		return;
-	r->score = jdouble(doc, "score");
-	jstr(doc, "type", r->type, sizeof r->type);
-	arr = jsub(doc, "impact", CEP_JSON_ARRAY);
+	r->score = cep_json_get_double(doc, "score");
+	cep_json_get_str(doc, "type", r->type, sizeof r->type);
+	arr = cep_json_get_sub(doc, "impact", CEP_JSON_ARRAY);
 	while (r->nimpact < CEP_SECTORS_MAX &&
-	       jarray_next(arr, &pos, &obj) == 1) {
+	       cep_json_array_next(arr, &pos, &obj) == 1) {
 		struct impact *im = &r->impact[r->nimpact];
-		im->sector = cep_sector_parse(jstr(obj, "sector", name,
+		im->sector = cep_sector_parse(cep_json_get_str(obj, "sector", name,
 						   sizeof name));
 		if (im->sector <= 0 || im->sector >= CEP_SECTOR_COUNT)
 			continue;
-		im->via = cep_sector_parse(jstr(obj, "via", name,
+		im->via = cep_sector_parse(cep_json_get_str(obj, "via", name,
 						sizeof name));
-		im->strength = jdouble(obj, "strength");
-		im->delay_s = (uint32_t)ju64(obj, "delay_s");
-		jstr(obj, "expected_at", im->expected_at,
+		im->strength = cep_json_get_double(obj, "strength");
+		im->delay_s = (uint32_t)cep_json_get_u64(obj, "delay_s");
+		cep_json_get_str(obj, "expected_at", im->expected_at,
 		     sizeof im->expected_at);
 		r->nimpact++;
 	}
@@ -723,7 +609,7 @@ void cep_webapi_graph(struct cep_webapi *a, struct cep_http_response *res)
 /* --- status --------------------------------------------------------------- */
 
 struct status_ctx {
-	struct span doc;
+	struct cep_json_span doc;
 	const char *path;
 	bool stale, running;
 	uint64_t age_ms;
@@ -732,55 +618,55 @@ struct status_ctx {
 static void write_status(struct cep_jw *w, const void *ctx)
 {
 	const struct status_ctx *c = ctx;
-	struct span engine = jsub(c->doc, "engine", CEP_JSON_OBJECT);
-	struct span pub = jsub(c->doc, "publisher", CEP_JSON_OBJECT);
-	struct span inputs = jsub(c->doc, "inputs", CEP_JSON_ARRAY), in;
+	struct cep_json_span engine = cep_json_get_sub(c->doc, "engine", CEP_JSON_OBJECT);
+	struct cep_json_span pub = cep_json_get_sub(c->doc, "publisher", CEP_JSON_OBJECT);
+	struct cep_json_span inputs = cep_json_get_sub(c->doc, "inputs", CEP_JSON_ARRAY), in;
 	char buf[256];
 	size_t pos = 0;
 
 	cep_jw_begin(w);
 	cep_jw_str(w, "file", c->path);
-	cep_jw_str(w, "state", jstr(c->doc, "state", buf, sizeof buf));
+	cep_jw_str(w, "state", cep_json_get_str(c->doc, "state", buf, sizeof buf));
 	cep_jw_bool(w, "running", c->running);
 	cep_jw_bool(w, "stale", c->stale);
 	cep_jw_u64(w, "age_ms", c->age_ms);
-	cep_jw_u64(w, "pid", ju64(c->doc, "pid"));
-	cep_jw_str(w, "site", jstr(c->doc, "site", buf, sizeof buf));
-	cep_jw_str(w, "version", jstr(c->doc, "version", buf, sizeof buf));
-	cep_jw_str(w, "now", jstr(c->doc, "now", buf, sizeof buf));
-	cep_jw_u64(w, "uptime_s", ju64(c->doc, "uptime_s"));
+	cep_jw_u64(w, "pid", cep_json_get_u64(c->doc, "pid"));
+	cep_jw_str(w, "site", cep_json_get_str(c->doc, "site", buf, sizeof buf));
+	cep_jw_str(w, "version", cep_json_get_str(c->doc, "version", buf, sizeof buf));
+	cep_jw_str(w, "now", cep_json_get_str(c->doc, "now", buf, sizeof buf));
+	cep_jw_u64(w, "uptime_s", cep_json_get_u64(c->doc, "uptime_s"));
 	cep_jw_open(w, "engine", '{');
-	cep_jw_u64(w, "events", ju64(engine, "events"));
-	cep_jw_double(w, "events_per_s", jdouble(engine, "events_per_s"), 1);
-	cep_jw_u64(w, "dropped", ju64(engine, "dropped"));
-	cep_jw_u64(w, "malformed", ju64(engine, "malformed"));
-	cep_jw_u64(w, "incidents", ju64(engine, "incidents"));
-	cep_jw_u64(w, "incidents_open", ju64(engine, "incidents_open"));
-	cep_jw_u64(w, "messages", ju64(engine, "messages"));
+	cep_jw_u64(w, "events", cep_json_get_u64(engine, "events"));
+	cep_jw_double(w, "events_per_s", cep_json_get_double(engine, "events_per_s"), 1);
+	cep_jw_u64(w, "dropped", cep_json_get_u64(engine, "dropped"));
+	cep_jw_u64(w, "malformed", cep_json_get_u64(engine, "malformed"));
+	cep_jw_u64(w, "incidents", cep_json_get_u64(engine, "incidents"));
+	cep_jw_u64(w, "incidents_open", cep_json_get_u64(engine, "incidents_open"));
+	cep_jw_u64(w, "messages", cep_json_get_u64(engine, "messages"));
 	cep_jw_close(w, '}');
 	cep_jw_open(w, "publisher", '{');
-	cep_jw_bool(w, "enabled", jbool(pub, "enabled"));
-	cep_jw_bool(w, "connected", jbool(pub, "connected"));
-	cep_jw_u64(w, "published", ju64(pub, "published"));
-	cep_jw_u64(w, "spooled", ju64(pub, "spooled"));
+	cep_jw_bool(w, "enabled", cep_json_get_bool(pub, "enabled"));
+	cep_jw_bool(w, "connected", cep_json_get_bool(pub, "connected"));
+	cep_jw_u64(w, "published", cep_json_get_u64(pub, "published"));
+	cep_jw_u64(w, "spooled", cep_json_get_u64(pub, "spooled"));
 	cep_jw_close(w, '}');
 	cep_jw_open(w, "inputs", '[');
-	while (jarray_next(inputs, &pos, &in) == 1) {
-		struct span prod = jsub(in, "producer", CEP_JSON_OBJECT);
+	while (cep_json_array_next(inputs, &pos, &in) == 1) {
+		struct cep_json_span prod = cep_json_get_sub(in, "producer", CEP_JSON_OBJECT);
 
 		cep_jw_open(w, NULL, '{');
-		cep_jw_str(w, "name", jstr(in, "name", buf, sizeof buf));
-		cep_jw_str(w, "kind", jstr(in, "kind", buf, sizeof buf));
-		cep_jw_str(w, "ring", jstr(in, "ring", buf, sizeof buf));
-		cep_jw_str(w, "state", jstr(in, "state", buf, sizeof buf));
-		cep_jw_u64(w, "events", ju64(in, "enqueued"));
-		cep_jw_u64(w, "drops", ju64(in, "ring_drops") +
-					       ju64(prod, "kernel_drops") +
-					       ju64(prod, "if_drops"));
-		cep_jw_double(w, "fill_pct", jdouble(in, "fill_pct"), 1);
+		cep_jw_str(w, "name", cep_json_get_str(in, "name", buf, sizeof buf));
+		cep_jw_str(w, "kind", cep_json_get_str(in, "kind", buf, sizeof buf));
+		cep_jw_str(w, "ring", cep_json_get_str(in, "ring", buf, sizeof buf));
+		cep_jw_str(w, "state", cep_json_get_str(in, "state", buf, sizeof buf));
+		cep_jw_u64(w, "events", cep_json_get_u64(in, "enqueued"));
+		cep_jw_u64(w, "drops", cep_json_get_u64(in, "ring_drops") +
+					       cep_json_get_u64(prod, "kernel_drops") +
+					       cep_json_get_u64(prod, "if_drops"));
+		cep_jw_double(w, "fill_pct", cep_json_get_double(in, "fill_pct"), 1);
 		cep_jw_str(w, "producer",
-			   jstr(prod, "state", buf, sizeof buf));
-		cep_jw_bool(w, "alive", c->running && jbool(prod, "alive"));
+			   cep_json_get_str(prod, "state", buf, sizeof buf));
+		cep_jw_bool(w, "alive", c->running && cep_json_get_bool(prod, "alive"));
 		cep_jw_close(w, '}');
 	}
 	cep_jw_close(w, ']');
@@ -849,10 +735,10 @@ void cep_webapi_status(struct cep_webapi *a, struct cep_http_response *res)
 	ctx.doc.p = text;
 	ctx.doc.len = len;
 	uint64_t now_ms = cep_clock_wall_ns() / 1000000;
-	uint64_t doc_ms = ju64(ctx.doc, "now_ms");
+	uint64_t doc_ms = cep_json_get_u64(ctx.doc, "now_ms");
 	ctx.age_ms = now_ms > doc_ms ? now_ms - doc_ms : 0;
 	ctx.stale = ctx.age_ms > CEP_WEBAPI_STALE_MS;
-	ctx.running = !strcmp(jstr(ctx.doc, "state", state, sizeof state),
+	ctx.running = !strcmp(cep_json_get_str(ctx.doc, "state", state, sizeof state),
 			      "running") &&
 		      !ctx.stale;
 	res->owned = render(write_status, &ctx, &res->len);

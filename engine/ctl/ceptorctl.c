@@ -1247,118 +1247,6 @@ static int cmd_rules(int argc, char **argv)
 
 enum { ST_OK = 0, ST_NOT_RUNNING = 1, ST_USAGE = 2, ST_STALE = 3 };
 
-struct span {
-	const char *p;
-	size_t len;
-};
-
-/* The value of member @key of the object @obj; 1 when found. */
-static int jfind(struct span obj, const char *key, struct cep_json_value *v)
-{
-	struct cep_json_reader r;
-	struct cep_json_value k;
-
-	cep_json_reader_init(&r, obj.p, obj.len);
-	while (cep_json_next(&r, &k, v) == 1)
-		if (cep_json_key_is(&k, key))
-			return 1;
-	return 0;
-}
-
-static uint64_t ju64(struct span obj, const char *key)
-{
-	struct cep_json_value v;
-	uint64_t u = 0;
-
-	if (jfind(obj, key, &v) && v.type == CEP_JSON_NUMBER &&
-	    cep_json_to_u64(&v, &u))
-		u = 0;
-	return u;
-}
-
-static double jdouble(struct span obj, const char *key)
-{
-	struct cep_json_value v;
-	char tmp[64];
-
-	if (!jfind(obj, key, &v) || v.type != CEP_JSON_NUMBER ||
-	    v.len >= sizeof tmp)
-		return 0;
-	memcpy(tmp, v.p, v.len);
-	tmp[v.len] = '\0';
-	return strtod(tmp, NULL);
-}
-
-static int jbool(struct span obj, const char *key)
-{
-	struct cep_json_value v;
-
-	return jfind(obj, key, &v) && v.type == CEP_JSON_TRUE;
-}
-
-/* The string member @key into buf ("" when missing or not a string). */
-static const char *jstr(struct span obj, const char *key, char *buf,
-			size_t size)
-{
-	struct cep_json_value v;
-
-	buf[0] = '\0';
-	if (jfind(obj, key, &v) && v.type == CEP_JSON_STRING &&
-	    cep_json_unescape(&v, buf, size) < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
-/* The nested object or array @key; len 0 when missing. */
-static struct span jsub(struct span obj, const char *key, int type)
-{
-	struct cep_json_value v;
-	struct span s = { NULL, 0 };
-
-	if (jfind(obj, key, &v) && v.type == type) {
-		s.p = v.p;
-		s.len = v.len;
-	}
-	return s;
-}
-
-/*
- * The next object of the array @arr, from the cursor *pos (start at 0).
- * Returns 1 and *obj; 0 at the end; -1 when the array holds something
- * other than objects or is cut short.
- */
-static int jarray_next(struct span arr, size_t *pos, struct span *obj)
-{
-	const char *p = arr.p + (*pos ? *pos : 1), *end = arr.p + arr.len;
-	const char *start;
-	int depth = 0, in_str = 0;
-
-	while (p < end && (*p == ',' || *p == ' ' || *p == '\n' ||
-			   *p == '\t' || *p == '\r'))
-		p++;
-	if (p >= end || *p == ']')
-		return 0;
-	if (*p != '{')
-		return -1;
-	for (start = p; p < end; p++) {
-		if (in_str) {
-			if (*p == '\\')
-				p++;
-			else if (*p == '"')
-				in_str = 0;
-		} else if (*p == '"') {
-			in_str = 1;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if ((*p == '}' || *p == ']') && --depth == 0) {
-			obj->p = start;
-			obj->len = (size_t)(p + 1 - start);
-			*pos = (size_t)(p + 1 - arr.p);
-			return 1;
-		}
-	}
-	return -1;
-}
 
 /* Where ceptord keeps its state when the configuration names no spool: the
  * same rule as ceptord's (engine/main.c). */
@@ -1458,32 +1346,32 @@ enum { I_NAME, I_KIND, I_STATE, I_FILL, I_ENQ, I_RDROP, I_CAPT, I_KDROP,
 #define ICELL 64
 
 /* One table row of an input object (ceptord's inputs[] or --ring's). */
-static void input_row(struct span in, char cells[I_COUNT][ICELL])
+static void input_row(struct cep_json_span in, char cells[I_COUNT][ICELL])
 {
-	struct span prod = jsub(in, "producer", CEP_JSON_OBJECT);
+	struct cep_json_span prod = cep_json_get_sub(in, "producer", CEP_JSON_OBJECT);
 	char state[16], tmp[32];
-	uint64_t pid = ju64(prod, "pid");
+	uint64_t pid = cep_json_get_u64(prod, "pid");
 
-	jstr(in, "name", cells[I_NAME], ICELL);
-	jstr(in, "kind", cells[I_KIND], ICELL);
-	jstr(in, "state", cells[I_STATE], ICELL);
+	cep_json_get_str(in, "name", cells[I_NAME], ICELL);
+	cep_json_get_str(in, "kind", cells[I_KIND], ICELL);
+	cep_json_get_str(in, "state", cells[I_STATE], ICELL);
 	snprintf(cells[I_FILL], ICELL, "%llu/%llu %.1f%%",
-		 (unsigned long long)ju64(in, "ring_used"),
-		 (unsigned long long)ju64(in, "ring_capacity"),
-		 jdouble(in, "fill_pct"));
+		 (unsigned long long)cep_json_get_u64(in, "ring_used"),
+		 (unsigned long long)cep_json_get_u64(in, "ring_capacity"),
+		 cep_json_get_double(in, "fill_pct"));
 	snprintf(cells[I_ENQ], ICELL, "%llu",
-		 (unsigned long long)ju64(in, "enqueued"));
+		 (unsigned long long)cep_json_get_u64(in, "enqueued"));
 	snprintf(cells[I_RDROP], ICELL, "%llu",
-		 (unsigned long long)ju64(in, "ring_drops"));
+		 (unsigned long long)cep_json_get_u64(in, "ring_drops"));
 	snprintf(cells[I_CAPT], ICELL, "%llu",
-		 (unsigned long long)ju64(prod, "captured"));
+		 (unsigned long long)cep_json_get_u64(prod, "captured"));
 	snprintf(cells[I_KDROP], ICELL, "%llu",
-		 (unsigned long long)ju64(prod, "kernel_drops"));
+		 (unsigned long long)cep_json_get_u64(prod, "kernel_drops"));
 	snprintf(cells[I_IFDROP], ICELL, "%llu",
-		 (unsigned long long)ju64(prod, "if_drops"));
+		 (unsigned long long)cep_json_get_u64(prod, "if_drops"));
 	snprintf(cells[I_BAD], ICELL, "%llu",
-		 (unsigned long long)ju64(prod, "malformed"));
-	jstr(prod, "state", state, sizeof state);
+		 (unsigned long long)cep_json_get_u64(prod, "malformed"));
+	cep_json_get_str(prod, "state", state, sizeof state);
 	if (!strcmp(state, "none") || !state[0]) {
 		snprintf(cells[I_PROD], ICELL, "none");
 	} else {
@@ -1492,11 +1380,11 @@ static void input_row(struct span in, char cells[I_COUNT][ICELL])
 			n += snprintf(cells[I_PROD] + n, ICELL - (size_t)n,
 				      " pid %llu", (unsigned long long)pid);
 		/* The heartbeat's age matters only while it should beat. */
-		if (jbool(prod, "reports") && n < ICELL &&
+		if (cep_json_get_bool(prod, "reports") && n < ICELL &&
 		    (!strcmp(state, "alive") || !strcmp(state, "stale")))
 			snprintf(cells[I_PROD] + n, ICELL - (size_t)n,
 				 ", beat %s ago",
-				 duration(ju64(prod, "heartbeat_age_ms") /
+				 duration(cep_json_get_u64(prod, "heartbeat_age_ms") /
 						  1000.0,
 					  tmp, sizeof tmp));
 	}
@@ -1504,7 +1392,7 @@ static void input_row(struct span in, char cells[I_COUNT][ICELL])
 
 /* The inputs table: fill, ring drops (drop policy), the producer's own
  * counters and whether it lives. */
-static void print_inputs(const struct span *rows, size_t n)
+static void print_inputs(const struct cep_json_span *rows, size_t n)
 {
 	static const char *const head[I_COUNT] = {
 		"INPUT", "KIND", "STATE", "FILL", "ENQUEUED", "RING DROPS",
@@ -1538,32 +1426,32 @@ static void print_inputs(const struct span *rows, size_t n)
 	free(cells);
 }
 
-static void print_status(struct span doc, const char *path, const char *verdict,
+static void print_status(struct cep_json_span doc, const char *path, const char *verdict,
 			 int64_t age_ms)
 {
-	struct span eng = jsub(doc, "engine", CEP_JSON_OBJECT);
-	struct span det = jsub(doc, "detect", CEP_JSON_OBJECT);
-	struct span pub = jsub(doc, "publisher", CEP_JSON_OBJECT);
-	struct span arr = jsub(doc, "inputs", CEP_JSON_ARRAY);
-	struct span *rows = NULL, obj;
+	struct cep_json_span eng = cep_json_get_sub(doc, "engine", CEP_JSON_OBJECT);
+	struct cep_json_span det = cep_json_get_sub(doc, "detect", CEP_JSON_OBJECT);
+	struct cep_json_span pub = cep_json_get_sub(doc, "publisher", CEP_JSON_OBJECT);
+	struct cep_json_span arr = cep_json_get_sub(doc, "inputs", CEP_JSON_ARRAY);
+	struct cep_json_span *rows = NULL, obj;
 	char version[32], started[40], now[40], site[64], err[160], t1[32],
 		t2[32];
 	size_t n = 0, cap = 0, pos = 0;
 
-	jstr(doc, "version", version, sizeof version);
+	cep_json_get_str(doc, "version", version, sizeof version);
 	printf("ceptord %s, pid %llu: %s; up %s, status written %s ago\n",
-	       version, (unsigned long long)ju64(doc, "pid"), verdict,
-	       duration(jdouble(doc, "uptime_s"), t1, sizeof t1),
+	       version, (unsigned long long)cep_json_get_u64(doc, "pid"), verdict,
+	       duration(cep_json_get_double(doc, "uptime_s"), t1, sizeof t1),
 	       duration(age_ms / 1000.0, t2, sizeof t2));
 	printf("  started %s, status of %s, site %s\n  %s\n\n",
-	       short_time(jstr(doc, "started", started, sizeof started), t1),
-	       short_time(jstr(doc, "now", now, sizeof now), t2),
-	       jstr(doc, "site", site, sizeof site), path);
+	       short_time(cep_json_get_str(doc, "started", started, sizeof started), t1),
+	       short_time(cep_json_get_str(doc, "now", now, sizeof now), t2),
+	       cep_json_get_str(doc, "site", site, sizeof site), path);
 
-	while (arr.len && jarray_next(arr, &pos, &obj) == 1) {
+	while (arr.len && cep_json_array_next(arr, &pos, &obj) == 1) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
-			struct span *grown = realloc(rows, cap * sizeof *rows);
+			struct cep_json_span *grown = realloc(rows, cap * sizeof *rows);
 			if (!grown) {
 				fprintf(stderr, "ceptorctl: out of memory\n");
 				exit(1);
@@ -1578,53 +1466,53 @@ static void print_status(struct span doc, const char *path, const char *verdict,
 	printf("\nengine     events %llu (%.1f/s), signals %llu, incidents %llu "
 	       "(%llu open), messages %llu\n"
 	       "           dropped %llu, malformed %llu, input errors %llu\n",
-	       (unsigned long long)ju64(eng, "events"),
-	       jdouble(eng, "events_per_s"),
-	       (unsigned long long)ju64(eng, "signals"),
-	       (unsigned long long)ju64(eng, "incidents"),
-	       (unsigned long long)ju64(eng, "incidents_open"),
-	       (unsigned long long)ju64(eng, "messages"),
-	       (unsigned long long)ju64(eng, "dropped"),
-	       (unsigned long long)ju64(eng, "malformed"),
-	       (unsigned long long)ju64(eng, "input_errors"));
-	struct span rul = jsub(doc, "rules", CEP_JSON_OBJECT);
+	       (unsigned long long)cep_json_get_u64(eng, "events"),
+	       cep_json_get_double(eng, "events_per_s"),
+	       (unsigned long long)cep_json_get_u64(eng, "signals"),
+	       (unsigned long long)cep_json_get_u64(eng, "incidents"),
+	       (unsigned long long)cep_json_get_u64(eng, "incidents_open"),
+	       (unsigned long long)cep_json_get_u64(eng, "messages"),
+	       (unsigned long long)cep_json_get_u64(eng, "dropped"),
+	       (unsigned long long)cep_json_get_u64(eng, "malformed"),
+	       (unsigned long long)cep_json_get_u64(eng, "input_errors"));
+	struct cep_json_span rul = cep_json_get_sub(doc, "rules", CEP_JSON_OBJECT);
 	if (rul.len) {
 		char last[160];
 
 		printf("rules      %llu rules, generation %llu; reloads %llu, "
 		       "rejected %llu%s\n",
-		       (unsigned long long)ju64(rul, "count"),
-		       (unsigned long long)ju64(rul, "generation"),
-		       (unsigned long long)ju64(rul, "reloads"),
-		       (unsigned long long)ju64(rul, "reload_failures"),
-		       jbool(rul, "watch") ? "; watching the rule directories"
+		       (unsigned long long)cep_json_get_u64(rul, "count"),
+		       (unsigned long long)cep_json_get_u64(rul, "generation"),
+		       (unsigned long long)cep_json_get_u64(rul, "reloads"),
+		       (unsigned long long)cep_json_get_u64(rul, "reload_failures"),
+		       cep_json_get_bool(rul, "watch") ? "; watching the rule directories"
 					   : "");
-		if (*jstr(rul, "last_error", last, sizeof last))
+		if (*cep_json_get_str(rul, "last_error", last, sizeof last))
 			printf("           last rejection: %s\n", last);
 	}
 	printf("detect     keys live %llu, evicted %llu, expired %llu; "
 	       "late %llu, signals dropped %llu; state %s\n",
-	       (unsigned long long)ju64(det, "keys_live"),
-	       (unsigned long long)ju64(det, "keys_evicted"),
-	       (unsigned long long)ju64(det, "keys_expired"),
-	       (unsigned long long)ju64(eng, "events_late"),
-	       (unsigned long long)ju64(det, "signals_dropped"),
-	       bytes(ju64(det, "mem_bytes"), t1, sizeof t1));
-	if (!jbool(pub, "enabled")) {
+	       (unsigned long long)cep_json_get_u64(det, "keys_live"),
+	       (unsigned long long)cep_json_get_u64(det, "keys_evicted"),
+	       (unsigned long long)cep_json_get_u64(det, "keys_expired"),
+	       (unsigned long long)cep_json_get_u64(eng, "events_late"),
+	       (unsigned long long)cep_json_get_u64(det, "signals_dropped"),
+	       bytes(cep_json_get_u64(det, "mem_bytes"), t1, sizeof t1));
+	if (!cep_json_get_bool(pub, "enabled")) {
 		printf("publisher  none (--redis none)\n");
 		return;
 	}
 	printf("publisher  %s, published %llu (%.1f/s), spool %s "
 	       "(spooled %llu, replayed %llu), errors %llu, lost %llu\n",
-	       jbool(pub, "connected") ? "connected" : "DISCONNECTED",
-	       (unsigned long long)ju64(pub, "published"),
-	       jdouble(pub, "published_per_s"),
-	       bytes(ju64(pub, "spool_bytes"), t1, sizeof t1),
-	       (unsigned long long)ju64(pub, "spooled"),
-	       (unsigned long long)ju64(pub, "replayed"),
-	       (unsigned long long)ju64(pub, "errors"),
-	       (unsigned long long)ju64(pub, "lost"));
-	if (*jstr(pub, "last_error", err, sizeof err))
+	       cep_json_get_bool(pub, "connected") ? "connected" : "DISCONNECTED",
+	       (unsigned long long)cep_json_get_u64(pub, "published"),
+	       cep_json_get_double(pub, "published_per_s"),
+	       bytes(cep_json_get_u64(pub, "spool_bytes"), t1, sizeof t1),
+	       (unsigned long long)cep_json_get_u64(pub, "spooled"),
+	       (unsigned long long)cep_json_get_u64(pub, "replayed"),
+	       (unsigned long long)cep_json_get_u64(pub, "errors"),
+	       (unsigned long long)cep_json_get_u64(pub, "lost"));
+	if (*cep_json_get_str(pub, "last_error", err, sizeof err))
 		printf("           last error: %s\n", err);
 }
 
@@ -1692,7 +1580,7 @@ static int status_ring(const char *name, int json)
 	if (json) {
 		puts(buf);
 	} else {
-		struct span row = { buf, strlen(buf) };
+		struct cep_json_span row = { buf, strlen(buf) };
 		print_inputs(&row, 1);
 	}
 	return ps == CEP_RING_PRODUCER_ALIVE || ps == CEP_RING_PRODUCER_CLOSED
@@ -1769,13 +1657,13 @@ static int cmd_status(const char *url_given, int argc, char **argv)
 					"%s\n", path, strerror(err));
 		return ST_NOT_RUNNING;
 	}
-	struct span doc = { text, len };
+	struct cep_json_span doc = { text, len };
 	struct cep_json_reader r;
 	struct cep_json_value k, v;
 	cep_json_reader_init(&r, text, len);
 	while ((rc = cep_json_next(&r, &k, &v)) == 1)
 		;
-	if (rc < 0 || !ju64(doc, "pid")) {
+	if (rc < 0 || !cep_json_get_u64(doc, "pid")) {
 		fprintf(stderr, "ceptorctl: status: %s is not a ceptord status "
 				"document (%s at byte %zu)\n", path,
 			rc < 0 ? r.err : "no pid", rc < 0 ? r.err_off : 0);
@@ -1784,14 +1672,14 @@ static int cmd_status(const char *url_given, int argc, char **argv)
 	}
 
 	/* How old, and is its writer still there? */
-	uint64_t pid = ju64(doc, "pid"), interval = ju64(doc, "interval_ms");
-	int64_t age = wall_ms() - (int64_t)ju64(doc, "now_ms");
+	uint64_t pid = cep_json_get_u64(doc, "pid"), interval = cep_json_get_u64(doc, "interval_ms");
+	int64_t age = wall_ms() - (int64_t)cep_json_get_u64(doc, "now_ms");
 	int64_t stale_ms = interval * 5 > STATUS_STALE_MS
 				   ? (int64_t)interval * 5 : STATUS_STALE_MS;
 	char verdict[160], t[32];
 	if (age < 0)
 		age = 0; /* another clock, or a clock step: not stale */
-	jstr(doc, "state", state, sizeof state);
+	cep_json_get_str(doc, "state", state, sizeof state);
 	if (strcmp(state, "running")) {
 		snprintf(verdict, sizeof verdict, "STOPPED (its last status)");
 		fprintf(stderr, "ceptorctl: status: ceptord is not running: "
@@ -1855,13 +1743,13 @@ struct rstatus {
 	uint64_t pid, generation, failures, count;
 	char state[16];
 	char *text; /* the document, to free */
-	struct span rules;
+	struct cep_json_span rules;
 };
 
 /* Reads and checks the status document; 0, or -1 after saying why. */
 static int rstatus_read(const char *path, struct rstatus *st)
 {
-	struct span doc;
+	struct cep_json_span doc;
 	int err;
 	size_t len;
 
@@ -1875,9 +1763,9 @@ static int rstatus_read(const char *path, struct rstatus *st)
 	}
 	doc.p = st->text;
 	doc.len = len;
-	st->pid = ju64(doc, "pid");
-	jstr(doc, "state", st->state, sizeof st->state);
-	st->rules = jsub(doc, "rules", CEP_JSON_OBJECT);
+	st->pid = cep_json_get_u64(doc, "pid");
+	cep_json_get_str(doc, "state", st->state, sizeof st->state);
+	st->rules = cep_json_get_sub(doc, "rules", CEP_JSON_OBJECT);
 	if (!st->pid || !st->rules.len) {
 		fprintf(stderr, "ceptorctl: reload: %s is not the status of a "
 				"ceptord that can reload (no pid or rules)\n",
@@ -1886,9 +1774,9 @@ static int rstatus_read(const char *path, struct rstatus *st)
 		st->text = NULL;
 		return -1;
 	}
-	st->generation = ju64(st->rules, "generation");
-	st->failures = ju64(st->rules, "reload_failures");
-	st->count = ju64(st->rules, "count");
+	st->generation = cep_json_get_u64(st->rules, "generation");
+	st->failures = cep_json_get_u64(st->rules, "reload_failures");
+	st->count = cep_json_get_u64(st->rules, "count");
 	return 0;
 }
 
@@ -1992,7 +1880,7 @@ static int cmd_reload(int argc, char **argv)
 			return 1;
 		}
 		if (st.generation > st0.generation) {
-			struct span last = jsub(st.rules, "last_reload",
+			struct cep_json_span last = cep_json_get_sub(st.rules, "last_reload",
 						CEP_JSON_OBJECT);
 
 			printf("rules reloaded: generation %llu, %llu rules "
@@ -2001,12 +1889,12 @@ static int cmd_reload(int argc, char **argv)
 			       "%llu)\n",
 			       (unsigned long long)st.generation,
 			       (unsigned long long)st.count,
-			       (unsigned long long)ju64(last, "unchanged"),
-			       (unsigned long long)ju64(last, "changed"),
-			       (unsigned long long)ju64(last, "added"),
-			       (unsigned long long)ju64(last, "removed"),
-			       (unsigned long long)ju64(last, "groups_kept"),
-			       (unsigned long long)ju64(last, "groups_closed"));
+			       (unsigned long long)cep_json_get_u64(last, "unchanged"),
+			       (unsigned long long)cep_json_get_u64(last, "changed"),
+			       (unsigned long long)cep_json_get_u64(last, "added"),
+			       (unsigned long long)cep_json_get_u64(last, "removed"),
+			       (unsigned long long)cep_json_get_u64(last, "groups_kept"),
+			       (unsigned long long)cep_json_get_u64(last, "groups_closed"));
 			free(st.text);
 			free(st0.text);
 			return 0;
@@ -2015,7 +1903,7 @@ static int cmd_reload(int argc, char **argv)
 			char *err = malloc(STATUS_MAX);
 
 			if (err)
-				jstr(st.rules, "last_error", err, STATUS_MAX);
+				cep_json_get_str(st.rules, "last_error", err, STATUS_MAX);
 			fprintf(stderr, "ceptorctl: reload: rejected; ceptord "
 					"keeps generation %llu (%llu rules):\n%s\n",
 				(unsigned long long)st.generation,

@@ -524,3 +524,118 @@ int cep_jw_end(struct cep_jw *w)
 	w->buf[w->len] = '\0';
 	return (int)w->len;
 }
+
+/* --- looking members up (json.h) ----------------------------------------- */
+
+/* The value of member @key of the object @obj; 1 when found. */
+int cep_json_find(struct cep_json_span obj, const char *key,
+		  struct cep_json_value *v)
+{
+	struct cep_json_reader r;
+	struct cep_json_value k;
+
+	cep_json_reader_init(&r, obj.p, obj.len);
+	while (cep_json_next(&r, &k, v) == 1)
+		if (cep_json_key_is(&k, key))
+			return 1;
+	return 0;
+}
+
+uint64_t cep_json_get_u64(struct cep_json_span obj, const char *key)
+{
+	struct cep_json_value v;
+	uint64_t u = 0;
+
+	if (cep_json_find(obj, key, &v) && v.type == CEP_JSON_NUMBER &&
+	    cep_json_to_u64(&v, &u))
+		u = 0;
+	return u;
+}
+
+double cep_json_get_double(struct cep_json_span obj, const char *key)
+{
+	struct cep_json_value v;
+	char tmp[64];
+
+	if (!cep_json_find(obj, key, &v) || v.type != CEP_JSON_NUMBER ||
+	    v.len >= sizeof tmp)
+		return 0;
+	memcpy(tmp, v.p, v.len);
+	tmp[v.len] = '\0';
+	return strtod(tmp, NULL);
+}
+
+bool cep_json_get_bool(struct cep_json_span obj, const char *key)
+{
+	struct cep_json_value v;
+
+	return cep_json_find(obj, key, &v) && v.type == CEP_JSON_TRUE;
+}
+
+/* The string member @key into buf ("" when missing or not a string). */
+const char *cep_json_get_str(struct cep_json_span obj, const char *key,
+			     char *buf, size_t size)
+{
+	struct cep_json_value v;
+
+	buf[0] = '\0';
+	if (cep_json_find(obj, key, &v) && v.type == CEP_JSON_STRING &&
+	    cep_json_unescape(&v, buf, size) < 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The nested object or array @key; len 0 when missing. */
+struct cep_json_span cep_json_get_sub(struct cep_json_span obj, const char *key,
+				      int type)
+{
+	struct cep_json_value v;
+	struct cep_json_span s = { NULL, 0 };
+
+	if (cep_json_find(obj, key, &v) && v.type == type) {
+		s.p = v.p;
+		s.len = v.len;
+	}
+	return s;
+}
+
+/*
+ * The next object of the array @arr, from the cursor *pos (start at 0).
+ * Returns 1 and *obj; 0 at the end; -1 when the array holds something
+ * other than objects or is cut short.
+ */
+int cep_json_array_next(struct cep_json_span arr, size_t *pos,
+			struct cep_json_span *obj)
+{
+	const char *p = arr.p + (*pos ? *pos : 1), *end = arr.p + arr.len;
+	const char *start;
+	int depth = 0, in_str = 0;
+
+	if (!arr.len)
+		return 0;
+	while (p < end && (*p == ',' || *p == ' ' || *p == '\n' ||
+			   *p == '\t' || *p == '\r'))
+		p++;
+	if (p >= end || *p == ']')
+		return 0;
+	if (*p != '{')
+		return -1;
+	for (start = p; p < end; p++) {
+		if (in_str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_str = 0;
+		} else if (*p == '"') {
+			in_str = 1;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+			obj->p = start;
+			obj->len = (size_t)(p + 1 - start);
+			*pos = (size_t)(p + 1 - arr.p);
+			return 1;
+		}
+	}
+	return -1;
+}

@@ -111,4 +111,38 @@ int cep_jw_end(struct cep_jw *w);
 /* cep_jw_quote - low-level: append s[0..n) as a quoted JSON string. */
 void cep_jw_quote(struct cep_jw *w, const char *s, size_t n);
 
+/*
+ * Looking members up in an object that is read more than once (a status
+ * document, an incident's JSON): each call scans @obj from its start, so
+ * these suit documents of a few kilobytes, not hot paths.  A span is a
+ * borrowed [p, p + len) of the caller's text.
+ *
+ * cep_json_find - the value of member @key; 1 when found, else 0.
+ * cep_json_get_u64 / _double / _bool - the member as a number (0 when
+ *   missing or of another type) or as true (false otherwise).
+ * cep_json_get_str - the string member unescaped into buf; "" when missing,
+ *   not a string or too long.  Returns buf.
+ * cep_json_get_sub - the nested object or array (@type CEP_JSON_OBJECT or
+ *   CEP_JSON_ARRAY) member @key; len 0 when missing.
+ * cep_json_array_next - the next object of array @arr from the cursor *pos
+ *   (start at 0): 1 and *obj; 0 at the end; -1 when the array holds
+ *   something other than objects or is cut short.
+ */
+struct cep_json_span {
+	const char *p;
+	size_t len;
+};
+
+int cep_json_find(struct cep_json_span obj, const char *key,
+		  struct cep_json_value *v);
+uint64_t cep_json_get_u64(struct cep_json_span obj, const char *key);
+double cep_json_get_double(struct cep_json_span obj, const char *key);
+bool cep_json_get_bool(struct cep_json_span obj, const char *key);
+const char *cep_json_get_str(struct cep_json_span obj, const char *key,
+			     char *buf, size_t size);
+struct cep_json_span cep_json_get_sub(struct cep_json_span obj, const char *key,
+				      int type);
+int cep_json_array_next(struct cep_json_span arr, size_t *pos,
+			struct cep_json_span *obj);
+
 #endif /* CEPTOR_LIB_JSON_H */
