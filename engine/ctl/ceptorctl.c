@@ -829,7 +829,8 @@ static long show_batch(redisContext *c, const struct tail_opts *o,
 	struct seen now = { 0 };
 	long shown = 0;
 
-	qsort(all->v, all->n, sizeof *all->v, cmp_entry_rank);
+	if (all->n) /* an empty batch may have no array at all */
+		qsort(all->v, all->n, sizeof *all->v, cmp_entry_rank);
 	for (size_t i = 0; i < all->n; i++) {
 		struct entry *e = &all->v[i];
 
@@ -1125,7 +1126,8 @@ static int cmd_tail(const char *url, int argc, char **argv)
 				incident_free(&all.v[i]);
 		}
 		all.n = kept;
-		qsort(all.v, all.n, sizeof *all.v, cmp_rank);
+		if (all.n)
+			qsort(all.v, all.n, sizeof *all.v, cmp_rank);
 		size_t shown = all.n < (size_t)count ? all.n : (size_t)count;
 		if (o.json) {
 			for (size_t i = 0; i < shown; i++)
