@@ -208,9 +208,10 @@ struct cep_incident_source {
 	uint8_t override_rel; /* private to incident.c: cached override */
 	uint8_t rel_used;     /* after the override table */
 	uint8_t cred_used;    /* after agreement */
-	uint8_t reporter;     /* the key is an operator's name: it is never
-				 published as such (shown as "reporter-N"
-				 until issue 6's keyed pseudonyms) */
+	uint8_t reporter;     /* the key is an operator: published as it is
+				 when it is a keyed pseudonym ("op-" + hex,
+				 which ceptord makes of every reporter), else
+				 as "reporter-N" */
 };
 
 /* A rule that contributed to an incident. */
