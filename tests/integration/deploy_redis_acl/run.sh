@@ -167,7 +167,15 @@ denied analyst-telecom "XRANGE on finance" XRANGE "$F" - +
 expect_eq "$(wc -l <"$WORK/council.jsonl")" 1 "ceptor-council: one upstream incident read"
 expect_match "$(cat "$WORK/council.jsonl")" '"kind":"incident"' "ceptor-council: as an incident event"
 denied ceptor-council XADD XADD 'ceptor:{electricity}:incidents' '*' f v
-denied ceptor-council XGROUP XGROUP CREATE 'ceptor:{electricity}:incidents' g 0
+denied ceptor-council DEL DEL 'ceptor:{electricity}:incidents'
+# ... and as a consumer group (XGROUP CREATE, XREADGROUP, XACK).
+"$BIN/ceptor-feed" --format redis --dump \
+	"redis://ceptor-council:$(pass ceptor-council)@127.0.0.1:$PORT/ceptor:{electricity}:incidents?group=council" \
+	>"$WORK/council-group.jsonl" 2>"$WORK/council-group.log" ||
+	fail "ceptor-feed as ceptor-council in a group failed: $(cat "$WORK/council-group.log")"
+expect_eq "$(wc -l <"$WORK/council-group.jsonl")" 1 "ceptor-council: one incident read as a group"
+expect_eq "$(admin XINFO GROUPS 'ceptor:{electricity}:incidents' | awk 'p == "pending" { print; exit } { p = $0 }')" 0 \
+	"ceptor-council: the group acknowledged it"
 
 # 5b. A wrong password: refused, spooled, said once.
 "$BIN/ceptord" --once --rules rules/default --feed "report:$WORK/report.json" \
