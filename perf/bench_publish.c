@@ -2,9 +2,11 @@
  * bench_publish.c - incidents/s published to Redis Streams.
  *
  * Ours: cep_publisher (batch 128, pipelined) publishing ~300-byte incident
- * messages.  Peer: the same messages through raw hiredis 0.14, pipelined
+ * messages.  Peers: the same messages through raw hiredis 0.14, pipelined
  * the same way (batch k+1 written before the replies of batch k are read)
- * with nothing else around it: the upper bound of the client library.
+ * with nothing else around it: the upper bound of the client library; and
+ * redis-benchmark (issue 7's peer) sending the same XADD, fields and
+ * payload with -P 128 from its own process: the server's own rate.
  *
  * The Redis server comes from the driver: CEPTOR_BENCH_REDIS_URL (perf/run.sh
  * starts one).  Without it the benchmark says so and exits 0.  Each run
@@ -145,6 +147,42 @@ fail:
 	exit(1);
 }
 
+/*
+ * redis-benchmark -P BATCH XADD with the same fields and payload (the id
+ * fixed: redis-benchmark repeats one command); its "requests per second"
+ * figure, or 0 when it is not installed or said nothing we can read.
+ */
+static double run_redis_benchmark(const char *url, const char *key)
+{
+	struct cep_redis_url u;
+	char err[128], cmd[1024], line[512];
+	double rate = 0;
+
+	if (cep_redis_url_parse(url, &u, err, sizeof err))
+		return 0;
+	snprintf(cmd, sizeof cmd,
+		 "redis-benchmark -h %s -p %d -n %d -P %d -q "
+		 "XADD %s '*' id P2-2026-000001 version 1 priority P2 "
+		 "confidence 0.82 sector telecom json '%s' 2>/dev/null",
+		 u.host, u.port, BENCH_MSGS, BATCH, key, json);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	/* "XADD ...: 312500.00 requests per second, p50=..." (the line may
+	 * be repainted with carriage returns first). */
+	while (fgets(line, sizeof line, f)) {
+		char *rps = strstr(line, " requests per second");
+		if (!rps)
+			continue;
+		char *start = rps;
+		while (start > line && start[-1] != ' ')
+			start--;
+		rate = strtod(start, NULL);
+	}
+	pclose(f);
+	return rate;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -154,7 +192,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	const char *url = getenv("CEPTOR_BENCH_REDIS_URL");
-	double ours[BENCH_REPS], peer[BENCH_REPS];
+	double ours[BENCH_REPS], peer[BENCH_REPS], rb[BENCH_REPS];
 	char key[64];
 
 	(void)argc;
@@ -175,15 +213,27 @@ int main(int argc, char **argv)
 		ours[r] = run_ours(url, key);
 		del(c, key);
 		peer[r] = run_peer(c, key);
+		del(c, key);
+		rb[r] = run_redis_benchmark(url, key);
 	}
 	del(c, key);
 	redisFree(c);
 	qsort(ours, BENCH_REPS, sizeof *ours, cmp_double);
 	qsort(peer, BENCH_REPS, sizeof *peer, cmp_double);
+	qsort(rb, BENCH_REPS, sizeof *rb, cmp_double);
 	double o = ours[BENCH_REPS / 2], p = peer[BENCH_REPS / 2];
+	double b = rb[BENCH_REPS / 2];
 	printf("ROW\tXADD ~300 B incident messages, batch %d, pipelined\t"
 	       "%.0f k msg/s\t%.0f k msg/s\t%.2f\t%s (peer: raw hiredis "
 	       "0.14 pipelined XADD)\n",
 	       BATCH, o / 1e3, p / 1e3, o / p, argv[0]);
+	if (b > 0)
+		printf("ROW\tXADD ~300 B incident messages against redis-benchmark "
+		       "-P %d (goal: at least 0.7)\t%.0f k msg/s\t%.0f k msg/s\t%.2f\t"
+		       "%s (peer: redis-benchmark -P %d -n %d XADD, same fields)\n",
+		       BATCH, o / 1e3, b / 1e3, o / b, argv[0], BATCH, BENCH_MSGS);
+	else
+		fprintf(stderr, "bench_publish: redis-benchmark not found or "
+				"unreadable: no row against it\n");
 	return 0;
 }
