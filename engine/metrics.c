@@ -155,6 +155,21 @@ static void sample_f(struct text *t, const char *name, double v)
 	put(t, "%s %.3f\n", name, v);
 }
 
+/* A family with one sample and no labels: its HELP, TYPE and value. */
+static void counter(struct text *t, const char *name, uint64_t v,
+		    const char *help)
+{
+	family(t, name, "counter", help);
+	sample_u64(t, name, v);
+}
+
+static void gauge(struct text *t, const char *name, uint64_t v,
+		  const char *help)
+{
+	family(t, name, "gauge", help);
+	sample_u64(t, name, v);
+}
+
 /* name{label="value"} v */
 static void sample_l(struct text *t, const char *name, const char *label,
 		     const char *value, uint64_t v)
@@ -269,9 +284,8 @@ static void render(struct text *t, const struct cep_metrics *m)
 	t->failed = 0;
 	t->buf[0] = '\0';
 
-	family(t, "ceptor_up", "gauge",
-	       "1 while ceptord runs; 0 in the last rendering at shutdown.");
-	sample_u64(t, "ceptor_up", !s->stopping);
+	gauge(t, "ceptor_up", !s->stopping,
+		"1 while ceptord runs; 0 in the last rendering at shutdown.");
 	family(t, "ceptor_build_info", "gauge", "ceptord's version.");
 	put(t, "ceptor_build_info{version=\"%s\"} 1\n", CEPTOR_VERSION);
 	family(t, "ceptor_start_time_seconds", "gauge",
@@ -281,81 +295,59 @@ static void render(struct text *t, const struct cep_metrics *m)
 	       "Seconds since the engine started.");
 	sample_f(t, "ceptor_uptime_seconds", s->uptime_s);
 
-	family(t, "ceptor_events_total", "counter",
-	       "Events the engine took from all rings.");
-	sample_u64(t, "ceptor_events_total", s->events);
-	family(t, "ceptor_events_late_total", "counter",
-	       "Events later than the allowed lateness: they fed no "
-	       "correlation window.");
-	sample_u64(t, "ceptor_events_late_total", s->events_late);
-	family(t, "ceptor_input_errors_total", "counter",
-	       "Inputs that failed to open or read.");
-	sample_u64(t, "ceptor_input_errors_total", s->input_errors);
+	counter(t, "ceptor_events_total", s->events,
+		"Events the engine took from all rings.");
+	counter(t, "ceptor_events_late_total", s->events_late,
+		"Events later than the allowed lateness: they fed no "
+		"correlation window.");
+	counter(t, "ceptor_input_errors_total", s->input_errors,
+		"Inputs that failed to open or read.");
 	render_inputs(t, s);
 
-	family(t, "ceptor_rule_matches_total", "counter",
-	       "Detection rule hits: (event, detection rule) matches, all "
-	       "rules together.");
-	sample_u64(t, "ceptor_rule_matches_total", s->matches);
-	family(t, "ceptor_signals_total", "counter",
-	       "Signals (rule and correlation hits) handed to the incident "
-	       "table.");
-	sample_u64(t, "ceptor_signals_total", s->signals);
-	family(t, "ceptor_signals_dropped_total", "counter",
-	       "Signals lost to a full detect queue.");
-	sample_u64(t, "ceptor_signals_dropped_total", s->signals_dropped);
-	family(t, "ceptor_correlation_groups", "gauge",
-	       "Correlation groups (rule, key) open now.");
-	sample_u64(t, "ceptor_correlation_groups", s->keys_live);
-	family(t, "ceptor_correlation_groups_evicted_total", "counter",
-	       "Correlation groups evicted at the state ceiling (max_keys, "
-	       "state_max).");
-	sample_u64(t, "ceptor_correlation_groups_evicted_total",
-		   s->keys_evicted);
-	family(t, "ceptor_correlation_state_bytes", "gauge",
-	       "Window state held, in bytes.");
-	sample_u64(t, "ceptor_correlation_state_bytes", s->state_bytes);
+	counter(t, "ceptor_rule_matches_total", s->matches,
+		"Detection rule hits: (event, detection rule) matches, all "
+		"rules together.");
+	counter(t, "ceptor_signals_total", s->signals,
+		"Signals (rule and correlation hits) handed to the incident "
+		"table.");
+	counter(t, "ceptor_signals_dropped_total", s->signals_dropped,
+		"Signals lost to a full detect queue.");
+	gauge(t, "ceptor_correlation_groups", s->keys_live,
+		"Correlation groups (rule, key) open now.");
+	counter(t, "ceptor_correlation_groups_evicted_total", s->keys_evicted,
+		"Correlation groups evicted at the state ceiling (max_keys, "
+		"state_max).");
+	gauge(t, "ceptor_correlation_state_bytes", s->state_bytes,
+		"Window state held, in bytes.");
 
 	render_incidents(t, m);
-	family(t, "ceptor_messages_total", "counter",
-	       "Messages (incident versions to each of their streams, and "
-	       "advisories) handed to the publisher or --stdout.");
-	sample_u64(t, "ceptor_messages_total", s->messages);
-	family(t, "ceptor_advisories_total", "counter",
-	       "Advisories to predicted sectors among those messages.");
-	sample_u64(t, "ceptor_advisories_total", s->advisories);
+	counter(t, "ceptor_messages_total", s->messages,
+		"Messages (incident versions to each of their streams, and "
+		"advisories) handed to the publisher or --stdout.");
+	counter(t, "ceptor_advisories_total", s->advisories,
+		"Advisories to predicted sectors among those messages.");
 
-	family(t, "ceptor_publisher_enabled", "gauge",
-	       "1 when ceptord publishes to Redis (0: --redis none).");
-	sample_u64(t, "ceptor_publisher_enabled", s->publisher_enabled);
-	family(t, "ceptor_publish_acked_total", "counter",
-	       "XADDs Redis accepted (spool replays included).");
-	sample_u64(t, "ceptor_publish_acked_total", ps->acked);
-	family(t, "ceptor_publish_sent_total", "counter",
-	       "XADDs and commands written to Redis (resends included).");
-	sample_u64(t, "ceptor_publish_sent_total", ps->sent);
-	family(t, "ceptor_publish_lost_total", "counter",
-	       "Messages neither delivered nor spooled.");
-	sample_u64(t, "ceptor_publish_lost_total", ps->lost);
-	family(t, "ceptor_spool_appended_total", "counter",
-	       "Messages appended to the outage spool.");
-	sample_u64(t, "ceptor_spool_appended_total", ps->spooled);
-	family(t, "ceptor_spool_replayed_total", "counter",
-	       "Spool records Redis accepted on replay.");
-	sample_u64(t, "ceptor_spool_replayed_total", ps->replayed);
-	family(t, "ceptor_spool_bytes", "gauge",
-	       "Size of the spool file (0 once replayed and truncated).");
-	sample_u64(t, "ceptor_spool_bytes", ps->spool_bytes);
-	family(t, "ceptor_redis_connected", "gauge",
-	       "1 while the publisher has a Redis connection.");
-	sample_u64(t, "ceptor_redis_connected", ps->connected ? 1 : 0);
-	family(t, "ceptor_redis_errors_total", "counter",
-	       "XADDs and commands Redis refused with an error reply.");
-	sample_u64(t, "ceptor_redis_errors_total", ps->errors);
-	family(t, "ceptor_redis_disconnects_total", "counter",
-	       "Redis connections lost or refused (each is followed by "
-	       "reconnect attempts).");
-	sample_u64(t, "ceptor_redis_disconnects_total", ps->disconnects);
+	gauge(t, "ceptor_publisher_enabled", s->publisher_enabled,
+		"1 when ceptord publishes to Redis (0: --redis none).");
+	counter(t, "ceptor_publish_acked_total", ps->acked,
+		"XADDs Redis accepted (spool replays included).");
+	counter(t, "ceptor_publish_sent_total", ps->sent,
+		"XADDs and commands written to Redis (resends included).");
+	counter(t, "ceptor_publish_lost_total", ps->lost,
+		"Messages neither delivered nor spooled.");
+	counter(t, "ceptor_spool_appended_total", ps->spooled,
+		"Messages appended to the outage spool.");
+	counter(t, "ceptor_spool_replayed_total", ps->replayed,
+		"Spool records Redis accepted on replay.");
+	gauge(t, "ceptor_spool_bytes", ps->spool_bytes,
+		"Size of the spool file (0 once replayed and truncated).");
+	gauge(t, "ceptor_redis_connected", ps->connected ? 1 : 0,
+		"1 while the publisher has a Redis connection.");
+	counter(t, "ceptor_redis_errors_total", ps->errors,
+		"XADDs and commands Redis refused with an error reply.");
+	counter(t, "ceptor_redis_disconnects_total", ps->disconnects,
+		"Redis connections lost or refused (each is followed by "
+		"reconnect attempts).");
 	family(t, "ceptor_publish_last_error_info", "gauge",
 	       "The publisher's latest problem, as a label; no sample while "
 	       "there is none.");
@@ -365,29 +357,22 @@ static void render(struct text *t, const struct cep_metrics *m)
 
 	family(t, "ceptor_rules_loaded", "gauge", "Rules in the running set.");
 	sample_u64(t, "ceptor_rules_loaded", s->rules);
-	family(t, "ceptor_rules_generation", "gauge",
-	       "The running rule set's generation (1 at start, +1 per reload "
-	       "swapped in).");
-	sample_u64(t, "ceptor_rules_generation", s->rules_generation);
+	gauge(t, "ceptor_rules_generation", s->rules_generation,
+		"The running rule set's generation (1 at start, +1 per reload "
+		"swapped in).");
 	family(t, "ceptor_rules_loaded_timestamp_seconds", "gauge",
 	       "When the running rule set went live, Unix time.");
 	sample_f(t, "ceptor_rules_loaded_timestamp_seconds",
 		 s->rules_loaded_ns / 1e9);
-	family(t, "ceptor_rules_reloads_total", "counter",
-	       "Rule sets swapped in by a reload.");
-	sample_u64(t, "ceptor_rules_reloads_total", s->reloads);
-	family(t, "ceptor_rules_reload_failures_total", "counter",
-	       "Rule sets a reload rejected (compile errors).");
-	sample_u64(t, "ceptor_rules_reload_failures_total", s->reload_failures);
+	counter(t, "ceptor_rules_reloads_total", s->reloads,
+		"Rule sets swapped in by a reload.");
+	counter(t, "ceptor_rules_reload_failures_total", s->reload_failures,
+		"Rule sets a reload rejected (compile errors).");
 
-	family(t, "ceptor_metrics_scrapes_total", "counter",
-	       "GET /metrics answered with 200 before this rendering.");
-	sample_u64(t, "ceptor_metrics_scrapes_total",
-		   atomic_load_explicit(&m->scrapes, memory_order_relaxed));
-	family(t, "ceptor_metrics_refused_total", "counter",
-	       "Requests to the metrics endpoint answered with an error.");
-	sample_u64(t, "ceptor_metrics_refused_total",
-		   atomic_load_explicit(&m->refused, memory_order_relaxed));
+	counter(t, "ceptor_metrics_scrapes_total", atomic_load_explicit(&m->scrapes, memory_order_relaxed),
+		"GET /metrics answered with 200 before this rendering.");
+	counter(t, "ceptor_metrics_refused_total", atomic_load_explicit(&m->refused, memory_order_relaxed),
+		"Requests to the metrics endpoint answered with an error.");
 }
 
 int cep_metrics_emit(struct cep_metrics *m)
