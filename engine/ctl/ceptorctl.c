@@ -71,6 +71,7 @@
 #include "ceptor/rule.h"
 #include "ctl/ctl.h"
 #include "lib/config.h"
+#include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "loop.h"
@@ -294,18 +295,25 @@ static int incident_from_fields(struct incident *in, const redisReply *f)
 	return 0;
 }
 
+/* Room for one more element in the array *v of *cap (doubling from
+ * first); ceptorctl gives up when memory does. */
+static void *room(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return v;
+	size_t c = *cap ? *cap * 2 : first;
+	void *nv = realloc(v, c * size);
+	if (!nv) {
+		fprintf(stderr, "ceptorctl: out of memory\n");
+		exit(1);
+	}
+	*cap = c;
+	return nv;
+}
+
 static void push(struct incidents *all, const struct incident *in)
 {
-	if (all->n == all->cap) {
-		size_t cap = all->cap ? all->cap * 2 : 256;
-		struct incident *v = realloc(all->v, cap * sizeof *v);
-		if (!v) {
-			fprintf(stderr, "ceptorctl: out of memory\n");
-			exit(1);
-		}
-		all->v = v;
-		all->cap = cap;
-	}
+	all->v = room(all->v, all->n, &all->cap, sizeof *all->v, 256);
 	all->v[all->n++] = *in;
 }
 
@@ -644,17 +652,7 @@ struct entries {
 
 static void entries_push(struct entries *all, const struct entry *e)
 {
-	if (all->n == all->cap) {
-		size_t cap = all->cap ? all->cap * 2 : 64;
-		struct entry *v = realloc(all->v, cap * sizeof *v);
-
-		if (!v) {
-			fprintf(stderr, "ceptorctl: out of memory\n");
-			exit(1);
-		}
-		all->v = v;
-		all->cap = cap;
-	}
+	all->v = room(all->v, all->n, &all->cap, sizeof *all->v, 64);
 	all->v[all->n++] = *e;
 }
 
@@ -751,34 +749,81 @@ static int read_entries(redisContext *c, const struct tail_opts *o,
 	return 0;
 }
 
-/* (id, version) pairs shown in this run. */
+/*
+ * (id, version) pairs shown in this run: a hash set (open addressing over
+ * indices), so that a `tail --follow` running for days checks each message
+ * in constant time.
+ */
 struct seen {
 	char **id;
 	long long *ver;
 	size_t n, cap;
+	uint32_t *slot;   /* index + 1 into id/ver; 0 empty */
+	size_t nslot;     /* a power of two, at least twice n */
 };
 
+static size_t seen_home(const struct seen *s, const char *id, long long ver)
+{
+	return cep_hash_bytes(id, strlen(id), (uint64_t)ver) & (s->nslot - 1);
+}
+
+static bool seen_has(const struct seen *s, const char *id, long long ver)
+{
+	if (!s->nslot)
+		return false;
+	for (size_t i = seen_home(s, id, ver); s->slot[i];
+	     i = (i + 1) & (s->nslot - 1)) {
+		size_t k = s->slot[i] - 1;
+		if (s->ver[k] == ver && !strcmp(s->id[k], id))
+			return true;
+	}
+	return false;
+}
+
+static void seen_place(struct seen *s, size_t k)
+{
+	size_t i = seen_home(s, s->id[k], s->ver[k]);
+	while (s->slot[i])
+		i = (i + 1) & (s->nslot - 1);
+	s->slot[i] = (uint32_t)(k + 1);
+}
+
+/* Adds in's (id, version); 1 when new, 0 when it was there. */
 static int seen_add(struct seen *s, const struct incident *in)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->ver[i] == in->version && !strcmp(s->id[i], in->id))
-			return 0;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->id = realloc(s->id, s->cap * sizeof *s->id);
-		s->ver = realloc(s->ver, s->cap * sizeof *s->ver);
-		if (!s->id || !s->ver) {
+	if (seen_has(s, in->id, in->version))
+		return 0;
+	if ((s->n + 1) * 2 > s->nslot) {
+		size_t ns = s->nslot ? s->nslot * 2 : 128;
+		free(s->slot);
+		if (!(s->slot = calloc(ns, sizeof *s->slot))) {
 			fprintf(stderr, "ceptorctl: out of memory\n");
 			exit(1);
 		}
+		s->nslot = ns;
+		for (size_t k = 0; k < s->n; k++)
+			seen_place(s, k);
 	}
+	size_t cap = s->cap; /* the two arrays grow together */
+	s->id = room(s->id, s->n, &cap, sizeof *s->id, 64);
+	s->ver = room(s->ver, s->n, &s->cap, sizeof *s->ver, 64);
 	s->id[s->n] = strdup(in->id);
 	if (!s->id[s->n]) {
 		fprintf(stderr, "ceptorctl: out of memory\n");
 		exit(1);
 	}
-	s->ver[s->n++] = in->version;
+	s->ver[s->n] = in->version;
+	seen_place(s, s->n++);
 	return 1;
+}
+
+static void seen_free(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->id[i]);
+	free(s->id);
+	free(s->ver);
+	free(s->slot);
 }
 
 static int cmp_entry_rank(const void *a, const void *b)
@@ -800,9 +845,8 @@ static int ack_entries(redisContext *c, const struct tail_opts *o,
 		const struct entry *e = &all->v[i];
 		int ack = e->shown || !e->in.id;
 
-		for (size_t j = 0; !ack && j < shown->n; j++)
-			ack = shown->ver[j] == e->in.version &&
-			      !strcmp(shown->id[j], e->in.id);
+		if (!ack)
+			ack = seen_has(shown, e->in.id, e->in.version);
 		if (!ack)
 			continue;
 		redisReply *r = redisCommand(c, "XACK %s %s %s", keys[e->key],
@@ -862,10 +906,7 @@ static long show_batch(redisContext *c, const struct tail_opts *o,
 	fflush(stdout);
 	if (o->ack && o->group && ack_entries(c, o, keys, all, &now))
 		shown = -1;
-	for (size_t i = 0; i < now.n; i++)
-		free(now.id[i]);
-	free(now.id);
-	free(now.ver);
+	seen_free(&now);
 	return shown;
 }
 
@@ -937,10 +978,7 @@ static int tail_stream(redisContext *c, const struct tail_opts *o,
 	}
 	entries_clear(&all);
 	free(all.v);
-	for (size_t i = 0; i < seen.n; i++)
-		free(seen.id[i]);
-	free(seen.id);
-	free(seen.ver);
+	seen_free(&seen);
 	if (fflush(stdout))
 		rc = 1;
 	return rc;
@@ -1167,10 +1205,7 @@ static int cmd_tail(const char *url, int argc, char **argv)
 			entries_clear(&none);
 			free(none.v);
 		}
-		for (size_t i = 0; i < seen.n; i++)
-			free(seen.id[i]);
-		free(seen.id);
-		free(seen.ver);
+		seen_free(&seen);
 	}
 	redisFree(c);
 	for (size_t i = 0; i < all.n; i++)
@@ -1451,15 +1486,7 @@ static void print_status(struct cep_json_span doc, const char *path, const char 
 	       cep_json_get_str(doc, "site", site, sizeof site), path);
 
 	while (arr.len && cep_json_array_next(arr, &pos, &obj) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct cep_json_span *grown = realloc(rows, cap * sizeof *rows);
-			if (!grown) {
-				fprintf(stderr, "ceptorctl: out of memory\n");
-				exit(1);
-			}
-			rows = grown;
-		}
+		rows = room(rows, n, &cap, sizeof *rows, 8);
 		rows[n++] = obj;
 	}
 	print_inputs(rows, n);
