@@ -399,7 +399,6 @@ static bool has_impact(const char *json, size_t len)
 	return false;
 }
 
-#define SEEN_MAX 4096
 #define STREAM_READ 2000
 
 /*
@@ -416,8 +415,8 @@ static int current_incidents(const char *url, uint32_t *out,
 	struct cep_redis_url u;
 	redisContext *c = NULL;
 	char err[160], key[64];
-	static char seen[SEEN_MAX][24];
-	size_t nseen = 0;
+	static char seen[STREAM_READ][24];
+	size_t nseen;
 
 	if (cep_redis_url_parse(url, &u, err, sizeof err)) {
 		fprintf(stderr, "ceptorctl graph: bad Redis URL: %s\n", err);
@@ -429,6 +428,10 @@ static int current_incidents(const char *url, uint32_t *out,
 		return 1;
 	}
 	for (int s = 1; s < N; s++) {
+		/* Only a sector's own incidents count in its stream (copies in
+		 * predicted sectors' streams are skipped below), so versions of
+		 * one id are all in one stream: dedup per stream. */
+		nseen = 0;
 		snprintf(key, sizeof key, "ceptor:{%s}:incidents", cep_sector_name(s));
 		redisReply *r = redisCommand(c, "XREVRANGE %s + - COUNT %d", key,
 					     STREAM_READ);
@@ -471,8 +474,7 @@ static int current_incidents(const char *url, uint32_t *out,
 				dup = !strcmp(seen[k], id);
 			if (dup)
 				continue; /* an older version */
-			if (nseen < SEEN_MAX)
-				snprintf(seen[nseen++], sizeof seen[0], "%s", id);
+			snprintf(seen[nseen++], sizeof seen[0], "%s", id);
 			if (!strcmp(status, "closed"))
 				continue;
 			notes[s].open++;
