@@ -21,12 +21,15 @@
 #
 # Output: ROW<TAB>what<TAB>ours<TAB>peer<TAB>ratio<TAB>command (perf/run.sh).
 # Environment: BIN (ceptord's directory, default build/bench/bin), NEVENTS
-# (default 50000), NSCAN (default 100).
+# (default 200000), NSCAN (default 400).  At 50,000 events ceptord's start
+# (about 30 ms: rule compile, spool, the sector graph) was a third of its
+# run; SEC slows as its contexts grow, so the ratio rises with NEVENTS
+# (279x at 500,000 events, where SEC takes nearly 3 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/bench/bin}
-NEVENTS=${NEVENTS:-50000}
-NSCAN=${NSCAN:-100}
+NEVENTS=${NEVENTS:-200000}
+NSCAN=${NSCAN:-400}
 command -v sec >/dev/null || { echo "bench_sec: sec is not installed (apt-get install sec)" >&2; exit 1; }
 [ -x "$BIN/ceptord" ] || { echo "bench_sec: no $BIN/ceptord" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ceptor-bench-sec.XXXXXX")

@@ -254,6 +254,14 @@ int cep_json_unescape(const struct cep_json_value *v, char *buf, size_t size)
 
 	if (size == 0)
 		return -CEP_ETOOLONG;
+	/* Most text has no escape: one copy. */
+	if (!memchr(p, '\\', v->len)) {
+		if (v->len >= size)
+			return -CEP_ETOOLONG;
+		memcpy(buf, p, v->len);
+		buf[v->len] = 0;
+		return (int)v->len;
+	}
 	while (p < end) {
 		char out[4];
 		size_t k = 1;
