@@ -54,7 +54,9 @@
  * system call on the fast path: after publishing it looks at the sleeping
  * flag and calls FUTEX_WAKE only when the consumer announced it sleeps.  A
  * producer blocking on a full ring (CEP_OVERFLOW_BLOCK) does the mirror
- * image.  Waking a thread on the other core costs tens of microseconds
+ * image, except that once asleep it waits for a quarter of the ring to be
+ * free, so that a consumer slower than its producer wakes it once per
+ * quarter ring rather than once per batch.  Waking a thread on the other core costs tens of microseconds
  * (DESIGN.md section 10), so hand records over in batches.
  *
  * Who may call what.  One producer and one consumer, each a single thread at

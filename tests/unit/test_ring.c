@@ -635,6 +635,66 @@ START_TEST(ring_block_policy_waits_for_the_consumer_and_loses_nothing)
 }
 END_TEST
 
+struct fill_arg {
+	struct cep_ring *r;
+	uint32_t n;
+};
+
+static void *block_fill(void *p)
+{
+	struct fill_arg *a = p;
+	struct cep_event ev[128];
+
+	fill(ev, a->n, 0);
+	cep_ring_enqueue_policy(a->r, ev, a->n, CEP_OVERFLOW_BLOCK);
+	return NULL;
+}
+
+/* A producer asleep on a full ring is woken once a quarter of the ring is
+ * free, not for each record the consumer takes (one FUTEX_WAKE then, and
+ * none before). */
+START_TEST(ring_sleeping_producer_wakes_at_a_quarter_ring_not_per_record)
+{
+	const char *name = ring_name("lowmark");
+	struct cep_ring *r;
+	struct cep_ring_shm *shm;
+	struct cep_ring_stats st;
+	struct cep_event ev[64];
+	struct fill_arg a = { .n = 64 + 8 };
+	pthread_t th;
+	int slept = 0;
+
+	ck_assert_int_eq(cep_ring_create(name, 64, &r), 0);
+	shm = map_header(name);
+	a.r = r;
+	ck_assert_int_eq(pthread_create(&th, NULL, block_fill, &a), 0);
+	/* Wait until it has filled the ring and gone to sleep. */
+	for (int i = 0; i < 5000 && !slept; i++) {
+		usleep(1000);
+		slept = __atomic_load_n(&shm->prod_wait.sleeping, __ATOMIC_ACQUIRE);
+	}
+	ck_assert_int_eq(slept, 1);
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.enqueued, 64);
+	/* One record at a time up to 15 free slots: no wake-up. */
+	for (int i = 0; i < 15; i++)
+		ck_assert_uint_eq(cep_ring_dequeue_burst(r, ev, 1), 1);
+	usleep(50000);
+	ck_assert_uint_eq(__atomic_load_n(&shm->prod_wait.futex, __ATOMIC_ACQUIRE), 0);
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.enqueued, 64);
+	/* The 16th (a quarter of 64) wakes it, and the last 8 go in. */
+	ck_assert_uint_eq(cep_ring_dequeue_burst(r, ev, 1), 1);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_uint_eq(__atomic_load_n(&shm->prod_wait.futex, __ATOMIC_ACQUIRE), 1);
+	cep_ring_stats(r, &st);
+	ck_assert_uint_eq(st.enqueued, 72);
+	unmap_header(shm);
+	cep_ring_destroy(r);
+	cep_ring_unlink(name);
+}
+END_TEST
+
 /* --- producer counters and liveness ---------------------------------------- */
 
 static struct cep_ring_producer_counters pc(uint64_t captured, uint64_t kdrop,
@@ -1726,6 +1786,8 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc,
 		       ring_enqueue_makes_no_wake_call_while_consumer_is_awake);
 	tcase_add_test(tc, ring_drop_policy_counts_what_does_not_fit);
+	tcase_add_test(tc,
+		       ring_sleeping_producer_wakes_at_a_quarter_ring_not_per_record);
 	tcase_add_test(tc, ring_wait_times_out_when_nothing_arrives);
 	tcase_add_test(tc, ring_wait_after_close_returns_eclosed_once_drained);
 	tcase_add_test(tc,
