@@ -17,9 +17,15 @@
  * Lifecycle and rate limit.  The table keeps its own event clock (`now`,
  * the newest event time seen) and a lower bound of the earliest time any
  * open incident may close (`next_close`), so that a tick with nothing to
- * close does not walk the table.  Held incidents stay on the dirty list;
- * collect walks that list, hands out the ones due and keeps the rest in
- * their order.
+ * close does not walk the table.  A dirty incident is either ready (new,
+ * or its class or status changed: due now) or held until its hold ends.
+ * The ready ones wait in a heap by the order they became dirty, the held
+ * ones in a heap by the end of their hold, so that collect looks only at
+ * what is due: with many incidents held it no longer walks them all at
+ * every call (a million held made each signal cost 10 us).  Collect hands
+ * out in the order incidents became dirty, as the single list it replaces
+ * did.  A held incident whose class changes moves to the ready heap and
+ * leaves its held entry behind, skipped when it comes up (stale).
  *
  * Confidence (the model is in incident.h).  Each incident keeps, per
  * upstream, only values that do not depend on the order evidence came in:
@@ -119,6 +125,54 @@ struct rel_override {
 	uint8_t grade;
 };
 
+/* A binary min-heap of (key, incident index). */
+struct dent {
+	uint64_t key;
+	size_t idx;
+};
+
+struct dheap {
+	struct dent *v;
+	size_t n, cap;
+};
+
+static int dheap_push(struct dheap *h, uint64_t key, size_t idx)
+{
+	size_t i;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		struct dent *v = realloc(h->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		h->v = v;
+		h->cap = cap;
+	}
+	for (i = h->n++; i > 0 && h->v[(i - 1) / 2].key > key; i = (i - 1) / 2)
+		h->v[i] = h->v[(i - 1) / 2];
+	h->v[i].key = key;
+	h->v[i].idx = idx;
+	return 0;
+}
+
+static struct dent dheap_pop(struct dheap *h)
+{
+	struct dent top = h->v[0], last = h->v[--h->n];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < h->n) {
+		if (c + 1 < h->n && h->v[c + 1].key < h->v[c].key)
+			c++;
+		if (h->v[c].key >= last.key)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+	return top;
+}
+
 /* Ids are numbered per (year, class): the year is part of the id, so a
  * late event from an earlier year continues that year's numbers and can
  * never repeat an id. */
@@ -133,8 +187,12 @@ struct cep_incidents {
 	size_t count;
 	uint32_t *slots;  /* 0 empty, else index + 1 */
 	size_t nslots;    /* power of two */
-	size_t *dirty;    /* indices of dirty incidents, each once */
-	size_t ndirty, dirty_cap;
+	/* Dirty incidents (mark_dirty()): ready ones by dirty_seq, held ones
+	 * by the end of their hold (a held one may also have a stale entry). */
+	struct dheap ready, held;
+	uint64_t dirty_seq;  /* the next incident's dirty_seq */
+	size_t *pick;        /* collect: indices of what it hands out */
+	size_t pick_cap;
 	char *state_path;
 	struct year_counters *years; /* one entry per year seen */
 	size_t nyears;
@@ -309,7 +367,9 @@ void cep_incidents_destroy(struct cep_incidents *t)
 		free(t->chunks[i]);
 	free(t->chunks);
 	free(t->slots);
-	free(t->dirty);
+	free(t->ready.v);
+	free(t->held.v);
+	free(t->pick);
 	free(t->years);
 	free(t->overrides);
 	free(t->state_path);
@@ -348,20 +408,45 @@ static int grow_slots(struct cep_incidents *t)
 	return 0;
 }
 
+/* Due now whatever its hold: new, or a change of class or status (or a
+ * flush). */
+static bool due_now(const struct cep_incidents *t,
+		    const struct cep_incident *inc)
+{
+	return t->flushing || !inc->version ||
+	       inc->priority != inc->pub_priority ||
+	       (inc->status == CEP_INCIDENT_CLOSED) != inc->pub_closed;
+}
+
+/* The event time its hold ends (saturating). */
+static uint64_t hold_end(const struct cep_incident *inc)
+{
+	return inc->pub_ts > UINT64_MAX - inc->hold_ns ? UINT64_MAX
+						       : inc->pub_ts + inc->hold_ns;
+}
+
 static int mark_dirty(struct cep_incidents *t, size_t idx)
 {
 	struct cep_incident *inc = at(t, idx);
-	if (inc->dirty)
+	int rc;
+
+	if (inc->dirty) {
+		/* Held, and now due at once: to the ready heap; its held
+		 * entry goes stale. */
+		if (inc->held && due_now(t, inc)) {
+			if ((rc = dheap_push(&t->ready, inc->dirty_seq, idx)))
+				return rc;
+			inc->held = false;
+		}
 		return 0;
-	if (t->ndirty == t->dirty_cap) {
-		size_t cap = t->dirty_cap ? t->dirty_cap * 2 : 256;
-		size_t *d = realloc(t->dirty, cap * sizeof *d);
-		if (!d)
-			return -ENOMEM;
-		t->dirty = d;
-		t->dirty_cap = cap;
 	}
-	t->dirty[t->ndirty++] = idx;
+	inc->dirty_seq = t->dirty_seq;
+	inc->held = !due_now(t, inc);
+	rc = inc->held ? dheap_push(&t->held, hold_end(inc), idx)
+		       : dheap_push(&t->ready, inc->dirty_seq, idx);
+	if (rc)
+		return rc;
+	t->dirty_seq++;
 	inc->dirty = true;
 	return 0;
 }
@@ -1256,8 +1341,7 @@ static void predict(const struct cep_incidents *t, struct cep_incident *inc)
 /* Whether a changed incident may go out now (incident.h, "Rate limit"). */
 static bool due(const struct cep_incidents *t, const struct cep_incident *inc)
 {
-	if (t->flushing || !inc->version || inc->priority != inc->pub_priority ||
-	    (inc->status == CEP_INCIDENT_CLOSED) != inc->pub_closed)
+	if (due_now(t, inc))
 		return true;
 	return t->now >= inc->pub_ts && t->now - inc->pub_ts >= inc->hold_ns;
 }
@@ -1285,41 +1369,68 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 			  size_t max)
 {
 	size_t n = 0, i;
-	int rc;
+	int rc = 0;
 
-	/* Numbers are given out here, at first publication, so that the
-	 * class in the id is the one the first reader sees. */
-	for (i = 0; i < t->ndirty && n < max; i++) {
-		struct cep_incident *inc = at(t, t->dirty[i]);
-		if (!due(t, inc))
-			continue;
-		n++;
-		if (!inc->id[0] && (rc = assign_id(t, inc)))
-			return rc;
+	if (max > t->pick_cap) {
+		size_t *p = realloc(t->pick, max * sizeof *p);
+		if (!p)
+			return -ENOMEM;
+		t->pick = p;
+		t->pick_cap = max;
 	}
-	if ((rc = save_state(t)))
-		return rc;
-	/* Hand out the due ones; the held ones keep their order.  Past the
-	 * max-th due one nothing is looked at: the rest of the list moves
-	 * down as it is (each look is a cache miss on a large record). */
-	size_t kept = 0;
-	n = 0;
-	for (i = 0; i < t->ndirty && n < max; i++) {
-		struct cep_incident *inc = at(t, t->dirty[i]);
-		if (!due(t, inc)) {
-			t->dirty[kept++] = t->dirty[i];
+	/* Holds that ended (all of them on a flush) make their incidents
+	 * ready; stale entries (published or made ready since) are dropped. */
+	while (t->held.n && (t->flushing || t->held.v[0].key <= t->now)) {
+		struct dent d = dheap_pop(&t->held);
+		struct cep_incident *inc = at(t, d.idx);
+		if (!inc->dirty || !inc->held || hold_end(inc) != d.key)
+			continue;
+		if ((rc = dheap_push(&t->ready, inc->dirty_seq, d.idx))) {
+			/* Put it back: nothing is lost, only later. */
+			dheap_push(&t->held, d.key, d.idx);
+			return rc;
+		}
+		inc->held = false;
+	}
+	/* The due ones, in the order they became dirty.  One that is no
+	 * longer due (its class changed back within its hold) is held
+	 * again. */
+	while (n < max && t->ready.n) {
+		struct dent d = dheap_pop(&t->ready);
+		struct cep_incident *inc = at(t, d.idx);
+		if (due(t, inc)) {
+			t->pick[n] = d.idx;
+			out[n++] = inc;
 			continue;
 		}
+		if ((rc = dheap_push(&t->held, hold_end(inc), d.idx))) {
+			/* Where it was (the room is there): a later call. */
+			dheap_push(&t->ready, d.key, d.idx);
+			break;
+		}
+		inc->held = true;
+	}
+	/* Numbers are given out here, at first publication, so that the
+	 * class in the id is the one the first reader sees. */
+	for (i = 0; i < n && !rc; i++)
+		if (!out[i]->id[0])
+			rc = assign_id(t, out[i]);
+	if (!rc)
+		rc = save_state(t);
+	if (rc) {
+		/* Back to the ready heap as they were: a later call retries
+		 * (at worst with numbers given out and not yet saved). */
+		for (i = 0; i < n; i++)
+			dheap_push(&t->ready, out[i]->dirty_seq, t->pick[i]);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		struct cep_incident *inc = out[i];
 		rate_published(t, inc);
 		inc->dirty = false;
 		inc->version++;
 		predict(t, inc);
-		out[n++] = inc;
 	}
-	if (i < t->ndirty)
-		memmove(&t->dirty[kept], &t->dirty[i],
-			(t->ndirty - i) * sizeof *t->dirty);
-	t->ndirty = kept + (t->ndirty - i);
 	if (n < max)
 		t->flushing = false; /* all that was held went out */
 	return (int)n;

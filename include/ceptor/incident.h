@@ -296,6 +296,8 @@ struct cep_incident {
 	uint8_t pub_closed;   /* closed at the last publication */
 	uint64_t pub_ts;      /* the table's now at the last publication */
 	uint64_t hold_ns;     /* the current hold */
+	bool held;            /* dirty and waiting for its hold to end */
+	uint64_t dirty_seq;   /* when it became dirty: the order of hand-out */
 };
 
 struct cep_incidents;

@@ -1850,6 +1850,56 @@ START_TEST(rate_limit_holds_updates_unless_the_class_changes)
 }
 END_TEST
 
+/* Hand-out order is the order incidents became dirty, whether they were
+ * held or not, also across partial collects; a held incident that became
+ * due at once by a change of class goes out once, not again when its old
+ * hold ends. */
+START_TEST(collect_hands_out_in_dirty_order_and_once)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	const uint64_t ms = 1000000;
+	struct cep_signal a = scan_signal("tap", CEP_REL_E, 5, TS_2026, 20);
+	struct cep_signal b = a, c = a;
+
+	snprintf(b.key, sizeof b.key, "src_ip=203.0.113.6");
+	snprintf(c.key, sizeof c.key, "src_ip=203.0.113.7");
+	cep_incidents_signal(t, &a);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	/* a is held (dirty first), then b and c are new. */
+	a.first_ts = a.last_ts = a.ev.ts = TS_2026 + 100 * ms;
+	cep_incidents_signal(t, &a);
+	b.first_ts = b.last_ts = b.ev.ts = TS_2026 + 200 * ms;
+	cep_incidents_signal(t, &b);
+	c.first_ts = c.last_ts = c.ev.ts = TS_2026 + 300 * ms;
+	cep_incidents_signal(t, &c);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_str_eq(out[0]->key, "src_ip=203.0.113.6");
+	/* a's hold ends: it goes before c, which became dirty after it. */
+	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 1001 * ms), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 2);
+	ck_assert_str_eq(out[0]->key, a.key);
+	ck_assert_uint_eq(out[0]->version, 2);
+	ck_assert_str_eq(out[1]->key, "src_ip=203.0.113.7");
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	/* Held again; a stronger source raises its class: out at once ... */
+	a.first_ts = a.last_ts = a.ev.ts = TS_2026 + 1100 * ms;
+	cep_incidents_signal(t, &a);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	struct cep_signal hi = scan_signal("sensor-2", CEP_REL_A, 1,
+					   TS_2026 + 1200 * ms, 20);
+	hi.level = CEP_LEVEL_CRITICAL;
+	cep_incidents_signal(t, &hi);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_str_eq(out[0]->key, a.key);
+	ck_assert_uint_eq(out[0]->version, 3);
+	/* ... and not again when the hold it had ends. */
+	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 2100 * ms), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 /* 100,000 identical hits, 1 ms of event time apart, collected as the
  * engine does (after every 1,000 signals, then a flush at the end). */
 START_TEST(rate_limit_a_burst_of_100000_hits_is_one_incident_with_few_versions)
@@ -1898,6 +1948,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_message_has_the_design_fields);
 	tcase_add_test(tc, incident_exercise_goes_to_exercise_streams);
 	tcase_add_test(tc, incident_table_grows_past_many_keys);
+	tcase_add_test(tc, collect_hands_out_in_dirty_order_and_once);
 	tcase_add_test(tc, incident_ids_never_repeat_when_years_interleave);
 	tcase_add_test(tc, incident_final_signal_updates_count_without_new_evidence);
 	tcase_add_test(tc, incident_detection_hits_about_different_hosts_stay_apart);
