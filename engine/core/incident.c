@@ -19,7 +19,22 @@
  * open incident may close (`next_close`), so that a tick with nothing to
  * close does not walk the table.  Held incidents stay on the dirty list;
  * collect walks that list, hands out the ones due and keeps the rest in
- * their order.
+ * their order.  So that the engine can ask after every batch of events
+ * whether a round would publish anything (cep_incidents_due()) without
+ * walking the list, every change notes whether its incident may go out at
+ * once (`ready`) or else when its hold ends (`next_due`, the earliest such
+ * end); collect recomputes both from what it keeps.
+ *
+ * Id counters.  A new id must be on disk before it leaves, and an fsync
+ * costs milliseconds, so the file reserves numbers ahead: it records
+ * `saved`, and the table hands out numbers below it without writing.  A
+ * save that comes less than ID_SAVE_MS after the previous one multiplies
+ * the reserve by ID_RESERVE_GROWTH (up to ID_RESERVE_MAX), a quiet spell of
+ * ID_CALM_MS sets it back to 1: a site that opens an incident now and then writes the exact next
+ * number as before, one that opens hundreds a second fsyncs about once a
+ * second, not once per publish round.  Numbers reserved but not given are
+ * released at a clean end (cep_incidents_destroy() writes the exact
+ * counters); after a crash they are skipped, never reused.
  *
  * Confidence (the model is in incident.h).  Each incident keeps, per
  * upstream, only values that do not depend on the order evidence came in:
@@ -52,6 +67,7 @@
 #include "ceptor/incident.h"
 #include "core/match.h"
 #include "core/sectors.h"
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -125,7 +141,14 @@ struct rel_override {
 struct year_counters {
 	int year;
 	uint32_t next[5];  /* next number per class */
+	uint32_t saved[5]; /* what the state file says: numbers below it may
+			      be given without writing */
 };
+
+#define ID_SAVE_MS 1000        /* saves closer than this grow the reserve */
+#define ID_CALM_MS 10000       /* a pause this long shrinks it back to 1 */
+#define ID_RESERVE_GROWTH 16u  /* 1, 16, 256, 4096: three quick saves */
+#define ID_RESERVE_MAX 4096u
 
 struct cep_incidents {
 	struct cep_incident **chunks;
@@ -139,6 +162,8 @@ struct cep_incidents {
 	struct year_counters *years; /* one entry per year seen */
 	size_t nyears;
 	bool counters_dirty;
+	uint32_t reserve;     /* numbers each save reserves ahead, per class */
+	uint64_t saved_ms;    /* monotonic time of the last save; 0: none */
 	struct rel_override *overrides; /* analyst feedback, by upstream */
 	size_t noverrides, overrides_cap;
 	uint32_t override_gen;  /* bumped at every change of overrides */
@@ -146,6 +171,8 @@ struct cep_incidents {
 	uint64_t horizon, close_after, min_update, max_update; /* ns */
 	uint64_t now;        /* the newest event time seen */
 	uint64_t next_close; /* no open incident closes before it */
+	uint64_t next_due;   /* no held incident's hold ends before it */
+	bool ready;          /* a changed incident may go out at once */
 	/* Prefix lengths some block incident has (bit n: /n), so that an
 	 * address looks only for blocks that exist; never cleared, so at
 	 * worst a length is looked up in vain. */
@@ -188,7 +215,7 @@ static struct year_counters *year_find(struct cep_incidents *t, int year,
 	y = &t->years[t->nyears++];
 	y->year = year;
 	for (int i = 0; i < 5; i++)
-		y->next[i] = 1;
+		y->next[i] = y->saved[i] = 1;
 	return y;
 }
 
@@ -214,6 +241,7 @@ static int load_state(struct cep_incidents *t)
 			break;
 		}
 		memcpy(y->next, n, sizeof n);
+		memcpy(y->saved, n, sizeof n);
 	}
 	fclose(f);
 	if (rc == -CEP_EMALFORMED)
@@ -223,7 +251,8 @@ static int load_state(struct cep_incidents *t)
 }
 
 /* Write to a temporary file, fsync, rename: a crash leaves the old or the
- * new counters, never a torn file. */
+ * new counters, never a torn file.  The file holds `saved`, each class's
+ * number past those given and reserved (see the top). */
 static int save_state(struct cep_incidents *t)
 {
 	char tmp[4096];
@@ -231,6 +260,15 @@ static int save_state(struct cep_incidents *t)
 
 	if (!t->state_path || !t->counters_dirty)
 		return 0;
+	/* The next save's reserve, from the pace of the saves. */
+	uint64_t now_ms = cep_clock_mono_ms();
+	if (t->saved_ms && now_ms - t->saved_ms < ID_SAVE_MS)
+		t->reserve = t->reserve >= ID_RESERVE_MAX / ID_RESERVE_GROWTH
+				     ? ID_RESERVE_MAX
+				     : ID_RESERVE_GROWTH * t->reserve;
+	else if (!t->saved_ms || now_ms - t->saved_ms >= ID_CALM_MS)
+		t->reserve = 1;
+	t->saved_ms = now_ms;
 	snprintf(tmp, sizeof tmp, "%s.tmp", t->state_path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -246,8 +284,8 @@ static int save_state(struct cep_incidents *t)
 	for (size_t i = 0; i < t->nyears; i++) {
 		const struct year_counters *y = &t->years[i];
 		fprintf(f, "%d %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
-			" %" PRIu32 "\n", y->year, y->next[0], y->next[1],
-			y->next[2], y->next[3], y->next[4]);
+			" %" PRIu32 "\n", y->year, y->saved[0], y->saved[1],
+			y->saved[2], y->saved[3], y->saved[4]);
 	}
 	if (fflush(f) != 0 || fsync(fd) != 0)
 		rc = -errno;
@@ -275,6 +313,8 @@ int cep_incidents_create(const struct cep_incidents_config *cfg,
 	t->min_update = CEP_INCIDENT_MIN_UPDATE_NS;
 	t->max_update = CEP_INCIDENT_MAX_UPDATE_NS;
 	t->next_close = UINT64_MAX;
+	t->next_due = UINT64_MAX;
+	t->reserve = 1;
 	if (cfg) {
 		t->sectors = cfg->sectors;
 		if (cfg->horizon_ns)
@@ -305,6 +345,23 @@ void cep_incidents_destroy(struct cep_incidents *t)
 {
 	if (!t)
 		return;
+	/* Release the numbers reserved and not given: the file gets the
+	 * exact counters, so a clean restart numbers on without a gap. */
+	bool reserved = false;
+	for (size_t i = 0; i < t->nyears; i++)
+		for (int c = 0; c < 5; c++)
+			if (t->years[i].saved[c] > t->years[i].next[c]) {
+				t->years[i].saved[c] = t->years[i].next[c];
+				reserved = true;
+			}
+	if (reserved) {
+		t->counters_dirty = true;
+		int rc = save_state(t);
+		if (rc)
+			cep_warn("%s: cannot write the exact id counters (%s); "
+				 "the reserved numbers are skipped",
+				 t->state_path, cep_strerror(rc));
+	}
 	for (size_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
@@ -348,9 +405,24 @@ static int grow_slots(struct cep_incidents *t)
 	return 0;
 }
 
+static bool due(const struct cep_incidents *t, const struct cep_incident *inc);
+
+/* What cep_incidents_due() reads (see the top): a change that may go out
+ * at once sets ready; a held one brings next_due forward to its hold's
+ * end.  Also for an incident already on the dirty list: the change may
+ * end its hold (a new class, closing). */
+static void note_change(struct cep_incidents *t, const struct cep_incident *inc)
+{
+	if (due(t, inc))
+		t->ready = true;
+	else if (inc->pub_ts + inc->hold_ns < t->next_due)
+		t->next_due = inc->pub_ts + inc->hold_ns;
+}
+
 static int mark_dirty(struct cep_incidents *t, size_t idx)
 {
 	struct cep_incident *inc = at(t, idx);
+	note_change(t, inc);
 	if (inc->dirty)
 		return 0;
 	if (t->ndirty == t->dirty_cap) {
@@ -704,8 +776,13 @@ static int assign_id(struct cep_incidents *t, struct cep_incident *inc)
 	struct year_counters *y = year_find(t, year, true);
 	if (!y)
 		return -ENOMEM;
-	uint32_t n = y->next[inc->priority - 1]++;
-	t->counters_dirty = true;
+	int c = inc->priority - 1;
+	uint32_t n = y->next[c]++;
+	if (y->next[c] > y->saved[c]) {
+		/* Past the reserve: the next save reserves again. */
+		y->saved[c] = y->next[c] + t->reserve - 1;
+		t->counters_dirty = true;
+	}
 	snprintf(inc->id, sizeof inc->id, "P%u-%04d-%06" PRIu32,
 		 (unsigned)inc->priority, year, n);
 	return 0;
@@ -1200,6 +1277,14 @@ int cep_incidents_tick(struct cep_incidents *t, uint64_t now)
 void cep_incidents_flush(struct cep_incidents *t)
 {
 	t->flushing = true;
+	t->ready = true;
+}
+
+bool cep_incidents_due(const struct cep_incidents *t, uint64_t now)
+{
+	if (now < t->now)
+		now = t->now;
+	return t->ready || now >= t->next_due || now >= t->next_close;
 }
 
 /*
@@ -1303,11 +1388,14 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 	 * max-th due one nothing is looked at: the rest of the list moves
 	 * down as it is (each look is a cache miss on a large record). */
 	size_t kept = 0;
+	uint64_t next_due = UINT64_MAX;
 	n = 0;
 	for (i = 0; i < t->ndirty && n < max; i++) {
 		struct cep_incident *inc = at(t, t->dirty[i]);
 		if (!due(t, inc)) {
 			t->dirty[kept++] = t->dirty[i];
+			if (inc->pub_ts + inc->hold_ns < next_due)
+				next_due = inc->pub_ts + inc->hold_ns;
 			continue;
 		}
 		rate_published(t, inc);
@@ -1320,8 +1408,15 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 		memmove(&t->dirty[kept], &t->dirty[i],
 			(t->ndirty - i) * sizeof *t->dirty);
 	t->ndirty = kept + (t->ndirty - i);
-	if (n < max)
+	if (n < max) {
+		/* Every incident was looked at: nothing due is left, and the
+		 * held ones' earliest end is known. */
 		t->flushing = false; /* all that was held went out */
+		t->ready = false;
+		t->next_due = next_due;
+	} else if (next_due < t->next_due) {
+		t->next_due = next_due;
+	}
 	return (int)n;
 }
 
