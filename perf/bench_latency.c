@@ -664,8 +664,8 @@ int main(int argc, char **argv)
 		const struct result *r = &res[i];
 		char what[200];
 		snprintf(what, sizeof what,
-			 "latency ingest to XADD acknowledged, %s offered for %u s, "
-			 "1 event in %u opens an incident",
+			 "latency ingest to XADD acked, %s offered (%u s, 1 event "
+			 "in %u a new incident)",
 			 rate_name(r->offered, rn, sizeof rn), seconds, one_in);
 		if (!r->st.ok || !r->st.measured) {
 			printf("ROW\t%s\tno measurement (see the log)\t-\t-\t%s\n",
@@ -685,9 +685,9 @@ int main(int argc, char **argv)
 		       (unsigned long long)r->st.measured, r->offered / 1e3,
 		       r->achieved / r->offered, argv[0]);
 		if (r->f_n)
-			printf("ROW\t%s: the machine's floor in the same run (a "
-			       "thread's timer wake + one Redis PING, due time to "
-			       "reply), p99\t%.3f ms (ours)\tfloor %.3f ms (p50 "
+			printf("ROW\t%s: p99 against this machine's floor in the "
+			       "same run (a thread's timer wake + one Redis PING)"
+			       "\t%.3f ms\tfloor %.3f ms (p50 "
 			       "%.3f, p99.9 %.3f)\t%.2f\t%s\n",
 			       what, r->st.p99, r->f_p99, r->f_p50, r->f_p999,
 			       r->f_p99 > 0 ? r->st.p99 / r->f_p99 : 0, argv[0]);

@@ -103,8 +103,8 @@ void cep_latency_snapshot(const struct cep_latency *h,
 /* cep_latency_quantile - the @q quantile (0 < q <= 1) of a snapshot, ns:
  * the highest value of the bucket that holds the ceil(q * count)-th
  * smallest value, but not above max_ns.  So the true value is at most the
- * answer and at least 97 % of it (1 us apart below 64 us).  0 for an
- * empty snapshot. */
+ * answer and less than 3.2 % below it (less than 1 us below 64 us).  0 for
+ * an empty snapshot. */
 uint64_t cep_latency_quantile(const struct cep_latency_snap *s, double q);
 
 /* cep_latency_bucket_of - the bucket index of @us microseconds;
