@@ -1284,7 +1284,9 @@ bool cep_incidents_due(const struct cep_incidents *t, uint64_t now)
 {
 	if (now < t->now)
 		now = t->now;
-	return t->ready || now >= t->next_due || now >= t->next_close;
+	/* tick() closes what is more than close_after quiet: past next_close;
+	 * a hold ends at pub_ts + hold_ns, due() lets it go from then on. */
+	return t->ready || now >= t->next_due || now > t->next_close;
 }
 
 /*
