@@ -47,6 +47,7 @@
 #include "outbox.h"
 #include "loop.h"
 #include "metrics.h"
+#include "publish/latency.h"
 #include "publish/stats.h"
 
 #ifndef CEPTOR_VERSION
@@ -203,6 +204,13 @@ struct cep_engine {
 	uint64_t idle_ts;        /* live: where advance_idle() moved event
 				  * time to while the inputs were quiet */
 	uint64_t advanced_ms;    /* the last idle advance of event time */
+	int collect_failed;      /* the last round could not save the id
+				    counters: rounds wait for the interval */
+	/* Ingest to acknowledged (loop.h): the publisher thread records, the
+	 * core reads snapshots for the status and the metrics. */
+	struct cep_latency lat;
+	struct cep_latency_snap lat_snap; /* the core's copy, for status and
+					     metrics (7 KiB: not on the stack) */
 };
 
 static int status_init(struct cep_engine *e);
@@ -465,6 +473,7 @@ int cep_engine_create(const struct cep_config *cfg,
 		return -ENOMEM;
 	e->cfg = cfg;
 	e->hooks = hooks;
+	cep_latency_init(&e->lat);
 	e->rl.wake_fd = e->rl.watch_fd = -1;
 	pthread_mutex_init(&e->rl.lock, NULL);
 	stop_hook = hooks->stop;
@@ -558,6 +567,7 @@ int cep_engine_create(const struct cep_config *cfg,
 						 ? cfg->cluster_wait_replicas
 						 : -1,
 			.wait_timeout_ms = (int)cfg->cluster_wait_ms,
+			.latency = &e->lat,
 		};
 		if ((rc = cep_publisher_create(&pc, &e->pub))) {
 			cep_error("cannot start the publisher for %s: %s",
@@ -890,6 +900,19 @@ static unsigned merge(struct cep_engine *e, uint64_t below)
 	return done;
 }
 
+/* Where the latency of a message of this version counts from (loop.h,
+ * "Ingest to acknowledged"): the event time of its newest evidence, for a
+ * version that evidence made (a close is made by the passage of time or
+ * an analyst) of a real incident (an exercise's events are retimed) in a
+ * live run (an offline one replays old times); 0: not measured. */
+static uint64_t origin_of(const struct cep_engine *e,
+			  const struct cep_incident *inc)
+{
+	if (e->cfg->once || inc->exercise || inc->status == CEP_INCIDENT_CLOSED)
+		return 0;
+	return inc->last_seen;
+}
+
 static void emit(struct cep_engine *e, const struct cep_incident *inc,
 		 const char *stream, const char *json)
 {
@@ -906,7 +929,7 @@ static void emit(struct cep_engine *e, const struct cep_incident *inc,
 		struct cep_incident_fieldbuf fb;
 		const char *fv[2 * CEP_INCIDENT_FIELDS];
 		size_t nfv = cep_incident_fields(inc, json, &fb, fv);
-		if (cep_outbox_add(e->ob, stream, fv, nfv))
+		if (cep_outbox_add_at(e->ob, stream, fv, nfv, origin_of(e, inc)))
 			cep_error("cannot queue incident %s for %s", inc->id, stream);
 	}
 	e->st.messages++;
@@ -974,6 +997,23 @@ static void publish_check(struct cep_engine *e)
 		e->publish_failed = 1;
 }
 
+/* The engine's event time: the newest event processed, or where a live
+ * engine's idle advance moved it. */
+static uint64_t event_now(const struct cep_engine *e)
+{
+	return e->idle_ts > e->event_ts ? e->idle_ts : e->event_ts;
+}
+
+/* Live, with publish_prompt: whether a round now would hand out anything
+ * (loop.h, "Publishing").  O(1), asked after every batch.  A round that
+ * could not save the id counters leaves the next ones to the interval, so
+ * that a full disk is not retried (and logged) at every batch. */
+static bool publish_due(const struct cep_engine *e)
+{
+	return !e->cfg->once && e->cfg->publish_prompt && !e->collect_failed &&
+	       cep_incidents_due(e->incidents, event_now(e));
+}
+
 /* Publish what changed since the last round (loop.h, "Sharing"): the
  * incident's own sector stream, the council's summary stream, the
  * predicted sectors' incident streams and, for a new prediction, their
@@ -990,8 +1030,7 @@ static void publish(struct cep_engine *e)
 	/* Event time closes quiet incidents and releases held updates; live,
 	 * it moves on with the clock while the inputs are quiet, or an update
 	 * held by the rate limit would wait for the next event. */
-	cep_incidents_tick(e->incidents, e->idle_ts > e->event_ts ? e->idle_ts
-								  : e->event_ts);
+	cep_incidents_tick(e->incidents, event_now(e));
 	while ((n = cep_incidents_collect(e->incidents, inc, COLLECT_ROOM)) > 0) {
 		if (e->stats)
 			for (int i = 0; i < n; i++)
@@ -1047,6 +1086,7 @@ static void publish(struct cep_engine *e)
 						emit_advisory(e, c, k);
 		}
 	}
+	e->collect_failed = n < 0;
 	if (n < 0) {
 		cep_error("cannot save incident id counters: %s; not publishing "
 			  "until they can be saved", cep_strerror(n));
@@ -1509,6 +1549,25 @@ static void jw_input(struct cep_jw *w, const struct input *in, int64_t now)
 	cep_jw_close(w, '}');
 }
 
+/* Ingest to acknowledged (loop.h): the publisher's histogram, read
+ * without a lock (publish/latency.h). */
+static void jw_latency(struct cep_engine *e, struct cep_jw *w)
+{
+	struct cep_latency_snap *s = &e->lat_snap;
+
+	cep_latency_snapshot(&e->lat, s);
+	cep_jw_open(w, "ingest_to_ack", '{');
+	cep_jw_u64(w, "measured", s->count);
+	cep_jw_u64(w, "refused", s->refused);
+	cep_jw_double(w, "p50_ms", cep_latency_quantile(s, 0.50) / 1e6, 3);
+	cep_jw_double(w, "p99_ms", cep_latency_quantile(s, 0.99) / 1e6, 3);
+	cep_jw_double(w, "p999_ms", cep_latency_quantile(s, 0.999) / 1e6, 3);
+	cep_jw_double(w, "max_ms", s->max_ns / 1e6, 3);
+	cep_jw_double(w, "mean_ms", s->count ? s->sum_ns / 1e6 / (double)s->count
+					     : 0.0, 3);
+	cep_jw_close(w, '}');
+}
+
 /* The running rule set and the reloads; the core thread's. */
 static void jw_rules(struct cep_engine *e, struct cep_jw *w)
 {
@@ -1637,6 +1696,7 @@ static void jw_document(struct cep_engine *e, struct cep_jw *w,
 			cep_jw_u64(w, "asks", os.pub.asks);
 		}
 		cep_jw_str(w, "last_error", os.pub.last_error);
+		jw_latency(e, w);
 	}
 	cep_jw_close(w, '}');
 }
@@ -1761,6 +1821,8 @@ static void metrics_write(struct cep_engine *e, int stopped)
 	s->reload_failures = e->rl.info.failures;
 	pthread_mutex_unlock(&e->rl.lock);
 	s->publisher_enabled = e->ob != NULL;
+	cep_latency_snapshot(&e->lat, &e->lat_snap);
+	s->latency = &e->lat_snap;
 	memset(&s->pub, 0, sizeof s->pub);
 	if (e->ob) {
 		struct cep_outbox_stats os;
@@ -2230,7 +2292,8 @@ int cep_engine_run(struct cep_engine *e)
 			e->fb.last_ms = now;
 			feedback_poll(e);
 		}
-		if (now - last_publish >= e->cfg->publish_interval_ms) {
+		if (now - last_publish >= e->cfg->publish_interval_ms ||
+		    publish_due(e)) {
 			publish(e);
 			last_publish = now;
 		}

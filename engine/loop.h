@@ -11,11 +11,14 @@
  *                                \/
  *   core thread: dequeue bursts -> merge by event time -> cep_detect_event
  *                -> cep_incidents_signal
- *                every publish interval (and at the end):
+ *                after a batch that made something to publish (live), at
+ *                the latest every publish interval, and at the end:
  *                cep_incidents_collect -> --stdout JSON Lines and/or
- *                cep_publisher_add (sector stream + council stream +
+ *                cep_outbox_add (sector stream + council stream +
  *                predicted sectors' incident and advisory streams)
- *                -> cep_publisher_flush
+ *                -> cep_outbox_flush: one hand-off per round
+ *   publisher thread (outbox.h): cep_publisher_add ... cep_publisher_flush
+ *                (pipelined XADD; the replies record ingest to acknowledged)
  *
  * Every input has its own single-producer ring, so hosted threads and
  * external processes look the same to the core, and a collector process
@@ -64,6 +67,45 @@
  * advisories are at least once like incidents; --stdout prints each
  * message, advisories included, with its stream key.
  *
+ * Publishing.  Live (not `once`) and with publish_prompt (the default),
+ * the core asks after every round of dequeues, in O(1), whether the
+ * incident table has something a collect would hand out
+ * (cep_incidents_due(): a new incident, a change the rate limit lets go,
+ * a hold that event time has passed, an incident due to close), and runs a
+ * publish round at once when it has.  A round follows a batch (up to 1,024
+ * events merged, a ring burst each), never an event, and hands its
+ * messages over in one buffer; the publisher thread sends what piled up
+ * while it waited for Redis in one pipeline.  Otherwise a round runs every
+ * publish_interval_ms, which is also the pace of every round with `once`
+ * (offline runs stay independent of timing) or publish_prompt off.  What
+ * still waits on the way, by design: correlation signals wait for the
+ * allowed lateness (detect.h; detection signals do not wait), updates for
+ * the rate limit (incident.h), and live, records of an input for another
+ * input that was busy in the last 200 ms (see "Order across inputs").
+ * Statistics commands leave after their round's messages, with a flush of
+ * their own (outbox.h).  The first save of new incident ids in a while
+ * fsyncs on the core thread; busy, saves reserve numbers ahead
+ * (incident.h), so that is not paid per round.
+ *
+ * Ingest to acknowledged.  For every incident message Redis acknowledges
+ * (each stream it goes to counts), the publisher records the wall-clock
+ * time of the XADD reply minus the message's origin: the event time (`ts`)
+ * of the newest evidence of that version (the incident's last_seen).  For
+ * a live capture that is the capture time (ceptor-pcap stamps each packet
+ * with it), so the figure covers the collector's batching (the capture's
+ * buffer timeout), the ring, the merge, detection, correlation and its
+ * allowed lateness, the rate limit, the hand-off and the Redis round
+ * trip.  Other inputs carry the time their record states: a flow its
+ * start (the figure then includes the flow's duration and the exporter's
+ * timeout), a feed row or report the time it reports.  Measured only when it can mean
+ * that: live runs (never `once`), real incidents (exercise events are
+ * retimed), versions that evidence made (not a close), first deliveries
+ * (a message replayed from the spool has lost its origin); and only when
+ * the difference is plausible, 0 .. 1 h (publish/latency.h): an event
+ * stamped in the future or replayed from an old capture is counted as
+ * refused instead.  Status: publisher.ingest_to_ack; metrics: the
+ * histogram ceptor_ingest_to_ack_seconds.
+ *
  * The sector graph (cep_engine_load_sectors()) scores incidents and
  * predicts their impact.  It is loaded at start; a reload loads it again
  * with the rules (a graph that does not load rejects the reload whole) and
@@ -100,9 +142,13 @@
  *              the same four for the current producer only
  *   detect:    events, matches, signals, signals_dropped, keys_live,
  *              keys_evicted, keys_expired, values_overflow, mem_bytes
- *   publisher: enabled, and with Redis: connected, published (acked),
- *              published_per_s, sent, spooled, replayed, spool_bytes,
- *              errors, lost, disconnects, last_error
+ *   publisher: enabled, and with Redis: outbox_bytes, connected,
+ *              published (acked), published_per_s, sent, spooled,
+ *              replayed, spool_bytes, errors, lost, disconnects, cluster
+ *              (and masters, at_risk, redirects, asks), last_error,
+ *              ingest_to_ack: measured (messages), refused (implausible),
+ *              p50_ms, p99_ms, p999_ms, max_ms, mean_ms (since the start;
+ *              see "Ingest to acknowledged")
  *   rules:     generation (1 at start, +1 per set swapped in), loaded_at
  *              (RFC 3339, when this generation went live), count (rules),
  *              watch (rules_watch), reloads (sets swapped in), reload_failures

@@ -43,6 +43,7 @@
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "metrics.h"
+#include "publish/latency.h"
 
 #ifndef CEPTOR_VERSION
 #define CEPTOR_VERSION "0.1.0"
@@ -275,6 +276,32 @@ static void render_incidents(struct text *t, const struct cep_metrics *m)
 			 status[i], m->versions[i]);
 }
 
+/* Ingest to acknowledged as a Prometheus histogram: the exact counts at
+ * the fixed bounds (cep_latency_le_ns), made cumulative; +Inf and _count
+ * are their total, so the series agree with each other. */
+static void render_latency(struct text *t, const struct cep_latency_snap *l)
+{
+	const char *name = "ceptor_ingest_to_ack_seconds";
+	uint64_t cum = 0;
+
+	family(t, name, "histogram",
+	       "Seconds from the ingest of an incident message's newest "
+	       "evidence (its event time) to Redis acknowledging its XADD; "
+	       "live runs, first deliveries only.");
+	for (unsigned i = 0; i < CEP_LATENCY_LE; i++) {
+		cum += l ? l->le[i] : 0;
+		put(t, "%s_bucket{le=\"%.9g\"} %llu\n", name,
+		    cep_latency_le_ns[i] / 1e9, (unsigned long long)cum);
+	}
+	cum += l ? l->le[CEP_LATENCY_LE] : 0;
+	put(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+	put(t, "%s_sum %.9f\n", name, l ? l->sum_ns / 1e9 : 0.0);
+	put(t, "%s_count %llu\n", name, (unsigned long long)cum);
+	counter(t, "ceptor_ingest_to_ack_refused_total", l ? l->refused : 0,
+		"Acknowledged incident messages whose evidence time was in the "
+		"future or over an hour old: left out of the histogram.");
+}
+
 static void render(struct text *t, const struct cep_metrics *m)
 {
 	const struct cep_metrics_snapshot *s = &m->snap;
@@ -348,6 +375,7 @@ static void render(struct text *t, const struct cep_metrics *m)
 	counter(t, "ceptor_redis_disconnects_total", ps->disconnects,
 		"Redis connections lost or refused (each is followed by "
 		"reconnect attempts).");
+	render_latency(t, s->latency);
 	family(t, "ceptor_publish_last_error_info", "gauge",
 	       "The publisher's latest problem, as a label; no sample while "
 	       "there is none.");

@@ -59,6 +59,7 @@
 
 struct cep_metrics;
 struct cep_incident;
+struct cep_latency_snap; /* publish/latency.h */
 
 /* One input as the core sees it; strings borrowed until emit returns. */
 struct cep_metrics_input {
@@ -89,6 +90,10 @@ struct cep_metrics_snapshot {
 	/* The publisher; enabled 0 (--redis none) leaves pub zeroed. */
 	int publisher_enabled;
 	struct cep_publish_stats pub;
+	/* Ingest to acknowledged (engine/loop.h), a snapshot of the
+	 * publisher's histogram; borrowed until emit returns; NULL renders
+	 * an empty histogram. */
+	const struct cep_latency_snap *latency;
 	/* The inputs: ninputs entries, room made by create. */
 	size_t ninputs;
 	struct cep_metrics_input *inputs;

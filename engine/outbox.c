@@ -1,8 +1,9 @@
 /*
  * outbox.c - the core -> publisher thread hand-off (see outbox.h).
  *
- * A record in a buffer:  u8 kind (0 XADD, 1 command) | u32 argc |
- * argc x (u32 len | len bytes | NUL).  For an XADD argv[0] is the stream.
+ * A record in a buffer:  u8 kind (0 XADD, 1 command) | u64 origin (ns,
+ * 0: none) | u32 argc | argc x (u32 len | len bytes | NUL).  For an XADD
+ * argv[0] is the stream.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -57,10 +58,10 @@ static void put_u32(struct buf *b, uint32_t v)
 	b->len += 4;
 }
 
-static int put_record(struct buf *b, uint8_t kind, const char *first,
-		      const char *const *argv, size_t argc)
+static int put_record(struct buf *b, uint8_t kind, uint64_t origin,
+		      const char *first, const char *const *argv, size_t argc)
 {
-	size_t total = 1 + 4, n = argc + (first ? 1 : 0);
+	size_t total = 1 + 8 + 4, n = argc + (first ? 1 : 0);
 
 	if (n > ARGS_MAX)
 		return -EINVAL;
@@ -74,6 +75,8 @@ static int put_record(struct buf *b, uint8_t kind, const char *first,
 	if (grow(b, total))
 		return -ENOMEM;
 	b->p[b->len++] = kind;
+	memcpy(b->p + b->len, &origin, 8);
+	b->len += 8;
 	put_u32(b, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = first ? (i == 0 ? first : argv[i - 1]) : argv[i];
@@ -85,15 +88,23 @@ static int put_record(struct buf *b, uint8_t kind, const char *first,
 	return 0;
 }
 
-/* Hands every record of @b to the publisher, in order. */
-static void unpack(struct cep_publisher *pub, const struct buf *b)
+#define KIND_XADD 0
+#define KIND_CMD 1
+
+/* Hands the records of @b of one kind to the publisher, in order; returns
+ * how many. */
+static size_t unpack(struct cep_publisher *pub, const struct buf *b,
+		     uint8_t want)
 {
 	const char *argv[ARGS_MAX];
-	size_t off = 0;
+	size_t off = 0, done = 0;
 
 	while (off < b->len) {
 		uint8_t kind = b->p[off++];
+		uint64_t origin;
 		uint32_t n;
+		memcpy(&origin, b->p + off, 8);
+		off += 8;
 		memcpy(&n, b->p + off, 4);
 		off += 4;
 		for (uint32_t i = 0; i < n; i++) {
@@ -103,13 +114,18 @@ static void unpack(struct cep_publisher *pub, const struct buf *b)
 			argv[i] = (const char *)b->p + off;
 			off += len + 1;
 		}
-		int rc = kind == 0 ? cep_publisher_add(pub, argv[0], argv + 1, n - 1)
-				   : cep_publisher_add_cmd(pub, argv, n);
+		if (kind != want)
+			continue;
+		done++;
+		int rc = kind == KIND_XADD ? cep_publisher_add_at(pub, argv[0], argv + 1,
+								  n - 1, origin)
+					   : cep_publisher_add_cmd(pub, argv, n);
 		if (rc)
 			cep_error("publisher: cannot queue %s %s: %s",
-				  kind == 0 ? "a message for" : "the command",
+				  kind == KIND_XADD ? "a message for" : "the command",
 				  argv[0], cep_strerror(rc));
 	}
+	return done;
 }
 
 static void *outbox_main(void *arg)
@@ -138,11 +154,19 @@ static void *outbox_main(void *arg)
 		o->busy = true;
 		pthread_mutex_unlock(&o->lock);
 
-		unpack(o->pub, &take);
-		/* Also with nothing new: a spool waits for its replay, a lost
-		 * connection for its next attempt (the publisher's back-off
-		 * decides when). */
+		/* The round's messages first, with a flush of their own, then
+		 * its commands (statistics) with another: a message's
+		 * acknowledgement, and so its latency, never waits behind the
+		 * statistics.  Also with nothing new: a spool waits for its
+		 * replay, a lost connection for its next attempt (the
+		 * publisher's back-off decides when). */
+		unpack(o->pub, &take, KIND_XADD);
 		int rc = cep_publisher_flush(o->pub);
+		if (unpack(o->pub, &take, KIND_CMD)) {
+			int rc2 = cep_publisher_flush(o->pub);
+			if (!rc)
+				rc = rc2;
+		}
 		struct cep_publish_stats ps;
 		cep_publisher_stats(o->pub, &ps);
 		if (rc && rc != logged_rc)
@@ -194,9 +218,15 @@ int cep_outbox_create(struct cep_publisher *pub, struct cep_outbox **out)
 int cep_outbox_add(struct cep_outbox *o, const char *stream,
 		   const char *const *fv, size_t nfv)
 {
+	return cep_outbox_add_at(o, stream, fv, nfv, 0);
+}
+
+int cep_outbox_add_at(struct cep_outbox *o, const char *stream,
+		      const char *const *fv, size_t nfv, uint64_t origin_ns)
+{
 	if (!stream || !*stream || !fv || !nfv || nfv % 2)
 		return -EINVAL;
-	return put_record(&o->open, 0, stream, fv, nfv);
+	return put_record(&o->open, KIND_XADD, origin_ns, stream, fv, nfv);
 }
 
 int cep_outbox_add_cmd(struct cep_outbox *o, const char *const *argv,
@@ -204,7 +234,7 @@ int cep_outbox_add_cmd(struct cep_outbox *o, const char *const *argv,
 {
 	if (!argv || !argc || !argv[0])
 		return -EINVAL;
-	return put_record(&o->open, 1, NULL, argv, argc);
+	return put_record(&o->open, KIND_CMD, 0, NULL, argv, argc);
 }
 
 void cep_outbox_flush(struct cep_outbox *o)

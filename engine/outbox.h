@@ -19,12 +19,22 @@
  * waits in memory (`outbox_bytes` in status) and is appended to the
  * publisher's queue, and so to its spool, in order, as soon as the
  * thread is free.  One hand-off per publish round: no wake-up per message
- * (a cross-core wake costs tens of microseconds here).
+ * (a cross-core wake costs tens of microseconds here).  A live ceptord
+ * runs a round as soon as a batch of events has made something to publish
+ * (engine/loop.h, "Publishing"), so rounds may come every millisecond
+ * under load; what is handed over while the thread still waits for Redis
+ * on the previous round is appended to the same buffer and leaves with
+ * one pipelined flush: the thread batches exactly what accumulated while
+ * it was busy.
  *
  * Order and delivery are the publisher's (publish.h): at least once, in
  * order per stream; the outbox adds no loss while the process lives
  * (records are copied at add() and only freed once the publisher has
- * them) and no reordering (one FIFO).  What it holds is in memory only:
+ * them) and reorders nothing among the messages, nor among the commands.
+ * Of what one hand-over holds, the messages go first, with a flush of
+ * their own, and the commands (statistics: idempotent SADD and EXPIRE)
+ * after them with another, so that a message's acknowledgement never
+ * waits behind the statistics of its round.  What it holds is in memory only:
  * a ceptord killed (SIGKILL) while the publisher thread waits out a hung
  * server loses what was handed over since, at most the messages of one
  * command timeout (SIGTERM delivers or spools them first).  The buffer
@@ -58,11 +68,15 @@ struct cep_outbox_stats {
 int cep_outbox_create(struct cep_publisher *pub, struct cep_outbox **out);
 
 /* cep_outbox_add - queue an XADD to @stream of the @nfv field/value
- * strings (copied).  cep_outbox_add_cmd - queue a command of its own (as
+ * strings (copied).  cep_outbox_add_at - the same for a message whose
+ * latency counts from @origin_ns (cep_publisher_add_at(); 0: not
+ * measured).  cep_outbox_add_cmd - queue a command of its own (as
  * cep_publisher_add_cmd).  Return 0, -EINVAL for an empty stream or an
  * odd field count, -ENOMEM.  Nothing leaves before cep_outbox_flush(). */
 int cep_outbox_add(struct cep_outbox *o, const char *stream,
 		   const char *const *fv, size_t nfv);
+int cep_outbox_add_at(struct cep_outbox *o, const char *stream,
+		      const char *const *fv, size_t nfv, uint64_t origin_ns);
 int cep_outbox_add_cmd(struct cep_outbox *o, const char *const *argv,
 		       size_t argc);
 

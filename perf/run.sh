@@ -6,6 +6,8 @@
 #   ROW<TAB>what<TAB>ours<TAB>peer<TAB>ratio<TAB>command
 # Everything else it prints goes to the log.  Benchmarks never fail the
 # build on speed; a benchmark that crashes is reported as such.
+# bench_latency runs ceptord itself ($BIN/ceptord, live, on the redis-server
+# started here) at two offered loads: about 45 s.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${O:=build/bench}" "${BIN:=build/bench/bin}"

@@ -25,7 +25,22 @@
  * every call (a million held made each signal cost 10 us).  Collect hands
  * out in the order incidents became dirty, as the single list it replaces
  * did.  A held incident whose class changes moves to the ready heap and
- * leaves its held entry behind, skipped when it comes up (stale).
+ * leaves its held entry behind, skipped when it comes up (stale).  So
+ * cep_incidents_due(), which the engine asks after every batch of events,
+ * is O(1): the ready heap is not empty, or the earliest hold has ended (at
+ * worst a stale entry makes one round for nothing, and collect drops it).
+ *
+ * Id counters.  A new id must be on disk before it leaves, and an fsync
+ * costs milliseconds, so the file reserves numbers ahead: it records
+ * `saved`, and the table hands out numbers below it without writing.  A
+ * save that comes less than ID_SAVE_MS after the previous one multiplies
+ * the reserve by ID_RESERVE_GROWTH (up to ID_RESERVE_MAX), a quiet spell
+ * of ID_CALM_MS sets it back to 1: a site that opens an incident now and
+ * then writes the exact next number as before, one that opens hundreds a
+ * second fsyncs about once a second, not once per publish round.  Numbers
+ * reserved but not given are released at a clean end
+ * (cep_incidents_destroy() writes the exact counters); after a crash they
+ * are skipped, never reused.
  *
  * Confidence (the model is in incident.h).  Each incident keeps, per
  * upstream, only values that do not depend on the order evidence came in:
@@ -58,6 +73,7 @@
 #include "ceptor/incident.h"
 #include "core/match.h"
 #include "core/sectors.h"
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -179,7 +195,14 @@ static struct dent dheap_pop(struct dheap *h)
 struct year_counters {
 	int year;
 	uint32_t next[5];  /* next number per class */
+	uint32_t saved[5]; /* what the state file says: numbers below it may
+			      be given without writing */
 };
+
+#define ID_SAVE_MS 1000        /* saves closer than this grow the reserve */
+#define ID_CALM_MS 10000       /* a pause this long shrinks it back to 1 */
+#define ID_RESERVE_GROWTH 16u  /* 1, 16, 256, 4096: three quick saves */
+#define ID_RESERVE_MAX 4096u
 
 struct cep_incidents {
 	struct cep_incident **chunks;
@@ -197,6 +220,8 @@ struct cep_incidents {
 	struct year_counters *years; /* one entry per year seen */
 	size_t nyears;
 	bool counters_dirty;
+	uint32_t reserve;     /* numbers each save reserves ahead, per class */
+	uint64_t saved_ms;    /* monotonic time of the last save; 0: none */
 	struct rel_override *overrides; /* analyst feedback, by upstream */
 	size_t noverrides, overrides_cap;
 	uint32_t override_gen;  /* bumped at every change of overrides */
@@ -246,7 +271,7 @@ static struct year_counters *year_find(struct cep_incidents *t, int year,
 	y = &t->years[t->nyears++];
 	y->year = year;
 	for (int i = 0; i < 5; i++)
-		y->next[i] = 1;
+		y->next[i] = y->saved[i] = 1;
 	return y;
 }
 
@@ -272,6 +297,7 @@ static int load_state(struct cep_incidents *t)
 			break;
 		}
 		memcpy(y->next, n, sizeof n);
+		memcpy(y->saved, n, sizeof n);
 	}
 	fclose(f);
 	if (rc == -CEP_EMALFORMED)
@@ -281,7 +307,8 @@ static int load_state(struct cep_incidents *t)
 }
 
 /* Write to a temporary file, fsync, rename: a crash leaves the old or the
- * new counters, never a torn file. */
+ * new counters, never a torn file.  The file holds `saved`, each class's
+ * number past those given and reserved (see the top). */
 static int save_state(struct cep_incidents *t)
 {
 	char tmp[4096];
@@ -289,6 +316,15 @@ static int save_state(struct cep_incidents *t)
 
 	if (!t->state_path || !t->counters_dirty)
 		return 0;
+	/* The next save's reserve, from the pace of the saves. */
+	uint64_t now_ms = cep_clock_mono_ms();
+	if (t->saved_ms && now_ms - t->saved_ms < ID_SAVE_MS)
+		t->reserve = t->reserve >= ID_RESERVE_MAX / ID_RESERVE_GROWTH
+				     ? ID_RESERVE_MAX
+				     : ID_RESERVE_GROWTH * t->reserve;
+	else if (!t->saved_ms || now_ms - t->saved_ms >= ID_CALM_MS)
+		t->reserve = 1;
+	t->saved_ms = now_ms;
 	snprintf(tmp, sizeof tmp, "%s.tmp", t->state_path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -304,8 +340,8 @@ static int save_state(struct cep_incidents *t)
 	for (size_t i = 0; i < t->nyears; i++) {
 		const struct year_counters *y = &t->years[i];
 		fprintf(f, "%d %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
-			" %" PRIu32 "\n", y->year, y->next[0], y->next[1],
-			y->next[2], y->next[3], y->next[4]);
+			" %" PRIu32 "\n", y->year, y->saved[0], y->saved[1],
+			y->saved[2], y->saved[3], y->saved[4]);
 	}
 	if (fflush(f) != 0 || fsync(fd) != 0)
 		rc = -errno;
@@ -333,6 +369,7 @@ int cep_incidents_create(const struct cep_incidents_config *cfg,
 	t->min_update = CEP_INCIDENT_MIN_UPDATE_NS;
 	t->max_update = CEP_INCIDENT_MAX_UPDATE_NS;
 	t->next_close = UINT64_MAX;
+	t->reserve = 1;
 	if (cfg) {
 		t->sectors = cfg->sectors;
 		if (cfg->horizon_ns)
@@ -363,6 +400,23 @@ void cep_incidents_destroy(struct cep_incidents *t)
 {
 	if (!t)
 		return;
+	/* Release the numbers reserved and not given: the file gets the
+	 * exact counters, so a clean restart numbers on without a gap. */
+	bool reserved = false;
+	for (size_t i = 0; i < t->nyears; i++)
+		for (int c = 0; c < 5; c++)
+			if (t->years[i].saved[c] > t->years[i].next[c]) {
+				t->years[i].saved[c] = t->years[i].next[c];
+				reserved = true;
+			}
+	if (reserved) {
+		t->counters_dirty = true;
+		int rc = save_state(t);
+		if (rc)
+			cep_warn("%s: cannot write the exact id counters (%s); "
+				 "the reserved numbers are skipped",
+				 t->state_path, cep_strerror(rc));
+	}
 	for (size_t i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
@@ -789,8 +843,13 @@ static int assign_id(struct cep_incidents *t, struct cep_incident *inc)
 	struct year_counters *y = year_find(t, year, true);
 	if (!y)
 		return -ENOMEM;
-	uint32_t n = y->next[inc->priority - 1]++;
-	t->counters_dirty = true;
+	int c = inc->priority - 1;
+	uint32_t n = y->next[c]++;
+	if (y->next[c] > y->saved[c]) {
+		/* Past the reserve: the next save reserves again. */
+		y->saved[c] = y->next[c] + t->reserve - 1;
+		t->counters_dirty = true;
+	}
 	snprintf(inc->id, sizeof inc->id, "P%u-%04d-%06" PRIu32,
 		 (unsigned)inc->priority, year, n);
 	return 0;
@@ -1285,6 +1344,16 @@ int cep_incidents_tick(struct cep_incidents *t, uint64_t now)
 void cep_incidents_flush(struct cep_incidents *t)
 {
 	t->flushing = true;
+}
+
+bool cep_incidents_due(const struct cep_incidents *t, uint64_t now)
+{
+	if (now < t->now)
+		now = t->now;
+	/* tick() closes what is more than close_after quiet: past
+	 * next_close; a hold ends at its key in the held heap. */
+	return t->flushing || t->ready.n ||
+	       (t->held.n && t->held.v[0].key <= now) || now > t->next_close;
 }
 
 /*

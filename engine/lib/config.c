@@ -76,6 +76,7 @@ void cep_config_init(struct cep_config *cfg)
 	cfg->reorder_max = 1u << 16;
 	cfg->publish_batch = 128;
 	cfg->publish_interval_ms = 1000;
+	cfg->publish_prompt = 1;
 	cfg->cluster_wait_replicas = -1;
 	cfg->stats_hours = 8 * 24;
 	cfg->stats_days = 400;
@@ -381,7 +382,8 @@ static const char *key_name(yaml_node_t *k)
 #define ROOT_KEYS "site, redis, spool, spool_max, rules, rules_watch, "    \
 	"sectors, rules_mapping, rules_skip_unsupported, ring_capacity, "  \
 	"max_keys, state_max, lateness, reorder_max, publish_batch, "      \
-	"publish_interval_ms, stats_hours, stats_days, log, log_level, "   \
+	"publish_interval_ms, publish_prompt, stats_hours, stats_days, "   \
+	"log, log_level, "                                                 \
 	"metrics, metrics_public, agreements, reporter_secret, "            \
 	"cluster_wait_replicas, cluster_wait_ms, "                          \
 	"alert_syslog, alert_command, alert_priority, alert_timeout, "     \
@@ -657,6 +659,16 @@ static void load_root(struct loader *l, struct cep_config *cfg,
 		} else if (strcmp(key, "publish_interval_ms") == 0) {
 			if (!get_u64(l, v, key, 1, 3600000, &u))
 				cfg->publish_interval_ms = (uint32_t)u;
+		} else if (strcmp(key, "publish_prompt") == 0) {
+			if ((s = scalar(l, v, key))) {
+				if (!strcmp(s, "true") || !strcmp(s, "yes"))
+					cfg->publish_prompt = 1;
+				else if (!strcmp(s, "false") || !strcmp(s, "no"))
+					cfg->publish_prompt = 0;
+				else
+					problem(l, v, "publish_prompt must be true or "
+						"false, not \"%s\"", s);
+			}
 		} else if (strcmp(key, "cluster_wait_replicas") == 0) {
 			if (!get_u64(l, v, key, 0, 16, &u))
 				cfg->cluster_wait_replicas = (int32_t)u;

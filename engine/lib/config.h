@@ -87,7 +87,12 @@ struct cep_config {
 				    newest one and still be correlated */
 	uint32_t reorder_max;    /* events held for reordering (entries) */
 	uint32_t publish_batch;  /* messages per pipelined batch */
-	uint32_t publish_interval_ms; /* how often dirty incidents go out */
+	uint32_t publish_interval_ms; /* the longest a publish round waits
+				    (live); the rounds' pace (--once, and
+				    live with publish_prompt off) */
+	int publish_prompt;      /* live: a round after each batch of events
+				    that made something to publish (1, the
+				    default), or only every interval (0) */
 	int32_t cluster_wait_replicas; /* Redis Cluster: WAIT for this many
 				    replicas after each batch (0: no WAIT);
 				    -1: the publisher's default (1) */

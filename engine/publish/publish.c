@@ -65,6 +65,7 @@
 #include "lib/log.h"
 #include "lib/clock.h"
 #include "publish/cluster.h"
+#include "publish/latency.h"
 #include "publish/spool.h"
 
 #define DEFAULT_BATCH 128u
@@ -94,6 +95,8 @@
 struct ent {
 	size_t off;          /* start of the RESP command in the arena */
 	size_t len;
+	uint64_t origin_ns;  /* wall clock its latency counts from; 0: none
+			      * (commands, replays, cep_publisher_add()) */
 	uint64_t spool_mark; /* 0: a new message; else it came from the spool
 			      * (never spool it again) and its reply consumes
 			      * the spool up to this mark */
@@ -172,6 +175,7 @@ struct cep_publisher {
 	size_t wait_len;
 	char cl_why[640];         /* the latest trouble of a round */
 
+	struct cep_latency *lat;  /* borrowed; NULL: not measured */
 	struct cep_publish_stats st;
 };
 
@@ -383,7 +387,7 @@ static int send_all(int fd, const char *b, size_t len)
  */
 static int enqueue(struct cep_publisher *p, size_t argc,
 		   const char *const *argv, const size_t *argvlen,
-		   uint64_t spool_mark, int raw)
+		   uint64_t spool_mark, int raw, uint64_t origin_ns)
 {
 	size_t need = 1 + 20 + 2 + (1 + 20 + 2 + 4 + 2) + (1 + 20 + 2 + 1 + 2);
 	for (size_t i = 0; i < argc; i++)
@@ -415,6 +419,7 @@ static int enqueue(struct cep_publisher *p, size_t argc,
 	e->off = p->alen;
 	e->len = (size_t)(w - start);
 	e->spool_mark = spool_mark;
+	e->origin_ns = origin_ns;
 	e->raw = (uint8_t)raw;
 	e->done = 0;
 	e->ask = CEP_CLUSTER_NO_NODE;
@@ -693,6 +698,14 @@ static size_t round_size(const struct cep_publisher *p)
 }
 
 static void refused(struct cep_publisher *p, const redisReply *r);
+
+/* Entry e was just acknowledged: its latency, when it has an origin (a
+ * replayed entry has none: the spool does not keep it). */
+static void note_latency(struct cep_publisher *p, const struct ent *e)
+{
+	if (p->lat && e->origin_ns)
+		cep_latency_record_since(p->lat, e->origin_ns, cep_clock_wall_ns());
+}
 
 static int connected(const struct cep_publisher *p)
 {
@@ -1127,6 +1140,7 @@ static int classify(struct cep_publisher *p, size_t ni, struct ent *e,
 			p->st.acked++;
 		if (e->spool_mark)
 			p->st.replayed++;
+		note_latency(p, e);
 		return 0;
 	}
 	if (cep_cluster_redirect_parse(r->str, r->len, &ask, &slot, host,
@@ -1446,6 +1460,7 @@ static int read_replies(struct cep_publisher *p, size_t upto)
 				p->st.acked++;
 			if (mark)
 				p->st.replayed++;
+			note_latency(p, &p->ents[p->acked_i]);
 		}
 		freeReplyObject(r);
 		p->acked_i++;
@@ -1479,7 +1494,7 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 	if (argc >= 2 && argvlen[0] == 0) {
 		/* A raw command behind its mark. */
 		rc = enqueue(p, argc - 1, argv + 1, argvlen + 1,
-			     cep_spool_replay_mark(p->spool), 1);
+			     cep_spool_replay_mark(p->spool), 1, 0);
 		if (rc)
 			return rc;
 		if (p->nent - p->sent_i >= round_size(p))
@@ -1490,7 +1505,7 @@ static int replay_record(void *arg, size_t argc, const char *const *argv,
 		return 0; /* not a message we wrote: skip it (the next
 			   * record's mark consumes it, or the truncate) */
 	rc = enqueue(p, argc, argv, argvlen,
-			 cep_spool_replay_mark(p->spool), 0);
+			 cep_spool_replay_mark(p->spool), 0, 0);
 	if (rc)
 		return rc;
 	if (p->nent - p->sent_i >= round_size(p))
@@ -1610,6 +1625,7 @@ int cep_publisher_create(const struct cep_publish_config *cfg,
 	p->reconnect_ms = cfg->reconnect_ms ? cfg->reconnect_ms
 					    : DEFAULT_RECONNECT_MS;
 	p->backoff_ms = p->reconnect_ms;
+	p->lat = cfg->latency;
 	cep_cluster_map_init(&p->map);
 	p->wait_replicas = cfg->wait_replicas < 0 ? 0
 			   : cfg->wait_replicas   ? cfg->wait_replicas
@@ -1660,6 +1676,12 @@ fail:
 int cep_publisher_add(struct cep_publisher *p, const char *stream,
 		      const char *const *fv, size_t nfv)
 {
+	return cep_publisher_add_at(p, stream, fv, nfv, 0);
+}
+
+int cep_publisher_add_at(struct cep_publisher *p, const char *stream,
+			 const char *const *fv, size_t nfv, uint64_t origin_ns)
+{
 	if (!stream || !*stream || !fv || nfv == 0 || nfv % 2 ||
 	    nfv >= CEP_SPOOL_MAX_ARGS)
 		return -EINVAL;
@@ -1677,7 +1699,7 @@ int cep_publisher_add(struct cep_publisher *p, const char *stream,
 	}
 	argv[0] = stream;
 	memcpy(argv + 1, fv, nfv * sizeof *fv);
-	int rc = enqueue(p, nfv + 1, argv, NULL, 0, 0);
+	int rc = enqueue(p, nfv + 1, argv, NULL, 0, 0, origin_ns);
 	if (argv != stackv)
 		free(argv);
 	if (rc)
@@ -1696,7 +1718,7 @@ int cep_publisher_add_cmd(struct cep_publisher *p, const char *const *argv,
 	for (size_t i = 0; i < argc; i++)
 		if (!argv[i])
 			return -EINVAL;
-	int rc = enqueue(p, argc, argv, NULL, 0, 1);
+	int rc = enqueue(p, argc, argv, NULL, 0, 1, 0);
 	if (rc)
 		return rc;
 	if (p->nent - p->sent_i >= round_size(p))

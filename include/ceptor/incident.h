@@ -135,7 +135,11 @@
  * event: "P2-2026-000042".  Numbers come from a per-class counter that is
  * saved to a state file before any message carrying a new number leaves, so
  * a restarted engine never reuses one (consumers drop repeats by
- * (id, version), so a reused id would hide a real incident).
+ * (id, version), so a reused id would hide a real incident).  When ids are
+ * given out fast, each save reserves numbers ahead (up to 4,096 per class)
+ * so that the fsync is not paid per publish round; the reserve is given
+ * back at cep_incidents_destroy(), and after a crash its unused numbers are
+ * skipped: numbers may have gaps, never repeats.
  *
  * Life: a new incident is "open"; every change bumps version and marks it
  * dirty; cep_incidents_collect() hands the dirty ones out for publishing,
@@ -438,6 +442,18 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
  * or -ENOMEM (marking one changed failed; the rest wait for the next tick).
  */
 int cep_incidents_tick(struct cep_incidents *t, uint64_t now);
+
+/*
+ * cep_incidents_due - whether cep_incidents_tick(t, now) followed by
+ * cep_incidents_collect() would hand out anything: a changed incident that
+ * the rate limit lets go, a held one whose hold has ended by @now (an
+ * event time; the table's own clock when that is later), or an open one
+ * that may be due to close.  O(1): the engine asks after every batch of
+ * events, and runs a publish round only when the answer is yes.  It may
+ * say yes when a round then finds nothing (a close that was only
+ * possible), never no when a round would hand something out.
+ */
+bool cep_incidents_due(const struct cep_incidents *t, uint64_t now);
 
 /*
  * cep_incidents_flush - let the next cep_incidents_collect() calls hand out

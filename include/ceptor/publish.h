@@ -101,6 +101,12 @@
  * be another copy on the same master with the same replication risk, and a
  * replica that stays away would make every batch a resend (CLUSTER.md).
  *
+ * Latency.  A message added with cep_publisher_add_at() carries the wall
+ * clock time its latency counts from; when its XADD reply arrives (the
+ * first delivery, not a replay from the spool, which does not keep it), the
+ * publisher records reply time minus that time in the configuration's
+ * histogram (publish/latency.h), on the thread that reads the reply.
+ *
  * Limits.  No TLS (hiredis 0.14 has none).  In cluster mode a database
  * other than 0 in the URL is refused by the cluster (SELECT), and a round
  * waits for its slowest master.
@@ -112,6 +118,7 @@
 #include <stdint.h>
 
 struct cep_publisher;
+struct cep_latency; /* publish/latency.h */
 /* hiredis's connection (typedef'd redisContext there); declared here, not
  * included, so that users of the publisher do not need hiredis headers. */
 struct redisContext;
@@ -137,6 +144,10 @@ struct cep_publish_config {
 				   * WAIT */
 	int wait_timeout_ms;      /* WAIT's timeout; 0 = 100; must be below
 				   * the command timeout */
+	/* Where acknowledged messages added with an origin time record their
+	 * latency (see "Latency"); borrowed, must outlive the publisher, and
+	 * the publisher's thread is its one writer.  NULL: not measured. */
+	struct cep_latency *latency;
 };
 
 struct cep_publish_stats {
@@ -194,6 +205,15 @@ int cep_publisher_create(const struct cep_publish_config *cfg,
  */
 int cep_publisher_add(struct cep_publisher *p, const char *stream,
 		      const char *const *fv, size_t nfv);
+
+/*
+ * cep_publisher_add_at - cep_publisher_add() for a message whose latency
+ * is measured from @origin_ns (wall clock, ns since the Unix epoch) to its
+ * XADD reply, into the configuration's histogram (see "Latency"); 0 is
+ * not measured.  Returns as cep_publisher_add().
+ */
+int cep_publisher_add_at(struct cep_publisher *p, const char *stream,
+			 const char *const *fv, size_t nfv, uint64_t origin_ns);
 
 /*
  * cep_publisher_add_cmd - queue one Redis command of any kind (SADD, EXPIRE

@@ -134,6 +134,27 @@ START_TEST(config_redis_none_disables_publishing)
 }
 END_TEST
 
+START_TEST(config_publish_prompt_is_on_unless_turned_off)
+{
+	struct cep_config cfg;
+	char *diag;
+	ck_assert_int_eq(load(&cfg, "publish_interval_ms: 5000\n", &diag), 0);
+	ck_assert_int_eq(cfg.publish_prompt, 1);
+	ck_assert_uint_eq(cfg.publish_interval_ms, 5000);
+	free(diag);
+	cep_config_fini(&cfg);
+	ck_assert_int_eq(load(&cfg, "publish_prompt: false\n", &diag), 0);
+	ck_assert_int_eq(cfg.publish_prompt, 0);
+	free(diag);
+	cep_config_fini(&cfg);
+	ck_assert_int_ne(load(&cfg, "site: a\npublish_prompt: 1\n", &diag), 0);
+	ck_assert_msg(strstr(diag, ":2: publish_prompt must be true or false") != NULL,
+		      "%s", diag);
+	free(diag);
+	cep_config_fini(&cfg);
+}
+END_TEST
+
 START_TEST(config_missing_file_is_an_errno)
 {
 	struct cep_config cfg;
@@ -221,6 +242,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, config_shipped_example_is_valid);
 	tcase_add_test(tc, source_set_takes_tokens_and_refuses_others);
 	tcase_add_test(tc, config_feed_formats_are_the_collectors);
+	tcase_add_test(tc, config_publish_prompt_is_on_unless_turned_off);
 	suite_add_tcase(s, tc);
 	return s;
 }

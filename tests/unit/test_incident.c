@@ -1934,6 +1934,129 @@ START_TEST(rate_limit_a_burst_of_100000_hits_is_one_incident_with_few_versions)
 }
 END_TEST
 
+static unsigned id_number(const char *id)
+{
+	return (unsigned)strtoul(id + strlen("P1-2026-"), NULL, 10);
+}
+
+/* The number of the class a state file gives for 2026. */
+static unsigned state_number(const char *path, int cls)
+{
+	FILE *f = fopen(path, "r");
+	unsigned n[5] = { 0 };
+	int year = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "ceptor-incident-ids 2 %d %u %u %u %u %u", &year,
+				&n[0], &n[1], &n[2], &n[3], &n[4]), 6);
+	fclose(f);
+	ck_assert_int_eq(year, 2026);
+	return n[cls - 1];
+}
+
+/* Ids given fast make each save reserve numbers ahead (no fsync per
+ * round); a clean end gives the rest back, a crash skips them. */
+START_TEST(incident_ids_reserve_ahead_when_given_fast_and_give_the_rest_back)
+{
+	char dir[] = "/tmp/ceptor-incident-XXXXXX", path[256], crash[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/incident-ids", dir);
+	snprintf(crash, sizeof crash, "%s/crashed", dir);
+	struct cep_incidents_config cfg = { .state_path = path };
+	struct cep_incident *out[1];
+	struct cep_incidents *t;
+	int cls = 0;
+
+	ck_assert_int_eq(cep_incidents_create(&cfg, &t), 0);
+	for (unsigned i = 1; i <= 4; i++) {
+		struct cep_signal s = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+		snprintf(s.key, sizeof s.key, "src_ip=198.51.100.%u", i);
+		cep_incidents_signal(t, &s);
+		ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+		ck_assert_uint_eq(id_number(out[0]->id), i);
+		cls = out[0]->priority;
+		/* The first two saves are exact; the third, quickly after,
+		 * reserves ahead, and the fourth id needs no save. */
+		if (i <= 2)
+			ck_assert_uint_eq(state_number(path, cls), i + 1);
+	}
+	unsigned reserved = state_number(path, cls);
+	ck_assert_uint_gt(reserved, 5);
+	/* A crash now would leave this file. */
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, crash);
+	ck_assert_int_eq(system(cmd), 0);
+	cep_incidents_destroy(t);
+	ck_assert_uint_eq(state_number(path, cls), 5);
+
+	/* A clean restart numbers on without a gap ... */
+	ck_assert_int_eq(cep_incidents_create(&cfg, &t), 0);
+	struct cep_signal s = scan_signal("tap", CEP_REL_B, 2, TS_2026, 20);
+	snprintf(s.key, sizeof s.key, "src_ip=198.51.100.5");
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(id_number(out[0]->id), 5);
+	cep_incidents_destroy(t);
+	/* ... and after the crash skips what was reserved, repeating none. */
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", crash, path);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(cep_incidents_create(&cfg, &t), 0);
+	cep_incidents_signal(t, &s);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 1), 1);
+	ck_assert_uint_eq(id_number(out[0]->id), reserved);
+	cep_incidents_destroy(t);
+	unlink(path);
+	unlink(crash);
+	rmdir(dir);
+}
+END_TEST
+
+/* cep_incidents_due(), which the engine asks after every batch of events:
+ * yes for a new incident, no while its update is held, yes once event
+ * time passes the hold or the class changes, no after the collect. */
+START_TEST(rate_limit_due_says_when_a_round_would_hand_something_out)
+{
+	struct cep_incidents *t = table();
+	struct cep_incident *out[4];
+	const uint64_t ms = 1000000;
+	struct cep_signal s = scan_signal("tap", CEP_REL_E, 5, TS_2026, 20);
+
+	ck_assert(!cep_incidents_due(t, TS_2026));
+	cep_incidents_signal(t, &s);
+	ck_assert(cep_incidents_due(t, TS_2026));
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	uint8_t before = out[0]->priority;
+	ck_assert(!cep_incidents_due(t, TS_2026 + 10 * ms));
+	s.first_ts = s.last_ts = s.ev.ts = TS_2026 + 500 * ms;
+	cep_incidents_signal(t, &s);
+	/* Held for 1 s of event time from the publication. */
+	ck_assert(!cep_incidents_due(t, TS_2026 + 600 * ms));
+	ck_assert(cep_incidents_due(t, TS_2026 + 1001 * ms));
+	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 1001 * ms), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert(!cep_incidents_due(t, TS_2026 + 1001 * ms));
+	/* A held incident whose class rises is due at once. */
+	s.first_ts = s.last_ts = s.ev.ts = TS_2026 + 1100 * ms;
+	cep_incidents_signal(t, &s);
+	ck_assert(!cep_incidents_due(t, TS_2026 + 1100 * ms));
+	struct cep_signal hi = scan_signal("sensor-2", CEP_REL_A, 1,
+					   TS_2026 + 1200 * ms, 20);
+	hi.level = CEP_LEVEL_CRITICAL;
+	cep_incidents_signal(t, &hi);
+	ck_assert(cep_incidents_due(t, TS_2026 + 1200 * ms));
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert_uint_lt(out[0]->priority, before);
+	ck_assert(!cep_incidents_due(t, TS_2026 + 1200 * ms));
+	/* Closing after the quiet period: due once it may close. */
+	ck_assert(cep_incidents_due(t, TS_2026 + 7 * 3600 * 1000 * ms));
+	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 7 * 3600 * 1000 * ms), 1);
+	ck_assert(cep_incidents_due(t, 0));
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
+	ck_assert(!cep_incidents_due(t, 0));
+	cep_incidents_destroy(t);
+}
+END_TEST
+
 static Suite *incident_suite(void)
 {
 	Suite *s = suite_create("incident");
@@ -1948,6 +2071,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, incident_message_has_the_design_fields);
 	tcase_add_test(tc, incident_exercise_goes_to_exercise_streams);
 	tcase_add_test(tc, incident_table_grows_past_many_keys);
+	tcase_add_test(tc, incident_ids_reserve_ahead_when_given_fast_and_give_the_rest_back);
 	tcase_add_test(tc, collect_hands_out_in_dirty_order_and_once);
 	tcase_add_test(tc, incident_ids_never_repeat_when_years_interleave);
 	tcase_add_test(tc, incident_final_signal_updates_count_without_new_evidence);
@@ -1990,6 +2114,7 @@ static Suite *incident_suite(void)
 	tcase_add_test(ent, lifecycle_closes_after_a_quiet_period_and_evidence_reopens_it);
 	tcase_add_test(ent, rate_limit_holds_updates_unless_the_class_changes);
 	tcase_add_test(ent, rate_limit_a_burst_of_100000_hits_is_one_incident_with_few_versions);
+	tcase_add_test(ent, rate_limit_due_says_when_a_round_would_hand_something_out);
 	suite_add_tcase(s, ent);
 	return s;
 }

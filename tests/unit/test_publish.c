@@ -16,7 +16,9 @@
 
 #include "ceptor/error.h"
 #include "ceptor/publish.h"
+#include "lib/clock.h"
 #include "publish/cluster.h"
+#include "publish/latency.h"
 #include "tests/lib/redis_fixture.h"
 #include "tests/lib/tmpdir.h"
 
@@ -235,6 +237,83 @@ START_TEST(publisher_spools_while_redis_is_down_and_a_new_publisher_replays_in_o
 		ck_assert_int_eq(ids[i], i);
 	free(ids);
 	cep_test_redis_stop(&r);
+}
+END_TEST
+
+/* A message added with an origin time has its latency (origin to reply)
+ * recorded when Redis acknowledges it; one without, a command, or one
+ * replayed from the spool (which does not keep the origin) has none; an
+ * origin in the future is refused, not recorded. */
+START_TEST(publisher_records_the_ack_latency_of_timed_messages_only)
+{
+	struct cep_test_redis r = { 0 }, down = { 0 };
+	struct cep_publisher *p;
+	struct cep_latency *lat = malloc(sizeof *lat);
+	struct cep_latency_snap *s = malloc(sizeof *s);
+	char stream[96], set[100], url[64], id[16];
+	const char *fv[] = { "id", id, "version", "1" };
+	const char *cmd[] = { "SADD", set, "x" };
+
+	ck_assert_ptr_nonnull(lat);
+	ck_assert_ptr_nonnull(s);
+	cep_latency_init(lat);
+	ck_assert_int_eq(cep_test_redis_use(&r), 0);
+	unique_stream(stream, sizeof stream, "latency");
+	snprintf(set, sizeof set, "%s:set", stream);
+	struct cep_publish_config cfg = config(r.url, NULL);
+	cfg.latency = lat;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	uint64_t before = cep_clock_wall_ns();
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		ck_assert_int_eq(cep_publisher_add_at(p, stream, fv, 4,
+						      before - 5000000), 0);
+	}
+	for (int i = 20; i < 30; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		ck_assert_int_eq(cep_publisher_add(p, stream, fv, 4), 0);
+	}
+	snprintf(id, sizeof id, "future");
+	ck_assert_int_eq(cep_publisher_add_at(p, stream, fv, 4,
+					      before + 60000000000ull), 0);
+	ck_assert_int_eq(cep_publisher_add_cmd(p, cmd, 3), 0);
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	uint64_t after = cep_clock_wall_ns();
+	cep_publisher_destroy(p);
+	cep_latency_snapshot(lat, s);
+	ck_assert_uint_eq(s->count, 20);
+	ck_assert_uint_eq(s->refused, 1);
+	ck_assert_uint_ge(cep_latency_quantile(s, 0.5), 5000000);
+	ck_assert_uint_le(s->max_ns, after - before + 5000000);
+	del_key(r.url, stream);
+	del_key(r.url, set);
+
+	/* Spooled while Redis is away, then replayed: not measured. */
+	down.port = cep_test_free_port();
+	ck_assert_int_gt(down.port, 0);
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d", down.port);
+	cfg = config(url, spool_dir);
+	cfg.latency = lat;
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof id, "s%d", i);
+		ck_assert_int_eq(cep_publisher_add_at(p, stream, fv, 4,
+						      cep_clock_wall_ns()), 0);
+	}
+	ck_assert_int_eq(cep_publisher_flush(p), 0);
+	cep_publisher_destroy(p);
+	ck_assert_int_eq(cep_test_redis_start(&down), 0);
+	ck_assert_int_eq(cep_publisher_create(&cfg, &p), 0);
+	struct cep_publish_stats st;
+	cep_publisher_stats(p, &st);
+	ck_assert_uint_eq(st.replayed, 5);
+	cep_publisher_destroy(p);
+	cep_latency_snapshot(lat, s);
+	ck_assert_uint_eq(s->count, 20);
+	cep_test_redis_stop(&down);
+	cep_test_redis_stop(&r);
+	free(lat);
+	free(s);
 }
 END_TEST
 
@@ -1055,6 +1134,7 @@ static Suite *publish_suite(void)
 	tcase_add_test(tc, publisher_spools_and_replays_commands_in_order_with_the_xadds);
 	tcase_add_test(tc, publisher_against_a_single_redis_stays_in_single_mode);
 	tcase_add_test(tc, publisher_refuses_a_wait_timeout_not_below_the_command_timeout);
+	tcase_add_test(tc, publisher_records_the_ack_latency_of_timed_messages_only);
 	suite_add_tcase(s, tc);
 
 	TCase *cl = tcase_create("cluster");

@@ -6,6 +6,9 @@
 #   - every family has exactly one HELP and one TYPE line, before its
 #     samples, and its samples come together;
 #   - names start with ceptor_, counters end in _total, no duplicate series;
+#   - a histogram's samples are its _bucket series (each with an le label,
+#     cumulative, ending with le="+Inf"), then _sum and _count, and
+#     _count equals the +Inf bucket;
 #   - the official Python client's parser reads the text too (an
 #     independent implementation of the format).
 # Prints one line per family ("NAME TYPE") on stdout; problems go to stderr
@@ -23,10 +26,31 @@ HELP = re.compile(rf"^# HELP ({NAME}) (.*)$")
 TYPE = re.compile(rf"^# TYPE ({NAME}) (counter|gauge|histogram|summary|untyped)$")
 
 
+def check_histogram(where, family, name, labels, value, hist, problems):
+    h = hist.setdefault(family, {"last": 0.0, "inf": None, "count": None})
+    if name.endswith("_bucket"):
+        le = re.search(r'(?:^|,)le="([^"]*)"', labels)
+        if not le:
+            problems.append(f"{where}: {name} without an le label")
+            return
+        if value < h["last"]:
+            problems.append(f"{where}: {name} buckets are not cumulative")
+        h["last"] = value
+        if le.group(1) == "+Inf":
+            h["inf"] = value
+    elif name.endswith("_count"):
+        if h["inf"] is None:
+            problems.append(f"{where}: {name} before the le=\"+Inf\" bucket")
+        elif value != h["inf"]:
+            problems.append(f"{where}: {name} {value} differs from the +Inf "
+                            f"bucket {h['inf']}")
+
+
 def main(path):
     text = open(path, encoding="utf-8").read()
     problems = []
     helps, types, seen_series, order = {}, {}, set(), []
+    hist = {}  # histogram family -> {"last": cumulative, "inf": count}
     current = None  # the family whose samples are coming
     done = set()    # families whose samples are over
     if not text.endswith("\n"):
@@ -56,9 +80,15 @@ def main(path):
             problems.append(f"{where}: not a sample line: {line!r}")
             continue
         name, labels = m.group(1), m.group(2) or ""
-        if name != current:
+        family = name
+        if types.get(current) == "histogram" and name in (
+                current + "_bucket", current + "_sum", current + "_count"):
+            family = current
+            check_histogram(where, current, name, labels, float(m.group(3)),
+                            hist, problems)
+        if family != current:
             problems.append(f"{where}: sample {name} is not under its HELP/TYPE")
-        if name not in helps or name not in types:
+        if family not in helps or family not in types:
             problems.append(f"{where}: {name} has no HELP or no TYPE before it")
         series = (name, labels)
         if series in seen_series:
