@@ -223,17 +223,31 @@ struct rstate {
 	const struct cep__rule *r;
 };
 
-/* An event waiting in the reorder buffer, with the correlations it feeds:
- * a list of (slot, mask) in feed[], in slot order. */
-struct held {
-	struct cep_event ev;
-	uint32_t feeds;
-	uint32_t nfeeds;
+/* A correlation a held event feeds: bit p of mask for each rule refs[p]
+ * it matched, and the table hash of the group its first lookup will name
+ * (see first_ref()), computed when the event arrives: the release then
+ * need not hash, and can warm up the table slot and the group ahead. */
+struct feed {
+	uint64_t mask;
+	uint32_t slot;
+	uint32_t hint;
 };
 
-struct hfeed {
-	uint64_t mask;
-	uint32_t slot, next;
+/* An event waiting in the reorder buffer with the correlations it feeds,
+ * in slot order: the first HELD_INLINE in the entry, the rest (rare) in a
+ * list in xfeed[]. */
+#define HELD_INLINE 4
+
+struct held {
+	struct cep_event ev;
+	uint32_t n, done; /* feeds in all, and fed already */
+	uint32_t more;    /* feeds HELD_INLINE.. : list head in xfeed[] */
+	struct feed in[HELD_INLINE];
+};
+
+struct xfeed {
+	struct feed f;
+	uint32_t next;
 };
 
 /* A heap or run slot: the entry's ts beside its index, so that most
@@ -283,8 +297,14 @@ struct cep__window {
 	uint32_t *free;
 	struct hslot *run, *heap;
 	uint32_t nheld, hcap, rhead, nrun, nheap;
-	struct hfeed *feed;
-	uint32_t fcap, fused, ffree, nfeed;
+	struct xfeed *xfeed;
+	uint32_t xcap, xused, xfree, nx;
+	/* The hash a lookup of (slot, ref) may take instead of hashing: the
+	 * hint of the feed being released (when on). */
+	struct {
+		bool on;
+		uint32_t slot, ref, hash;
+	} hint;
 	uint64_t floor; /* ts of the last entry released */
 	struct chained chain[CHAIN_MAX];
 	unsigned chead, nchain;
@@ -975,9 +995,11 @@ static void touch(struct cep__window *w, uint32_t i, struct group *g,
 	}
 }
 
-static uint64_t key_hash(const uint8_t *key, size_t len, uint32_t slot)
+/* Only the low 32 bits of a group's hash are used: the table holds them,
+ * and the table's index mask never has more. */
+static uint32_t key_hash(const uint8_t *key, size_t len, uint32_t slot)
 {
-	return cep__hash_bytes(key, len, slot);
+	return (uint32_t)cep__hash_bytes(key, len, slot);
 }
 
 static void table_put(struct tslot *t, size_t cap, uint32_t hash,
@@ -1054,7 +1076,7 @@ static void group_close(struct cep__window *w, uint32_t i, enum why why,
 				  g->last_ts, q);
 		break;
 	}
-	table_remove(w, i, (uint32_t)key_hash(gkey(g), g->keylen, g->slot));
+	table_remove(w, i, key_hash(gkey(g), g->keylen, g->slot));
 	glist_unlink(w, g);
 	rlist_unlink(w, g);
 	rs->live--;
@@ -1080,17 +1102,16 @@ static bool table_grow(struct cep__window *w)
 	return true;
 }
 
-static uint32_t group_find(const struct cep__window *w, uint64_t hash,
+static uint32_t group_find(const struct cep__window *w, uint32_t hash,
 			   uint32_t slot, const uint8_t *key, size_t len)
 {
 	size_t mask = w->cap - 1;
-	uint32_t h = (uint32_t)hash;
 
 	for (size_t i = hash & mask; w->table[i].idx != NIL;
 	     i = (i + 1) & mask) {
 		const struct group *g;
 
-		if (w->table[i].hash != h)
+		if (w->table[i].hash != hash)
 			continue;
 		g = grp(w, w->table[i].idx);
 		if (g->slot == slot && g->keylen == len &&
@@ -1100,7 +1121,7 @@ static uint32_t group_find(const struct cep__window *w, uint64_t hash,
 	return NIL;
 }
 
-static uint32_t group_new(struct cep__window *w, uint64_t hash,
+static uint32_t group_new(struct cep__window *w, uint32_t hash,
 			  const struct cep__rule *r, const uint8_t *key,
 			  size_t len, struct cep__sigq *q)
 {
@@ -1149,7 +1170,7 @@ static uint32_t group_new(struct cep__window *w, uint64_t hash,
 	memcpy(len > KEY_INLINE ? (uint8_t *)x->tail : g->key, key, len);
 	for (size_t s = 0; s < nsteps; s++)
 		gsteps(g)[s] = NOTS;
-	table_put(w->table, w->cap, (uint32_t)hash, i);
+	table_put(w->table, w->cap, hash, i);
 	w->count++;
 	rlist_append(w, i, g);
 	glist_append(w, i, g);
@@ -1190,14 +1211,18 @@ static size_t key_of(const struct cep__corr *k, const struct cep_event *ev,
 
 static uint32_t lookup(struct cep__window *w, const struct cep__rule *r,
 		       const struct cep_event *ev, unsigned ref,
-		       uint64_t *hashp, uint8_t *key, size_t *lenp,
+		       uint32_t *hashp, uint8_t *key, size_t *lenp,
 		       struct cep__sigq *q)
 {
 	const struct cep__corr *k = &r->corr;
 	uint32_t i;
 
 	*lenp = key_of(k, ev, ref, key);
-	*hashp = key_hash(key, *lenp, k->slot);
+	if (w->hint.on && w->hint.slot == k->slot && w->hint.ref == ref)
+		*hashp = w->hint.hash;
+	else
+		*hashp = key_hash(key, *lenp, k->slot);
+	w->hint.on = false;
 	i = group_find(w, *hashp, k->slot, key, *lenp);
 	if (i != NIL && gdue(w, grp(w, i)) < ev->ts) {
 		/* Due, and not swept yet (the queue was full). */
@@ -1236,7 +1261,7 @@ static void answer(struct cep__window *w, const struct cep__rule *r,
 		   const struct cep_event *ev, struct cep__sigq *q)
 {
 	uint8_t key[KEY_MAX];
-	uint64_t hash;
+	uint32_t hash;
 	size_t len;
 	uint32_t i = lookup(w, r, ev, 1, &hash, key, &len, q);
 
@@ -1252,7 +1277,8 @@ static void update(struct cep__window *w, const struct cep__rule *r,
 	const struct cep__corr *k = &r->corr;
 	struct rstate *rs = &w->rules[k->slot];
 	uint8_t key[KEY_MAX];
-	uint64_t hash, now = ev->ts, cur, due;
+	uint32_t hash;
+	uint64_t now = ev->ts, cur, due;
 	size_t len;
 	uint32_t i = lookup(w, r, ev, ref, &hash, key, &len, q);
 	bool fresh = i == NIL;
@@ -1358,6 +1384,19 @@ static void update(struct cep__window *w, const struct cep__rule *r,
 	while (w->st.mem_bytes > w->lim.mem_ceiling && w->ghead != i) {
 		group_close(w, w->ghead, EVICTED, q);
 		w->st.keys_evicted++;
+	}
+}
+
+/* The ref of the first lookup feed() makes for mask. */
+static unsigned first_ref(uint8_t type, uint64_t mask)
+{
+	switch (type) {
+	case CEP__CORR_TEMPORAL_ORDERED:
+		return 63u - (unsigned)__builtin_clzll(mask);
+	case CEP__CORR_ABSENCE:
+		return mask & 2 ? 1 : 0;
+	default:
+		return (unsigned)__builtin_ctzll(mask);
 	}
 }
 
@@ -1593,57 +1632,138 @@ static bool held_grow(struct cep__window *w)
 	return true;
 }
 
-/* Room in feed[] for n more (slot, mask) pairs. */
-static bool feed_reserve(struct cep__window *w, uint32_t n)
+/* The feeds of an entry of n that go to xfeed[]. */
+static uint32_t xfeeds(uint32_t n)
 {
-	uint32_t ncap = w->fcap ? w->fcap : 64;
-	struct hfeed *f;
+	return n > HELD_INLINE ? n - HELD_INLINE : 0;
+}
 
-	if (w->fcap - w->nfeed >= n)
+/* Room in xfeed[] for need more. */
+static bool xfeed_reserve(struct cep__window *w, uint32_t need)
+{
+	uint32_t ncap = w->xcap ? w->xcap : 16;
+	struct xfeed *x;
+
+	if (w->xcap - w->nx >= need)
 		return true;
-	while (ncap - w->nfeed < n)
+	while (ncap - w->nx < need)
 		ncap *= 2;
-	f = acct_realloc(&w->st.held_bytes, w->feed, (size_t)ncap * sizeof *f);
-	if (!f)
+	x = acct_realloc(&w->st.held_bytes, w->xfeed, (size_t)ncap * sizeof *x);
+	if (!x)
 		return false;
-	w->feed = f;
-	w->fcap = ncap;
+	w->xfeed = x;
+	w->xcap = ncap;
 	return true;
 }
 
-static uint32_t feed_take(struct cep__window *w)
+static uint32_t xfeed_take(struct cep__window *w)
 {
-	uint32_t i = w->ffree;
+	uint32_t i = w->xfree;
 
-	w->nfeed++;
+	w->nx++;
 	if (i != NIL) {
-		w->ffree = w->feed[i].next;
+		w->xfree = w->xfeed[i].next;
 		return i;
 	}
-	return w->fused++;
+	return w->xused++;
 }
 
-static void feed_put(struct cep__window *w, uint32_t i)
+static void xfeed_put(struct cep__window *w, uint32_t i)
 {
-	w->feed[i].next = w->ffree;
-	w->ffree = i;
-	w->nfeed--;
+	w->xfeed[i].next = w->xfree;
+	w->xfree = i;
+	w->nx--;
 }
 
-/* Entry idx gets the pairs f[0..n), which must be in slot order. */
-static void held_link(struct cep__window *w, uint32_t idx,
-		      const struct cep__window_feed *f, uint32_t n)
+/* The hint of feeding ev to correlation slot with mask (struct feed). */
+static uint32_t feed_hint(const struct cep__window *w,
+			  const struct cep_event *ev, uint32_t slot,
+			  uint64_t mask)
 {
-	uint32_t first = NIL;
+	const struct rstate *rs = &w->rules[slot];
+	uint8_t key[KEY_MAX];
+	size_t len = key_of(&rs->r->corr, ev, first_ref(rs->type, mask), key);
 
-	for (uint32_t j = n; j-- > 0;) {
-		uint32_t k = feed_take(w);
+	return key_hash(key, len, slot);
+}
 
-		w->feed[k] = (struct hfeed){ f[j].mask, f[j].slot, first };
-		first = k;
+/* Stores x as the j-th feed of h (j counts from 0 in slot order; *link
+ * is where the list of those past HELD_INLINE goes on). */
+static void held_put(struct cep__window *w, struct held *h, uint32_t j,
+		     struct feed x, uint32_t **link)
+{
+	uint32_t k;
+
+	if (j < HELD_INLINE) {
+		h->in[j] = x;
+		return;
 	}
-	w->pool[idx].feeds = first;
-	w->pool[idx].nfeeds = n;
+	k = xfeed_take(w);
+	w->xfeed[k].f = x;
+	**link = k;
+	*link = &w->xfeed[k].next;
+}
+
+/* Entry idx gets the feeds f[0..n), in slot order; xfeed_reserve() made
+ * room. */
+static void held_set(struct cep__window *w, uint32_t idx,
+		     const struct feed *f, uint32_t n)
+{
+	struct held *h = &w->pool[idx];
+	uint32_t *link = &h->more;
+
+	h->n = n;
+	h->done = 0;
+	for (uint32_t j = 0; j < n; j++)
+		held_put(w, h, j, f[j], &link);
+	*link = NIL;
+}
+
+/* Entry idx (its event set) gets the correlations p[0..n), in slot order,
+ * with their hints; xfeed_reserve() made room. */
+static void held_link(struct cep__window *w, uint32_t idx,
+		      const struct cep__window_feed *p, uint32_t n)
+{
+	struct held *h = &w->pool[idx];
+	uint32_t *link = &h->more;
+
+	h->n = n;
+	h->done = 0;
+	for (uint32_t j = 0; j < n; j++)
+		held_put(w, h, j,
+			 (struct feed){ p[j].mask, p[j].slot,
+					feed_hint(w, &h->ev, p[j].slot,
+						  p[j].mask) },
+			 &link);
+	*link = NIL;
+}
+
+/* The next feed of h, taken off it. */
+static struct feed held_next(struct cep__window *w, struct held *h)
+{
+	struct feed f;
+	uint32_t k;
+
+	if (h->done < HELD_INLINE)
+		return h->in[h->done++];
+	k = h->more;
+	f = w->xfeed[k].f;
+	h->more = w->xfeed[k].next;
+	xfeed_put(w, k);
+	h->done++;
+	return f;
+}
+
+/* Takes the feeds h is still waiting for off it, into out[]; returns how
+ * many. */
+static uint32_t held_rest(struct cep__window *w, struct held *h,
+			  struct feed *out)
+{
+	uint32_t n = 0;
+
+	while (h->done < h->n)
+		out[n++] = held_next(w, h);
+	return n;
 }
 
 /* Feeds the oldest entry to the first correlation it is waiting for,
@@ -1653,12 +1773,9 @@ static void release_one(struct cep__window *w, struct cep__sigq *q)
 	bool in_run;
 	struct hslot t = held_top(w, &in_run);
 	struct held *h = &w->pool[t.idx];
-	uint32_t fi = h->feeds;
-	struct hfeed f = w->feed[fi];
-	bool last = --h->nfeeds == 0;
+	struct feed f = held_next(w, h);
+	bool last = h->done == h->n;
 
-	h->feeds = f.next;
-	feed_put(w, fi);
 	if (last) {
 		held_pop(w, in_run);
 		w->nheld--;
@@ -1666,20 +1783,24 @@ static void release_one(struct cep__window *w, struct cep__sigq *q)
 	sweep(w, h->ev.ts, q);
 	if (h->ev.ts > w->floor)
 		w->floor = h->ev.ts;
+	w->hint.on = true;
+	w->hint.slot = f.slot;
+	w->hint.ref = first_ref(w->rules[f.slot].type, f.mask);
+	w->hint.hash = f.hint;
 	feed(w, slot_rule(w, f.slot), &h->ev, f.mask, q);
+	w->hint.on = false;
 	chain_drain(w, q);
 	/* The entry is free only now: feeding never holds. */
 	if (last)
 		w->free[w->hcap - w->nheld - 1] = t.idx;
 }
 
-/* Releases the whole oldest entry. */
+/* Releases a whole entry: the oldest, or one the same as it. */
 static void release_entry(struct cep__window *w, struct cep__sigq *q)
 {
-	bool in_run;
-	uint32_t n = w->pool[held_top(w, &in_run).idx].nfeeds;
+	uint32_t before = w->nheld;
 
-	while (n--)
+	while (w->nheld == before)
 		release_one(w, q);
 }
 
@@ -1694,6 +1815,42 @@ static bool release_room(const struct cep__sigq *q)
 	margin = q->cap / 4 < 16 ? (q->cap / 4 ? q->cap / 4 : 1) : 16;
 
 	return q->cap - q->count >= margin;
+}
+
+/* Entries ahead in the run (events that came in order), at which
+ * prefetch_ahead() warms up: the entry itself, then its feeds' table
+ * slots, then the groups those slots name. */
+#define PF_ENTRY 24
+#define PF_SLOT 16
+#define PF_GROUP 8
+
+static void prefetch_ahead(const struct cep__window *w)
+{
+	size_t mask = w->cap - 1;
+	const struct held *h;
+
+	if (w->nrun <= PF_ENTRY)
+		return;
+	h = &w->pool[w->run[run_at(w, PF_ENTRY)].idx];
+	for (size_t k = 0; k < sizeof *h; k += 64)
+		__builtin_prefetch((const char *)h + k);
+	h = &w->pool[w->run[run_at(w, PF_SLOT)].idx];
+	for (uint32_t j = h->done; j < h->n && j < HELD_INLINE; j++)
+		__builtin_prefetch(&w->table[h->in[j].hint & mask]);
+	h = &w->pool[w->run[run_at(w, PF_GROUP)].idx];
+	for (uint32_t j = h->done; j < h->n && j < HELD_INLINE; j++) {
+		size_t i = h->in[j].hint & mask;
+
+		for (; w->table[i].idx != NIL; i = (i + 1) & mask) {
+			if (w->table[i].hash == h->in[j].hint) {
+				const char *g = (const char *)grp(w, w->table[i].idx);
+
+				__builtin_prefetch(g);
+				__builtin_prefetch(g + 64);
+				break;
+			}
+		}
+	}
 }
 
 /* --- public (internal) ------------------------------------------------------ */
@@ -1712,7 +1869,7 @@ int cep__window_create(const struct cep_ruleset *rs,
 		w->lim.max_held = 1;
 	w->cap = 1024;
 	w->next_due = UINT64_MAX;
-	w->ghead = w->gtail = w->pfree = w->ffree = NIL;
+	w->ghead = w->gtail = w->pfree = w->xfree = NIL;
 	w->table = table_alloc(w->cap);
 	w->rules = malloc((rs->ncorr ? rs->ncorr : 1) * sizeof *w->rules);
 	if (!w->table || !w->rules) {
@@ -1764,7 +1921,7 @@ void cep__window_destroy(struct cep__window *w)
 	free(w->free);
 	free(w->heap);
 	free(w->run);
-	free(w->feed);
+	free(w->xfeed);
 	free(w);
 }
 
@@ -1797,7 +1954,7 @@ void cep__window_hold(struct cep__window *w, const struct cep_event *ev,
 		release_entry(w, q);
 		w->st.held_forced++;
 	}
-	if (!feed_reserve(w, n)) {
+	if (!xfeed_reserve(w, xfeeds(n))) {
 		w->st.nomem++;
 		return;
 	}
@@ -1816,6 +1973,7 @@ void cep__window_advance(struct cep__window *w, uint64_t release_below,
 	while (w->nheld && held_top(w, &in_run).ts < release_below) {
 		if (!release_room(q))
 			return;
+		prefetch_ahead(w);
 		release_one(w, q);
 	}
 	/* Never sweep past an entry still held: it is fed first. */
@@ -1835,6 +1993,7 @@ bool cep__window_close_all(struct cep__window *w, uint64_t now,
 	while (w->nheld) {
 		if (!release_room(q))
 			return false;
+		prefetch_ahead(w);
 		release_one(w, q);
 	}
 	sweep(w, now, q);
@@ -1903,8 +2062,8 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 {
 	struct cep__window_migration m = { 0 };
 	struct tslot *table = NULL;
-	uint32_t *newidx = NULL, nmove = 0, nfeeds = 0;
-	struct cep__window_feed *fb = NULL;
+	uint32_t *newidx = NULL, nmove = 0, xneed = 0;
+	struct feed *fa = NULL, *fb = NULL, *fs;
 	size_t ngroups = 0, cap = nw->cap;
 	bool grow = q->grow;
 
@@ -1915,10 +2074,12 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 		const struct held *h = &old->pool[held_nth(old, k)];
 		uint32_t n = 0;
 
-		for (uint32_t f = h->feeds; f != NIL; f = old->feed[f].next)
-			n += kept(map, old->feed[f].slot);
+		for (uint32_t j = h->done; j < h->n && j < HELD_INLINE; j++)
+			n += kept(map, h->in[j].slot);
+		for (uint32_t x = h->more; x != NIL; x = old->xfeed[x].next)
+			n += kept(map, old->xfeed[x].f.slot);
 		nmove += n > 0;
-		nfeeds += n;
+		xneed += xfeeds(n);
 	}
 	while ((ngroups + 1) * 4 > cap * 3)
 		cap *= 2;
@@ -1926,15 +2087,19 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 		goto nomem;
 	if (old->pused && !(newidx = malloc((size_t)old->pused * sizeof *newidx)))
 		goto nomem;
-	if (old->rs->ncorr && !(fb = malloc(old->rs->ncorr * sizeof *fb)))
+	/* An entry feeds each correlation once: ncorr feeds at most, split
+	 * into those that move (fb) and those that stay (fs). */
+	if (old->rs->ncorr && !(fa = malloc(3 * old->rs->ncorr * sizeof *fa)))
 		goto nomem;
+	fb = fa + old->rs->ncorr;
+	fs = fb + old->rs->ncorr;
 	while (nw->pcap < ngroups)
 		if (!pool_add_chunk(nw))
 			goto nomem;
 	while (nw->hcap < nmove)
 		if (!held_grow(nw))
 			goto nomem;
-	if (!feed_reserve(nw, nfeeds))
+	if (!xfeed_reserve(nw, xneed))
 		goto nomem;
 	if (table) {
 		nw->st.mem_bytes += msize(table);
@@ -1995,50 +2160,46 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 		    gdue(nw, grp(nw, nw->rules[s].head)) < nw->next_due)
 			nw->next_due = gdue(nw, grp(nw, nw->rules[s].head));
 
-	/* 3. Held entries: the pairs of kept correlations move, renumbered
-	 * and put in the new slot order, with a copy of their event; the
-	 * others stay, and an entry left with none leaves old's run or heap
-	 * (both are compacted in place, the heap then rebuilt). */
+	/* 3. Held entries: the feeds of kept correlations move, renumbered,
+	 * put in the new slot order and hinted again (the hash is seeded
+	 * with the slot), with a copy of their event; the others stay, and
+	 * an entry left with none leaves old's run or heap (both are
+	 * compacted in place, the heap then rebuilt). */
 	{
 		uint32_t nrun = 0, nheap = 0, n = old->nheld;
 
 		for (uint32_t k = 0; k < n; k++) {
-			uint32_t idx = held_nth(old, k), nb = 0;
+			uint32_t idx = held_nth(old, k), nb = 0, ns = 0;
 			struct held *h = &old->pool[idx];
-			uint32_t *link = &h->feeds;
+			uint32_t na = held_rest(old, h, fa);
 
-			for (uint32_t f = h->feeds, next; f != NIL; f = next) {
-				next = old->feed[f].next;
-				if (!kept(map, old->feed[f].slot)) {
-					link = &old->feed[f].next;
+			for (uint32_t a = 0; a < na; a++) {
+				uint32_t b;
+
+				if (!kept(map, fa[a].slot)) {
+					fs[ns++] = fa[a];
 					continue;
 				}
-				fb[nb++] = (struct cep__window_feed){
-					map[old->feed[f].slot],
-					old->feed[f].mask };
-				*link = next;
-				h->nfeeds--;
-				feed_put(old, f);
+				/* Insertion sort: the new slot order. */
+				for (b = nb++; b > 0 && fb[b - 1].slot > map[fa[a].slot]; b--)
+					fb[b] = fb[b - 1];
+				fb[b] = (struct feed){
+					fa[a].mask, map[fa[a].slot],
+					feed_hint(nw, &h->ev, map[fa[a].slot],
+						  fa[a].mask) };
 			}
 			if (nb) {
 				uint32_t j = nw->free[nw->hcap - nw->nheld - 1];
 
-				/* Insertion sort: the new slot order. */
-				for (uint32_t a = 1; a < nb; a++) {
-					struct cep__window_feed x = fb[a];
-					uint32_t b = a;
-
-					for (; b > 0 && fb[b - 1].slot > x.slot; b--)
-						fb[b] = fb[b - 1];
-					fb[b] = x;
-				}
 				nw->nheld++;
 				nw->pool[j].ev = h->ev;
-				held_link(nw, j, fb, nb);
+				held_set(nw, j, fb, nb);
 				held_insert(nw, j);
 				m.held_kept++;
 			}
-			if (h->nfeeds) {
+			/* The xfeed[] nodes held_rest() freed are enough. */
+			held_set(old, idx, fs, ns);
+			if (ns) {
 				struct hslot s = { h->ev.ts, idx };
 
 				if (k < old->nrun)
@@ -2072,13 +2233,13 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 	nw->st.held_forced += old->st.held_forced;
 	nw->st.chain_dropped += old->st.chain_dropped;
 	free(newidx);
-	free(fb);
+	free(fa);
 	if (out)
 		*out = m;
 	return 0;
 nomem:
 	free(table);
 	free(newidx);
-	free(fb);
+	free(fa);
 	return -ENOMEM;
 }
