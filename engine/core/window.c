@@ -75,9 +75,11 @@
 
 /* --- memory accounting ------------------------------------------------------ */
 
-static size_t msize(const void *p)
+/* Not const void *: GCC would then take the call for a read of memory
+ * just allocated (-Wmaybe-uninitialized). */
+static size_t msize(void *p)
 {
-	return p ? malloc_usable_size((void *)p) : 0;
+	return p ? malloc_usable_size(p) : 0;
 }
 
 /* realloc(p, n), counting the change in *bytes; NULL (p kept) on OOM. */
@@ -414,7 +416,7 @@ static uint64_t gdue(const struct cep__window *w, const struct group *g)
 /* Every byte a group holds outside its record. */
 static size_t ext_bytes(const struct cep__window *w, const struct group *g)
 {
-	const struct gext *x = g->ext;
+	struct gext *x = g->ext;
 	size_t n;
 
 	if (!x)
