@@ -28,7 +28,7 @@
  *   window), a rule with an upper bound (judged at close), and a
  *   lower-bound rule's group once it has fired (its final signal).  Those
  *   keep the last event fed (absence: the first A), packed without its
- *   zero words (cep__event_pack()); the others keep none.
+ *   zero words (cep__window_pack_event()); the others keep none.
  * - Values: one value lives in the record; a second moves them to ext, as
  *   a hash set over a time-ordered list (distinct values), or as a FIFO of
  *   (ts, amount) for the rules whose every event is a new value
@@ -103,8 +103,8 @@ static void acct_free(uint64_t *bytes, void *p)
 
 /* --- the packed event ------------------------------------------------------- */
 
-size_t cep__event_pack(const struct cep_event *ev,
-		       uint64_t out[CEP__EVENT_PACK_WORDS])
+size_t cep__window_pack_event(const struct cep_event *ev,
+			      uint64_t out[CEP__WINDOW_PACK_WORDS])
 {
 	const unsigned char *p = (const unsigned char *)ev;
 	uint64_t map = 0;
@@ -123,7 +123,7 @@ size_t cep__event_pack(const struct cep_event *ev,
 	return n;
 }
 
-void cep__event_unpack(const uint64_t *in, struct cep_event *ev)
+void cep__window_unpack_event(const uint64_t *in, struct cep_event *ev)
 {
 	unsigned char *p = (unsigned char *)ev;
 	uint64_t map = in[0];
@@ -466,8 +466,8 @@ static struct gext *ext_of(struct cep__window *w, struct group *g)
 static void keep_event(struct cep__window *w, struct group *g,
 		       const struct cep_event *ev)
 {
-	uint64_t buf[CEP__EVENT_PACK_WORDS];
-	size_t n = cep__event_pack(ev, buf) * sizeof buf[0];
+	uint64_t buf[CEP__WINDOW_PACK_WORDS];
+	size_t n = cep__window_pack_event(ev, buf) * sizeof buf[0];
 	struct gext *x = ext_of(w, g);
 
 	if (!x) {
@@ -494,7 +494,7 @@ static const struct cep_event *kept_event(const struct group *g,
 {
 	if (!g->ext || !g->ext->ev)
 		return NULL;
-	cep__event_unpack(g->ext->ev, tmp);
+	cep__window_unpack_event(g->ext->ev, tmp);
 	return tmp;
 }
 

@@ -238,15 +238,15 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 
 /*
  * The event a group keeps for a signal it may owe, packed: word 0 is a
- * bitmap of the event's non-zero 8-byte words, which follow in order.  A
- * packet event packs to about 11 of the 33 words at most.
+ * bitmap of the event's non-zero 8-byte words, which follow in order.  An
+ * IPv4 packet event from a tap packs to 11 words (88 bytes), not 33.
  */
-#define CEP__EVENT_PACK_WORDS (1 + CEP_EVENT_SIZE / 8)
+#define CEP__WINDOW_PACK_WORDS (1 + CEP_EVENT_SIZE / 8)
 
-/* cep__event_pack - pack @ev into @out; returns the words written. */
-size_t cep__event_pack(const struct cep_event *ev,
-		       uint64_t out[CEP__EVENT_PACK_WORDS]);
-/* cep__event_unpack - the event @in packs, byte for byte, into @ev. */
-void cep__event_unpack(const uint64_t *in, struct cep_event *ev);
+/* cep__window_pack_event - pack @ev into @out; returns the words written. */
+size_t cep__window_pack_event(const struct cep_event *ev,
+			      uint64_t out[CEP__WINDOW_PACK_WORDS]);
+/* cep__window_unpack_event - the event @in packs, byte for byte, into @ev. */
+void cep__window_unpack_event(const uint64_t *in, struct cep_event *ev);
 
 #endif /* CEPTOR_CORE_WINDOW_H */

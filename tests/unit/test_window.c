@@ -587,26 +587,26 @@ static void assert_same_event(const struct cep_event *a,
 
 START_TEST(packed_event_unpacks_to_the_same_bytes)
 {
-	uint64_t buf[CEP__EVENT_PACK_WORDS], rng = 0x9e3779b97f4a7c15ULL;
+	uint64_t buf[CEP__WINDOW_PACK_WORDS], rng = 0x9e3779b97f4a7c15ULL;
 	struct cep_event ev, back;
 	size_t n;
 
 	/* Nothing set: the bitmap alone. */
 	memset(&ev, 0, sizeof ev);
-	ck_assert_uint_eq(cep__event_pack(&ev, buf), 1);
+	ck_assert_uint_eq(cep__window_pack_event(&ev, buf), 1);
 	memset(&back, 0xaa, sizeof back);
-	cep__event_unpack(buf, &back);
+	cep__window_unpack_event(buf, &back);
 	assert_same_event(&ev, &back);
 	/* A packet as collectors make it: a few words, not 32. */
 	ev = rich(7, 443, T0, 3);
-	n = cep__event_pack(&ev, buf);
+	n = cep__window_pack_event(&ev, buf);
 	ck_assert_uint_lt(n, 24);
-	cep__event_unpack(buf, &back);
+	cep__window_unpack_event(buf, &back);
 	assert_same_event(&ev, &back);
 	/* Every byte set. */
 	memset(&ev, 0xff, sizeof ev);
-	ck_assert_uint_eq(cep__event_pack(&ev, buf), CEP__EVENT_PACK_WORDS);
-	cep__event_unpack(buf, &back);
+	ck_assert_uint_eq(cep__window_pack_event(&ev, buf), CEP__WINDOW_PACK_WORDS);
+	cep__window_unpack_event(buf, &back);
 	assert_same_event(&ev, &back);
 	/* Random bytes, with runs of zero words, and zero bytes inside
 	 * non-zero words. */
@@ -619,9 +619,9 @@ START_TEST(packed_event_unpacks_to_the_same_bytes)
 			rng ^= rng << 17;
 			p[i] = (rng >> 11) % 3 ? 0 : (unsigned char)(rng >> 3);
 		}
-		n = cep__event_pack(&ev, buf);
-		ck_assert_uint_le(n, CEP__EVENT_PACK_WORDS);
-		cep__event_unpack(buf, &back);
+		n = cep__window_pack_event(&ev, buf);
+		ck_assert_uint_le(n, CEP__WINDOW_PACK_WORDS);
+		cep__window_unpack_event(buf, &back);
 		assert_same_event(&ev, &back);
 	}
 }
