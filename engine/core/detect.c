@@ -6,9 +6,9 @@
  * rule that matched, and note for each correlation those rules feed which
  * of its rules matched (once per correlation, even when two of its rules
  * matched the same event).  Unless the event is late, it then waits in the
- * windows' reorder buffer, once per correlation, and the buffer releases,
- * in event-time order, what the watermark minus the lateness has passed
- * (window.h).  Everything the call produces goes through one signal queue,
+ * windows' reorder buffer, one copy with the list of its correlations, and
+ * the buffer releases, in event-time order, what the watermark minus the
+ * lateness has passed (window.h).  Everything the call produces goes through one signal queue,
  * so the caller's array size never decides what is lost.
  *
  * Time, per cep_detect (one worker): the watermark W is the largest ts
@@ -39,7 +39,7 @@ struct cep_detect {
 	uint64_t matches, signals, dropped, late;
 	/* This event's correlations: pend[0..npend), and per slot its index
 	 * in pend (valid when fed[slot] == evno). */
-	struct pend { uint32_t slot; uint64_t mask; } *pend;
+	struct cep__window_feed *pend;
 	uint32_t *pidx, npend;
 	bool late_now; /* this event is late: feed no correlation */
 	struct cep__index_scratch *ixs; /* the index's candidate set */
@@ -141,7 +141,8 @@ static void correlate(struct cep_detect *d, const struct cep__rule *r)
 		if (d->fed[k->slot] != d->evno) {
 			d->fed[k->slot] = d->evno;
 			d->pidx[k->slot] = d->npend;
-			d->pend[d->npend++] = (struct pend){ k->slot, 0 };
+			d->pend[d->npend++] =
+				(struct cep__window_feed){ k->slot, 0 };
 		}
 		d->pend[d->pidx[k->slot]].mask |= 1ULL << p;
 	}
@@ -199,9 +200,7 @@ unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
 			detection_signal(d, r, ev);
 		correlate(d, r);
 	}
-	for (uint32_t i = 0; i < d->npend; i++)
-		cep__window_hold(d->win, d->pend[i].slot, d->pend[i].mask, ev,
-				 &d->q);
+	cep__window_hold(d->win, ev, d->pend, d->npend, &d->q);
 	cep__window_advance(d->win, release, sweep, &d->q);
 	return drain(d, out, max);
 }
@@ -328,7 +327,7 @@ int cep_detect_reload(struct cep_detect *d, const struct cep_ruleset *rs,
 	struct cep__window *win = NULL;
 	struct cep__index_scratch *ixs = NULL;
 	uint64_t *fed = NULL;
-	struct pend *pend = NULL;
+	struct cep__window_feed *pend = NULL;
 	uint32_t *pidx = NULL, *map = NULL;
 	uint64_t release, sweep;
 	struct idtab t = { 0 };

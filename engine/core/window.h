@@ -10,39 +10,53 @@
  * alert_clear, backoff), the latest start of each prefix of the rule list
  * (temporal_ordered), or the count of unanswered A events (absence).
  *
- *   held[] (reorder buffer)      table[]  open addressing, linear probing,
- *   min-heap on (ts, event, slot)   |      backward-shift delete
- *     | released in event-time      +-> group -------------------------------+
- *     | order once the watermark        | hash, slot, key (group-by values)   |
- *     | minus lateness passes them      | first_ts, last_ts, due, cur, peak,  |
- *     v                                 | emitted, fired, alerted, next_at    |
- *   feed(rule, event, which refs) ----> | rule list (by due)  global LRU list |
- *                                       | value set: slots[] -> nodes[]       |
- *   chain FIFO: a correlation's         |   {val, ts, amount, time links}     |
- *   own alerts, fed to the ones that    | steps[] (temporal_ordered)          |
- *   refer to it                         +-------------------------------------+
+ *   reorder buffer: one entry per event    table[]: {hash low 32, index}
+ *   {event, its (slot, mask) pairs}          | open addressing, linear
+ *   run[]  ring, events that came in order   | probing, backward-shift
+ *   heap[] 4-ary min-heap, the others        | delete; never touches a
+ *     | released in (ts, bytes) order        | group to grow or delete
+ *     | once watermark - lateness passes     v
+ *     v                                    pool of 96-byte group records
+ *   feed(rule, event, which refs) ------>  (32-bit indices, chunks that
+ *                                           never move):
+ *   chain FIFO: a correlation's             slot keylen ref flags key[24]
+ *   own alerts, fed to the ones that        LRU links, due-list links
+ *   refer to it                             first_ts last_ts peak
+ *                                           one inline value {val, ts}
+ *                                           ext --> (only when needed)
+ *                                             more values: hash set over
+ *                                             a time list, or a FIFO of
+ *                                             (ts, amount); the kept event
+ *                                             (packed); a long key; steps
  *
  * Time: every event reaches the groups in event-time order (ties broken by
- * the event's bytes, then the rule), because events wait in the reorder
- * buffer until the watermark minus the lateness passes them.  So a group's
- * state after each event, and every signal, depends only on the events
- * that arrived within the lateness, not on their arrival order.  Groups
- * close in order of their due time (then rule slot, then update order);
- * a sweep to time T closes every group due before T.
+ * the event's bytes; one event feeds its correlations in slot order),
+ * because events wait in the reorder buffer until the watermark minus the
+ * lateness passes them.  So a group's state after each event, and every
+ * signal, depends only on the events that arrived within the lateness,
+ * not on their arrival order.  Groups close in order of their due time
+ * (then rule slot, then update order); a sweep to time T closes every
+ * group due before T.
  *
  * A value set is an open-addressing table of node indices over a node
  * array kept in time order by an intrusive list, so that values older than
- * the window fall off the front in O(1) each.  Node arrays, slot arrays and
- * the reorder buffer grow by doubling; nothing is allocated per event once
- * they have reached their working size.
+ * the window fall off the front in O(1) each; a rule whose every event is
+ * a new value keeps a FIFO instead.  Value arrays, the pool and the reorder
+ * buffer grow by doubling (the pool, past its first chunks, by fixed
+ * chunks); nothing is allocated per event once they have reached their
+ * working size.  A group keeps an event (for the signal it may owe at
+ * close) only when it can owe one: absence, rules with an upper bound, and
+ * lower-bound rules once fired.
  *
  * Limits: max_keys groups per rule and mem_ceiling bytes in all; a new
  * group that would cross either evicts the rule's group due soonest or the
  * least recently updated group of all, which is counted and still emits
  * its final signal when it owes one and the queue has room (an absence or
- * alert_clear group evicted emits nothing).  The reorder buffer holds at
- * most max_held entries; when full, its oldest entry is released early and
- * counted (held_forced).
+ * alert_clear group evicted emits nothing).  mem_bytes counts every byte
+ * allocated for groups as the allocator sized it: table, pool chunks (free
+ * records too), value arrays, kept events.  The reorder buffer holds at
+ * most max_held events; when full, its oldest entry is released early and
+ * counted (held_forced); its bytes are held_bytes.
  *
  * Thread safety: none; one worker owns the object (detect.h).
  */
@@ -112,8 +126,9 @@ struct cep__window_limits {
 struct cep__window_stats {
 	uint64_t keys_live, keys_evicted, keys_expired;
 	uint64_t values_overflow, signals_dropped, nomem;
-	uint64_t mem_bytes;
-	uint64_t held;          /* entries in the reorder buffer now */
+	uint64_t mem_bytes;     /* groups: table, pool, values, kept events */
+	uint64_t held_bytes;    /* the reorder buffer's arrays */
+	uint64_t held;          /* events in the reorder buffer now */
 	uint64_t held_forced;   /* released early: the buffer was full */
 	uint64_t chain_dropped; /* chained alerts lost to a full chain queue */
 };
@@ -127,14 +142,22 @@ int cep__window_create(const struct cep_ruleset *rs,
 /* Frees every group and held entry without signals; NULL is accepted. */
 void cep__window_destroy(struct cep__window *w);
 
+/* One correlation an event feeds: bit p of mask is set when the event
+ * matched the rule refs[p] of the correlation in slot @slot. */
+struct cep__window_feed {
+	uint32_t slot;
+	uint64_t mask;
+};
+
 /*
- * cep__window_hold - buffer @ev (copied) for correlation slot @slot; @mask
- * has bit p set when the event matched the rule refs[p] of that
- * correlation.  When the buffer is full, its oldest entry is released
- * first (counted); that may push signals onto @q.
+ * cep__window_hold - buffer @ev (copied once) for the @n correlations
+ * @feeds names (one pair per slot; reordered in place to slot order).
+ * When the buffer is full, its oldest entry is released first (counted);
+ * that may push signals onto @q.
  */
-void cep__window_hold(struct cep__window *w, uint32_t slot, uint64_t mask,
-		      const struct cep_event *ev, struct cep__sigq *q);
+void cep__window_hold(struct cep__window *w, const struct cep_event *ev,
+		      struct cep__window_feed *feeds, uint32_t n,
+		      struct cep__sigq *q);
 
 /*
  * cep__window_advance - release, in event-time order, the held entries
@@ -170,8 +193,9 @@ void cep__window_limits(const struct cep__window *w,
 struct cep__window_migration {
 	uint64_t groups_kept;   /* groups moved to the new window set */
 	uint64_t groups_closed; /* groups of changed or removed rules closed */
-	uint64_t held_kept;     /* reorder buffer entries moved */
-	uint64_t held_flushed;  /* entries fed to the closing windows */
+	uint64_t held_kept;     /* events moved (for the kept correlations) */
+	uint64_t held_flushed;  /* events fed to the closing windows (one
+				   that feeds both kinds counts in both) */
 };
 
 #define CEP__WINDOW_NOSLOT UINT32_MAX
@@ -192,8 +216,10 @@ struct cep__window_migration {
  *
  * Kept groups move whole, with their value sets, due order, LRU position
  * and fired/emitted state; nothing is copied value by value, only each
- * group's table hash is recomputed (it is seeded with the slot).  Kept
- * reorder buffer entries move with their slot renumbered, and the release
+ * group's record is copied into @nw's pool and its table hash recomputed
+ * (it is seeded with the slot).  The (slot, mask) pairs of held events
+ * that feed kept correlations move with a copy of the event, renumbered
+ * and put in the new slot order, and the release
  * floor carries over, so an event within the lateness reaches the kept
  * windows in event-time order across the swap, exactly once.  Then, in
  * @old: the held entries of changed or removed correlations are fed to
@@ -209,5 +235,18 @@ struct cep__window_migration {
 int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 			const uint32_t *map, uint64_t now, struct cep__sigq *q,
 			struct cep__window_migration *out);
+
+/*
+ * The event a group keeps for a signal it may owe, packed: word 0 is a
+ * bitmap of the event's non-zero 8-byte words, which follow in order.  An
+ * IPv4 packet event from a tap packs to 11 words (88 bytes), not 33.
+ */
+#define CEP__WINDOW_PACK_WORDS (1 + CEP_EVENT_SIZE / 8)
+
+/* cep__window_pack_event - pack @ev into @out; returns the words written. */
+size_t cep__window_pack_event(const struct cep_event *ev,
+			      uint64_t out[CEP__WINDOW_PACK_WORDS]);
+/* cep__window_unpack_event - the event @in packs, byte for byte, into @ev. */
+void cep__window_unpack_event(const uint64_t *in, struct cep_event *ev);
 
 #endif /* CEPTOR_CORE_WINDOW_H */

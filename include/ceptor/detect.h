@@ -33,7 +33,7 @@
  * Event time: each cep_detect keeps one watermark, the largest ts it has
  * seen (reset by a complete flush).  With an allowed lateness L, an event
  * with ts >= watermark - L is on time: it waits in a reorder buffer (at
- * most max_held entries) and reaches the windows in ts order once the
+ * most max_held events) and reaches the windows in ts order once the
  * watermark minus L has passed it; a window closes only when the watermark
  * minus L passes its end.  An event with ts < watermark - L is late: its
  * detection signals still go out, but it feeds no correlation and is
@@ -91,8 +91,9 @@ struct cep_detect_config {
 	uint32_t max_values; /* distinct values kept per group (65536) */
 	unsigned queue;      /* signals held between calls (256) */
 	uint64_t lateness;   /* ns an event may trail the watermark (0) */
-	uint32_t max_held;   /* reorder buffer entries, each an event copy
-				per correlation it feeds (65536) */
+	uint32_t max_held;   /* events in the reorder buffer, one copy
+				each with every correlation it feeds
+				(65536) */
 };
 
 struct cep_detect_stats {
@@ -106,7 +107,7 @@ struct cep_detect_stats {
 	uint64_t values_overflow; /* values refused because a group was full */
 	uint64_t mem_bytes;       /* window state now held, in bytes */
 	uint64_t events_late;     /* events too late for correlation */
-	uint64_t held;            /* reorder buffer entries now held */
+	uint64_t held;            /* events in the reorder buffer now */
 	uint64_t held_forced;     /* released before their time: buffer full */
 	uint64_t chain_dropped;   /* chained alerts lost (chain queue full) */
 	uint64_t watermark;       /* largest event time seen, ns */
@@ -165,8 +166,11 @@ struct cep_detect_reload_stats {
 	uint32_t removed;       /* correlations no longer in the set */
 	uint64_t groups_kept;   /* open groups carried over */
 	uint64_t groups_closed; /* groups of changed or removed correlations */
-	uint64_t held_kept;     /* reorder buffer entries carried over */
-	uint64_t held_flushed;  /* entries fed to the windows that closed */
+	uint64_t held_kept;     /* held events carried over (for the kept
+				   correlations they feed) */
+	uint64_t held_flushed;  /* held events fed to the windows that
+				   closed (one feeding both kinds counts in
+				   both) */
 };
 
 /*

@@ -317,6 +317,87 @@ START_TEST(changed_rule_closes_its_groups_and_starts_fresh)
 }
 END_TEST
 
+static const char rate_rule[] =
+	"title: SYN rate\n"
+	"id: synrate\n"
+	"level: low\n"
+	"correlation:\n"
+	"  type: event_count\n"
+	"  rules: [syn]\n"
+	"  group-by: [src_ip]\n"
+	"  timespan: 60s\n"
+	"  condition: {gte: %u}\n";
+
+static void write_rate(unsigned gte)
+{
+	char text[512];
+
+	snprintf(text, sizeof text, rate_rule, gte);
+	put("c.yml", text);
+}
+
+/* An event waits once in the reorder buffer with every correlation it
+ * feeds.  At a swap that keeps one of them (portscan) and changes the
+ * other (synrate), each held event splits: the kept feed moves, the other
+ * goes to the closing window at once; portscan then fires exactly as in a
+ * run without the reload. */
+START_TEST(held_event_splits_between_a_kept_and_a_changed_rule)
+{
+	struct cep_detect_config cfg = { .lateness = 5 * SEC };
+	struct cep_ruleset *a, *b;
+	struct cep_detect_reload_stats st;
+	struct cep_detect *d;
+	struct log want = { .n = 0 }, got = { .n = 0 };
+	unsigned nscan = 0;
+
+	write_rate(3);
+	a = set("TCP port scan", 20, false);
+	ck_assert_int_eq(cep_detect_create(a, &cfg, &d), 0);
+	scan(d, &want, 7, 1000, 30, T0, false);
+	flush(d, &want);
+	cep_detect_destroy(d);
+
+	ck_assert_int_eq(cep_detect_create(a, &cfg, &d), 0);
+	/* Watermark at 7 s: the SYNs of 0 s and 1 s are fed, 2 s..7 s wait. */
+	scan(d, &got, 7, 1000, 8, T0, false);
+	write_rate(100);
+	b = compile();
+	ck_assert_int_eq(cep_detect_reload(d, b, &st), 0);
+	ck_assert_uint_eq(st.kept, 1);
+	ck_assert_uint_eq(st.changed, 1);
+	ck_assert_uint_eq(st.held_kept, 6);
+	ck_assert_uint_eq(st.held_flushed, 6);
+	drain(d, &got);
+	/* The old synrate saw all 8 before it closed: alert at 3, final 8. */
+	ck_assert_uint_eq(count(&got, "synrate", 0), 1);
+	ck_assert_uint_eq(count(&got, "synrate", 1), 1);
+	for (unsigned i = 0; i < got.n; i++)
+		if (!strcmp(got.sig[i].rule_id, "synrate") && got.sig[i].final)
+			ck_assert_uint_eq(got.sig[i].count, 8);
+	scan(d, &got, 7, 1008, 22, T0 + 8 * SEC, false);
+	flush(d, &got);
+	/* portscan: the signals of the run without a reload, in order. */
+	for (unsigned i = 0, j = 0; i < want.n; i++) {
+		if (strcmp(want.sig[i].rule_id, "portscan"))
+			continue;
+		while (j < got.n && strcmp(got.sig[j].rule_id, "portscan"))
+			j++;
+		ck_assert_uint_lt(j, got.n);
+		ck_assert_uint_eq(got.sig[j].count, want.sig[i].count);
+		ck_assert_uint_eq(got.sig[j].final, want.sig[i].final);
+		ck_assert_uint_eq(got.sig[j].first_ts, want.sig[i].first_ts);
+		ck_assert_uint_eq(got.sig[j].last_ts, want.sig[i].last_ts);
+		j++;
+		nscan++;
+	}
+	ck_assert_uint_eq(nscan, 2); /* alert at 20, final 30 */
+	ck_assert_uint_eq(count(&got, "portscan", -1), 2);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(a);
+	cep_ruleset_destroy(b);
+}
+END_TEST
+
 START_TEST(removed_rule_emits_the_final_signal_it_owes)
 {
 	struct cep_ruleset *a = set("TCP port scan", 20, false);
@@ -495,6 +576,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, unchanged_rule_fires_once_at_a_threshold_straddling_the_swap);
 	tcase_add_test(tc, reloads_with_lateness_give_the_signals_of_a_run_without);
 	tcase_add_test(tc, changed_rule_closes_its_groups_and_starts_fresh);
+	tcase_add_test(tc, held_event_splits_between_a_kept_and_a_changed_rule);
 	tcase_add_test(tc, removed_rule_emits_the_final_signal_it_owes);
 	tcase_add_test(tc, rejected_set_leaves_the_running_one_counting);
 	tcase_add_test(tc, reload_to_a_null_set_is_refused);

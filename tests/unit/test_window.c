@@ -1,7 +1,12 @@
 /*
  * test_window.c - correlation windows through cep_detect: value_count and
  * event_count thresholds, the sliding window on event time, final signals,
- * flush, and the key budget and memory ceiling.
+ * flush, and the key budget and memory ceiling; then how the state is
+ * kept (engine/core/window.h): the packed event a group keeps is the event
+ * byte for byte, signals carry the whole event that made them, mem_bytes
+ * is what the allocator holds and stays under the ceiling, a tracked key
+ * costs at most 128 bytes, the reorder buffer holds an event once, long
+ * keys, and duplicate events.
  *
  * Events are filled directly (a SYN from src to dst_port at second t), so
  * that each test reads as the traffic it describes.
@@ -18,6 +23,7 @@
 #include "ceptor/event.h"
 #include "ceptor/rule.h"
 #include "ceptor/signal.h"
+#include "core/window.h"
 
 #define SEC 1000000000ULL
 #define T0 (1714521600ULL * SEC) /* 2024-05-01T00:00:00Z */
@@ -64,6 +70,20 @@ static struct cep_ruleset *ruleset(const char *correlation)
 		"level: high\n"
 		"type: scan\n"
 		"correlation:\n%s", syn_rule, correlation);
+	fclose(f);
+	ck_assert_int_eq(cep_ruleset_compile(paths, 1, stderr, &rs), 0);
+	return rs;
+}
+
+/* @text as the whole rule file. */
+static struct cep_ruleset *rules_text(const char *text)
+{
+	struct cep_ruleset *rs = NULL;
+	const char *paths[1] = { path };
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
 	fclose(f);
 	ck_assert_int_eq(cep_ruleset_compile(paths, 1, stderr, &rs), 0);
 	return rs;
@@ -500,6 +520,508 @@ START_TEST(default_portscan_rule_detects_a_scan_of_20_ports)
 }
 END_TEST
 
+
+/* --- how the state is kept ---------------------------------------------- */
+
+/* jemalloc's control interface, when the test links jemalloc (the release
+ * flavour does; the sanitizer flavours do not). */
+int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp,
+	    size_t newlen) __attribute__((weak));
+
+/* Bytes this thread holds from the allocator, exactly (jemalloc's
+ * per-thread counters; stats.allocated lags by what thread caches hold),
+ * or 0 without jemalloc. */
+static uint64_t allocated(void)
+{
+	uint64_t in = 0, out = 0;
+	size_t sz = sizeof in;
+
+	if (!mallctl || mallctl("thread.allocated", &in, &sz, NULL, 0) ||
+	    mallctl("thread.deallocated", &out, &sz, NULL, 0))
+		return 0;
+	return in - out;
+}
+
+/* A SYN with every kind of field set, as a signal must carry it: text
+ * fields, grades, marking, recipients, flags; @tag changes the detail
+ * so that two events of one scan differ. */
+static struct cep_event rich(unsigned src, unsigned port, uint64_t t,
+			     unsigned tag)
+{
+	struct cep_event ev = syn(src, port, t);
+
+	ev.bytes = 60 + tag;
+	ev.packets = 1;
+	ev.count = tag;
+	ev.sector = CEP_SECTOR_FINANCE;
+	ev.reliability = CEP_REL_B;
+	ev.credibility = 2;
+	ev.tlp = CEP_TLP_RED;
+	ev.vlan = 42;
+	ev.system = CEP_SYSTEM_BANKING_CORE;
+	ev.flags = CEP_EV_EXERCISE | CEP_EV_MAY_SPREAD;
+	cep_event_set_recipients(&ev, 1u << CEP_SECTOR_FINANCE |
+					      1u << CEP_SECTOR_TELECOM);
+	ev.seq = 1000 + tag;
+	snprintf(ev.source, sizeof ev.source, "tap-east-7");
+	snprintf(ev.reporter, sizeof ev.reporter, "op-finance-a");
+	snprintf(ev.indicator, sizeof ev.indicator, "c2.example.net");
+	snprintf(ev.name, sizeof ev.name, "mirai-%u", tag);
+	snprintf(ev.report_id, sizeof ev.report_id, "R-%u", tag);
+	return ev;
+}
+
+static unsigned feed_ev(struct cep_detect *d, const struct cep_event *ev,
+			struct cep_signal *out)
+{
+	struct cep_signal tmp[8];
+
+	return cep_detect_event(d, ev, out ? out : tmp, 8);
+}
+
+static void assert_same_event(const struct cep_event *a,
+			      const struct cep_event *b)
+{
+	ck_assert_int_eq(memcmp(a, b, sizeof *a), 0);
+}
+
+START_TEST(packed_event_unpacks_to_the_same_bytes)
+{
+	uint64_t buf[CEP__WINDOW_PACK_WORDS], rng = 0x9e3779b97f4a7c15ULL;
+	struct cep_event ev, back;
+	size_t n;
+
+	/* Nothing set: the bitmap alone. */
+	memset(&ev, 0, sizeof ev);
+	ck_assert_uint_eq(cep__window_pack_event(&ev, buf), 1);
+	memset(&back, 0xaa, sizeof back);
+	cep__window_unpack_event(buf, &back);
+	assert_same_event(&ev, &back);
+	/* A packet as collectors make it: a few words, not 32. */
+	ev = rich(7, 443, T0, 3);
+	n = cep__window_pack_event(&ev, buf);
+	ck_assert_uint_lt(n, 24);
+	cep__window_unpack_event(buf, &back);
+	assert_same_event(&ev, &back);
+	/* Every byte set. */
+	memset(&ev, 0xff, sizeof ev);
+	ck_assert_uint_eq(cep__window_pack_event(&ev, buf), CEP__WINDOW_PACK_WORDS);
+	cep__window_unpack_event(buf, &back);
+	assert_same_event(&ev, &back);
+	/* Random bytes, with runs of zero words, and zero bytes inside
+	 * non-zero words. */
+	for (unsigned k = 0; k < 2000; k++) {
+		unsigned char *p = (unsigned char *)&ev;
+
+		for (size_t i = 0; i < sizeof ev; i++) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			p[i] = (rng >> 11) % 3 ? 0 : (unsigned char)(rng >> 3);
+		}
+		n = cep__window_pack_event(&ev, buf);
+		ck_assert_uint_le(n, CEP__WINDOW_PACK_WORDS);
+		cep__window_unpack_event(buf, &back);
+		assert_same_event(&ev, &back);
+	}
+}
+END_TEST
+
+/* The alert carries the event that crossed the bound; the final signal,
+ * made when the window closes long after, the last event of the group,
+ * which the group kept packed once it had fired. */
+START_TEST(signals_carry_the_whole_event_that_made_them)
+{
+	struct cep_ruleset *rs = portscan(3, "60s");
+	struct cep_detect *d;
+	struct cep_event ev[5];
+	struct cep_signal sig[8];
+
+	ck_assert_int_eq(cep_detect_create(rs, NULL, &d), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		ev[i] = rich(7, 100 + i, T0 + i * SEC, i);
+		ck_assert_uint_eq(feed_ev(d, &ev[i], sig), i == 2);
+		if (i == 2)
+			assert_same_event(&sig[0].ev, &ev[2]);
+	}
+	ck_assert_uint_eq(flush_all(d, &sig[0]), 1);
+	ck_assert_uint_eq(sig[0].final, 1);
+	ck_assert_uint_eq(sig[0].count, 5);
+	ck_assert_str_eq(sig[0].key, "src_ip=192.0.2.7");
+	assert_same_event(&sig[0].ev, &ev[4]);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* An upper bound is judged at close: every group keeps its last event. */
+START_TEST(upper_bound_signal_at_close_carries_the_last_event)
+{
+	struct cep_ruleset *rs = ruleset("  type: value_count\n"
+					 "  rules: [syn]\n"
+					 "  group-by: [src_ip]\n"
+					 "  timespan: 60s\n"
+					 "  condition: {field: dst_port, lt: 4}\n");
+	struct cep_detect *d;
+	struct cep_event ev[3];
+	struct cep_signal sig;
+
+	ck_assert_int_eq(cep_detect_create(rs, NULL, &d), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		ev[i] = rich(9, 10 + i, T0 + i * SEC, 7 + i);
+		ck_assert_uint_eq(feed_ev(d, &ev[i], NULL), 0);
+	}
+	ck_assert_uint_eq(flush_all(d, &sig), 1);
+	ck_assert_uint_eq(sig.count, 3);
+	assert_same_event(&sig.ev, &ev[2]);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+static const char absence_rules[] =
+	"title: TCP SYN\n"
+	"id: syn\n"
+	"logsource: {product: ceptor, category: packet}\n"
+	"detection:\n"
+	"  s: {proto: 6, tcp_flags: 2}\n"
+	"  condition: s\n"
+	"---\n"
+	"title: TCP ACK\n"
+	"id: ack\n"
+	"logsource: {product: ceptor, category: packet}\n"
+	"detection:\n"
+	"  a: {proto: 6, tcp_flags: 16}\n"
+	"  condition: a\n"
+	"---\n"
+	"title: SYN never answered\n"
+	"id: unanswered\n"
+	"level: medium\n"
+	"correlation:\n"
+	"  type: absence\n"
+	"  rules: [syn, ack]\n"
+	"  group-by: [src_ip]\n"
+	"  timespan: 30s\n";
+
+/* An absence signal is about the A that opened the window: it carries
+ * that event whole, not a later A of the same key. */
+START_TEST(absence_signal_carries_the_first_a_whole)
+{
+	struct cep_ruleset *rs = rules_text(absence_rules);
+	struct cep_detect *d;
+	struct cep_event a1 = rich(5, 80, T0, 1), a2 = rich(5, 81, T0 + 5 * SEC, 2);
+	struct cep_event later = syn(6, 80, T0 + 40 * SEC);
+	struct cep_signal sig[8];
+	unsigned n;
+
+	ck_assert_int_eq(cep_detect_create(rs, NULL, &d), 0);
+	ck_assert_uint_eq(feed_ev(d, &a1, NULL), 0);
+	ck_assert_uint_eq(feed_ev(d, &a2, NULL), 0);
+	n = feed_ev(d, &later, sig);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(sig[0].kind, CEP_SIGNAL_ABSENCE);
+	ck_assert_uint_eq(sig[0].count, 2);
+	ck_assert_str_eq(sig[0].key, "src_ip=192.0.2.5");
+	assert_same_event(&sig[0].ev, &a1);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* A fired group evicted by the key budget still owes its final signal,
+ * with the last event it saw. */
+START_TEST(evicted_group_signal_carries_its_last_event)
+{
+	struct cep_ruleset *rs = portscan(2, "60s");
+	struct cep_detect_config cfg = { .max_keys = 1 };
+	struct cep_detect *d;
+	struct cep_event ev[3], other = rich(2, 80, T0 + 10 * SEC, 9);
+	struct cep_signal sig;
+	struct cep_detect_stats st;
+
+	ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		ev[i] = rich(1, 1 + i, T0 + i * SEC, i);
+		feed_ev(d, &ev[i], NULL);
+	}
+	ck_assert_uint_eq(feed_ev(d, &other, &sig), 1);
+	ck_assert_uint_eq(sig.final, 1);
+	ck_assert_uint_eq(sig.count, 3);
+	ck_assert_str_eq(sig.key, "src_ip=192.0.2.1");
+	assert_same_event(&sig.ev, &ev[2]);
+	cep_detect_stats(d, &st);
+	ck_assert_uint_eq(st.keys_evicted, 1);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* Groups whose value sets grow (each a scan of up to 60 ports) under a
+ * small ceiling: after every event the state is within it, and every
+ * group opened is live or was evicted (none expired: the window is an
+ * hour). */
+START_TEST(memory_ceiling_holds_after_every_event)
+{
+	struct cep_ruleset *rs = portscan(100000, "1h");
+	struct cep_detect_config cfg = { .mem_ceiling = 128 * 1024 };
+	struct cep_detect *d;
+	struct cep_detect_stats st;
+	uint64_t t = T0;
+
+	ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+	for (unsigned src = 0; src < 2000; src++) {
+		struct cep_event ev = syn(src % 250, 0, 0);
+
+		ev.src_ip[2] = (uint8_t)(src / 250);
+		for (unsigned p = 0; p <= src % 60; p++) {
+			ev.ts = t += 1000;
+			ev.dst_port = (uint16_t)(1 + p);
+			feed_ev(d, &ev, NULL);
+			cep_detect_stats(d, &st);
+			ck_assert_uint_le(st.mem_bytes, cfg.mem_ceiling);
+		}
+	}
+	cep_detect_stats(d, &st);
+	ck_assert_uint_gt(st.keys_evicted, 1000);
+	ck_assert_uint_eq(st.keys_live + st.keys_evicted, 2000);
+	ck_assert_uint_eq(st.keys_expired, 0);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* mem_bytes counts what the allocator really holds for the state: the
+ * table, the pool's chunks, value sets, kept events.  With lateness 0 the
+ * reorder buffer holds one event at a time, so after the first event
+ * nothing else grows; no signal is queued (they are all drained). */
+START_TEST(mem_bytes_is_what_the_allocator_holds)
+{
+	struct cep_ruleset *rs = portscan(3, "1h");
+	struct cep_detect *d;
+	struct cep_detect_stats s0, s1, s2;
+	struct cep_event ev = syn(1, 1, T0);
+	uint64_t a0, a1, a2;
+
+	ck_assert_int_eq(cep_detect_create(rs, NULL, &d), 0);
+	feed_ev(d, &ev, NULL);
+	cep_detect_stats(d, &s0);
+	a0 = allocated();
+	/* 20,000 groups: a third with one value, a third with two, a third
+	 * fired (three or more values, and a kept event). */
+	for (unsigned g = 0; g < 20000; g++) {
+		ev.src_ip[1] = (uint8_t)(g >> 8);
+		ev.src_ip[3] = (uint8_t)g;
+		for (unsigned p = 0; p <= g % 3 + (g % 3 == 2) * 2; p++) {
+			ev.ts += 1000;
+			ev.dst_port = (uint16_t)(1 + p);
+			feed_ev(d, &ev, NULL);
+		}
+	}
+	cep_detect_stats(d, &s1);
+	a1 = allocated();
+	ck_assert_uint_eq(s1.keys_live, 20000); /* g = 1 is the first one */
+	ck_assert_uint_gt(s1.mem_bytes, s0.mem_bytes + 20000 * 96);
+	if (a0 && a1) {
+		/* To the byte: every allocation is counted at the size the
+		 * allocator gave it. */
+		ck_assert_uint_eq(a1 - a0, s1.mem_bytes - s0.mem_bytes);
+	} else {
+		fprintf(stderr, "test_window: not linked with jemalloc: "
+			"mem_bytes not checked against the allocator\n");
+	}
+	/* Closing every group gives back all but the pool and table. */
+	ck_assert_uint_gt(flush_all(d, NULL), 0);
+	cep_detect_stats(d, &s2);
+	a2 = allocated();
+	ck_assert_uint_eq(s2.keys_live, 0);
+	ck_assert_uint_lt(s2.mem_bytes, s1.mem_bytes);
+	if (a1 && a2)
+		ck_assert_uint_eq(a1 - a2, s1.mem_bytes - s2.mem_bytes);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* Issue 7: at most 128 bytes per tracked key, everything counted (the
+ * table, the pool), for the groups a scan of many sources opens: one
+ * value each, not fired. */
+START_TEST(one_value_groups_cost_at_most_128_bytes_a_key)
+{
+	struct cep_ruleset *rs = portscan(100, "1h");
+	struct cep_detect_config cfg = { .max_keys = 1000000 };
+	struct cep_detect *d;
+	struct cep_detect_stats st;
+	struct cep_event ev = syn(0, 80, T0);
+
+	ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+	for (unsigned i = 0; i < 300000; i++) {
+		ev.ts = T0 + i * 1000ULL;
+		ev.src_ip[0] = 10;
+		ev.src_ip[1] = (uint8_t)(i >> 16);
+		ev.src_ip[2] = (uint8_t)(i >> 8);
+		ev.src_ip[3] = (uint8_t)i;
+		feed_ev(d, &ev, NULL);
+	}
+	cep_detect_stats(d, &st);
+	ck_assert_uint_eq(st.keys_live, 300000);
+	ck_assert_uint_le(st.mem_bytes / st.keys_live, 128);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+static const char three_rules[] =
+	"title: TCP SYN\n"
+	"id: syn\n"
+	"logsource: {product: ceptor, category: packet}\n"
+	"detection:\n"
+	"  s: {proto: 6, tcp_flags: 2}\n"
+	"  condition: s\n"
+	"---\n"
+	"title: A\n"
+	"id: twice\n"
+	"correlation:\n"
+	"  type: event_count\n"
+	"  rules: [syn]\n"
+	"  group-by: [src_ip]\n"
+	"  timespan: 60s\n"
+	"  condition: {gte: 2}\n"
+	"---\n"
+	"title: B\n"
+	"id: once\n"
+	"correlation:\n"
+	"  type: event_count\n"
+	"  rules: [syn]\n"
+	"  group-by: [src_ip, dst_port]\n"
+	"  timespan: 60s\n"
+	"  condition: {gte: 1}\n"
+	"---\n"
+	"title: C\n"
+	"id: ports\n"
+	"correlation:\n"
+	"  type: value_count\n"
+	"  rules: [syn]\n"
+	"  group-by: [dst_ip]\n"
+	"  timespan: 60s\n"
+	"  condition: {field: dst_port, gte: 3}\n";
+
+/* An event that feeds three correlations waits once. */
+START_TEST(reorder_buffer_holds_an_event_once_whatever_it_feeds)
+{
+	struct cep_ruleset *rs = rules_text(three_rules);
+	struct cep_detect_config cfg = { .lateness = 10 * SEC };
+	struct cep_detect *d;
+	struct cep_detect_stats st;
+	struct cep_event ev = syn(1, 80, T0);
+
+	ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+	feed_ev(d, &ev, NULL);
+	cep_detect_stats(d, &st);
+	ck_assert_uint_eq(st.held, 1);
+	ev.ts += SEC;
+	feed_ev(d, &ev, NULL);
+	cep_detect_stats(d, &st);
+	ck_assert_uint_eq(st.held, 2);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* Two copies of one event (a tap that sees a packet twice): each copy
+ * feeds its correlations in turn, so lateness changes nothing: "once"
+ * fires on the first copy, "twice" on the second, in that order. */
+START_TEST(duplicate_events_give_the_signals_of_no_lateness)
+{
+	struct cep_ruleset *rs = rules_text(three_rules);
+	struct cep_detect_config late = { .lateness = 10 * SEC };
+	const struct cep_detect_config *cfgs[2] = { NULL, &late };
+	struct cep_event ev = syn(4, 22, T0);
+
+	for (unsigned c = 0; c < 2; c++) {
+		struct cep_detect *d;
+		struct cep_signal sig[8], got[8];
+		unsigned n = 0, k;
+
+		ck_assert_int_eq(cep_detect_create(rs, cfgs[c], &d), 0);
+		for (unsigned i = 0; i < 2; i++) {
+			k = feed_ev(d, &ev, sig);
+			for (unsigned j = 0; j < k; j++)
+				got[n++] = sig[j];
+		}
+		while ((k = cep_detect_flush(d, sig, 8)) > 0)
+			for (unsigned j = 0; j < k && n < 8; j++)
+				got[n++] = sig[j];
+		ck_assert_uint_ge(n, 2);
+		ck_assert_str_eq(got[0].rule_id, "once");
+		ck_assert_uint_eq(got[0].final, 0);
+		ck_assert_str_eq(got[1].rule_id, "twice");
+		ck_assert_uint_eq(got[1].final, 0);
+		cep_detect_destroy(d);
+	}
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* Keys longer than a group record holds inline: two IPv6 addresses (34
+ * bytes), or an indicator of 60 characters; they group apart and format
+ * as usual.  Two destinations (or indicators) that differ in their last
+ * byte, alternating: two groups, each firing at its third event. */
+START_TEST(long_keys_group_apart_and_format)
+{
+	static const char *const body[2] = {
+		"  type: event_count\n"
+		"  rules: [syn]\n"
+		"  group-by: [src_ip, dst_ip]\n"
+		"  timespan: 60s\n"
+		"  condition: {gte: 3}\n",
+		"  type: event_count\n"
+		"  rules: [syn]\n"
+		"  group-by: [indicator]\n"
+		"  timespan: 60s\n"
+		"  condition: {gte: 3}\n",
+	};
+	char want[2][CEP_SIGNAL_KEY_MAX];
+
+	for (unsigned b = 0; b < 2; b++) {
+		struct cep_ruleset *rs = ruleset(body[b]);
+		struct cep_detect *d;
+		struct cep_detect_stats st;
+		struct cep_signal sig;
+		struct cep_event ev = syn(1, 80, T0);
+		unsigned fired = 0;
+
+		ev.src_af = ev.dst_af = CEP_AF_INET6;
+		ck_assert_int_eq(cep_ip_parse("2001:db8::7", ev.src_ip), 6);
+		memset(ev.indicator, 'x', 60);
+		ck_assert_int_eq(cep_detect_create(rs, NULL, &d), 0);
+		for (unsigned i = 0; i < 6; i++) {
+			ck_assert_int_eq(cep_ip_parse(i % 2 ? "2001:db8:1::2" :
+						      "2001:db8:1::1",
+						      ev.dst_ip), 6);
+			ev.indicator[59] = i % 2 ? 'y' : 'x';
+			ev.ts = T0 + i * SEC;
+			if (b == 0)
+				snprintf(want[i % 2], sizeof want[0],
+					 "src_ip=2001:db8::7,dst_ip=2001:db8:1::%u",
+					 1 + i % 2);
+			else
+				snprintf(want[i % 2], sizeof want[0],
+					 "indicator=%s", ev.indicator);
+			if (feed_ev(d, &ev, &sig)) {
+				fired++;
+				ck_assert_uint_eq(sig.count, 3);
+				ck_assert_str_eq(sig.key, want[i % 2]);
+			}
+		}
+		ck_assert_uint_eq(fired, 2);
+		cep_detect_stats(d, &st);
+		ck_assert_uint_eq(st.keys_live, 2);
+		cep_detect_destroy(d);
+		cep_ruleset_destroy(rs);
+	}
+}
+END_TEST
+
 static Suite *window_suite(void)
 {
 	Suite *s = suite_create("window");
@@ -522,6 +1044,22 @@ static Suite *window_suite(void)
 	tcase_add_test(tc, upper_bound_condition_is_judged_when_the_window_closes);
 	tcase_add_test(tc, signals_beyond_max_wait_for_the_next_call);
 	tcase_add_test(tc, default_portscan_rule_detects_a_scan_of_20_ports);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("state");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, packed_event_unpacks_to_the_same_bytes);
+	tcase_add_test(tc, signals_carry_the_whole_event_that_made_them);
+	tcase_add_test(tc, upper_bound_signal_at_close_carries_the_last_event);
+	tcase_add_test(tc, absence_signal_carries_the_first_a_whole);
+	tcase_add_test(tc, evicted_group_signal_carries_its_last_event);
+	tcase_add_test(tc, memory_ceiling_holds_after_every_event);
+	tcase_add_test(tc, mem_bytes_is_what_the_allocator_holds);
+	tcase_add_test(tc, one_value_groups_cost_at_most_128_bytes_a_key);
+	tcase_add_test(tc, reorder_buffer_holds_an_event_once_whatever_it_feeds);
+	tcase_add_test(tc, duplicate_events_give_the_signals_of_no_lateness);
+	tcase_add_test(tc, long_keys_group_apart_and_format);
 	suite_add_tcase(s, tc);
 	return s;
 }
