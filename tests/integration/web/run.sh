@@ -244,7 +244,13 @@ expect_eq "$(jq -r '.edges[] | select(.from == "electricity" and .to == "telecom
 NONE=$(jq -r '[.sectors[] | select(.state == "none") | .name] | sort | join(" ")' "$WORK/graph.json")
 expect_match "$NONE" '[a-z]' "some sectors unaffected"
 
-curl -sS "${URL}api/status" >"$WORK/status.json"
+# status.json is rewritten once a second, and incidents now go out at
+# once: wait for the tick that counted the collector's two events.
+for _ in $(seq 50); do
+	curl -sS "${URL}api/status" >"$WORK/status.json"
+	[ "$(jq -r '.inputs[] | select(.name == "ops-ring") | .events' "$WORK/status.json")" = 2 ] && break
+	sleep 0.1
+done
 expect_eq "$(jq -r '.running' "$WORK/status.json")" true "status: ceptord running"
 expect_eq "$(jq -r '.site' "$WORK/status.json")" web-test "status: site"
 expect_eq "$(jq -r '.inputs[] | select(.name == "ops-ring") | .kind + " " + (.alive | tostring)' "$WORK/status.json")" \
