@@ -71,8 +71,9 @@
  * the core asks after every round of dequeues, in O(1), whether the
  * incident table has something a collect would hand out
  * (cep_incidents_due(): a new incident, a change the rate limit lets go,
- * a hold that event time has passed, an incident due to close), and runs a
- * publish round at once when it has.  A round follows a batch (up to 1,024
+ * a hold that event time has passed), and runs a publish round at once
+ * when it has.  Closing quiet incidents is left to the interval's rounds
+ * (it walks the incident table).  A round follows a batch (up to 1,024
  * events merged, a ring burst each), never an event, and hands its
  * messages over in one buffer; the publisher thread sends what piled up
  * while it waited for Redis in one pipeline.  Otherwise a round runs every

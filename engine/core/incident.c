@@ -1350,10 +1350,11 @@ bool cep_incidents_due(const struct cep_incidents *t, uint64_t now)
 {
 	if (now < t->now)
 		now = t->now;
-	/* tick() closes what is more than close_after quiet: past
-	 * next_close; a hold ends at its key in the held heap. */
+	/* A hold ends at its key in the held heap.  Closing is left to the
+	 * rounds at publish_interval_ms: tick() walks the whole table to
+	 * close, and a close is no news that waits on a latency goal. */
 	return t->flushing || t->ready.n ||
-	       (t->held.n && t->held.v[0].key <= now) || now > t->next_close;
+	       (t->held.n && t->held.v[0].key <= now);
 }
 
 /*

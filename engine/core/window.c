@@ -291,6 +291,7 @@ struct cep__window {
 	 * chunks allocated, pfree a list of freed ones (through gnext). */
 	struct group **chunk;
 	uint32_t nchunk, chunk_cap;
+	size_t chunk_bytes; /* the chunks' own, as counted in mem_bytes */
 	uint32_t pused, pcap, pfree;
 	/* Reorder buffer: pool[] entries, free[] their free indices; an
 	 * entry waits in run[] (a ring in release order, where events that
@@ -368,6 +369,7 @@ static bool pool_add_chunk(struct cep__window *w)
 	if (!c)
 		return false;
 	w->st.mem_bytes += msize(c);
+	w->chunk_bytes += msize(c);
 	w->chunk[w->nchunk++] = c;
 	w->pcap += n;
 	return true;
@@ -1104,6 +1106,27 @@ static bool table_grow(struct cep__window *w)
 	return true;
 }
 
+/*
+ * What mem_bytes holds that no eviction frees: the table, the rule states,
+ * the pool's chunks and their array (an evicted record only goes back to
+ * the pool).  Evicting helps only while other groups hold bytes of their
+ * own, or while the new group would need a chunk or a bigger table; past
+ * that it would empty the window at every event without ever getting
+ * under the ceiling.
+ */
+static size_t fixed_bytes(const struct cep__window *w)
+{
+	return msize(w->table) + msize(w->rules) + msize(w->chunk) +
+	       w->chunk_bytes;
+}
+
+/* What the table grows by when one more group comes in: it doubles past
+ * three quarters full. */
+static size_t grow_need(const struct cep__window *w)
+{
+	return (w->count + 1) * 4 > w->cap * 3 ? w->cap * sizeof *w->table : 0;
+}
+
 static uint32_t group_find(const struct cep__window *w, uint32_t hash,
 			   uint32_t slot, const uint8_t *key, size_t len)
 {
@@ -1143,12 +1166,17 @@ static uint32_t group_new(struct cep__window *w, uint32_t hash,
 		group_close(w, rs->head, EVICTED, q);
 		w->st.keys_evicted++;
 	}
+	/* The table's growth counts as well: a ceiling just above a
+	 * doubling must stop the doubling, not empty the window. */
+	size_t fixed = fixed_bytes(w);
 	while (w->ghead != NIL &&
-	       w->st.mem_bytes + pool_need(w) + xbytes > w->lim.mem_ceiling) {
+	       w->st.mem_bytes + pool_need(w) + grow_need(w) + xbytes >
+		       w->lim.mem_ceiling &&
+	       (w->st.mem_bytes > fixed || pool_need(w) || grow_need(w))) {
 		group_close(w, w->ghead, EVICTED, q);
 		w->st.keys_evicted++;
 	}
-	if ((w->count + 1) * 4 > w->cap * 3 && !table_grow(w))
+	if (grow_need(w) && !table_grow(w))
 		return NIL;
 	if (xbytes) {
 		x = calloc(1, xbytes);
@@ -1179,6 +1207,22 @@ static uint32_t group_new(struct cep__window *w, uint32_t hash,
 	rs->live++;
 	w->st.keys_live++;
 	return i;
+}
+
+/* A group's state grew (a value, a kept event) and may have crossed the
+ * ceiling: evict the least recently updated other groups while they hold
+ * bytes of their own (fixed_bytes()). */
+static void shed(struct cep__window *w, uint32_t i, struct cep__sigq *q)
+{
+	if (w->st.mem_bytes <= w->lim.mem_ceiling)
+		return;
+	size_t floor = fixed_bytes(w) + ext_bytes(w, grp(w, i));
+
+	while (w->st.mem_bytes > w->lim.mem_ceiling && w->ghead != i &&
+	       w->st.mem_bytes > floor) {
+		group_close(w, w->ghead, EVICTED, q);
+		w->st.keys_evicted++;
+	}
 }
 
 /* --- feeding ---------------------------------------------------------------- */
@@ -1307,6 +1351,7 @@ static void update(struct cep__window *w, const struct cep__rule *r,
 		if (fresh && gdue(w, g) < w->next_due)
 			w->next_due = gdue(w, g);
 		touch(w, i, g, false);
+		shed(w, i, q);
 		return;
 	}
 	if (rs->type == CEP__CORR_TEMPORAL_ORDERED) {
@@ -1382,11 +1427,7 @@ static void update(struct cep__window *w, const struct cep__rule *r,
 	 * carry: the last one. */
 	if (!rs->upward || g->flags & G_FIRED)
 		keep_event(w, g, ev);
-	/* A set that grew may have crossed the ceiling: shed other groups. */
-	while (w->st.mem_bytes > w->lim.mem_ceiling && w->ghead != i) {
-		group_close(w, w->ghead, EVICTED, q);
-		w->st.keys_evicted++;
-	}
+	shed(w, i, q);
 }
 
 /* The ref of the first lookup feed() makes for mask. */
@@ -2065,7 +2106,7 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 	struct cep__window_migration m = { 0 };
 	struct tslot *table = NULL;
 	uint32_t *newidx = NULL, nmove = 0, xneed = 0;
-	struct feed *fa = NULL, *fb = NULL, *fs;
+	struct feed *fa = NULL, *fb = NULL, *fs = NULL;
 	size_t ngroups = 0, cap = nw->cap;
 	bool grow = q->grow;
 
@@ -2093,8 +2134,10 @@ int cep__window_migrate(struct cep__window *old, struct cep__window *nw,
 	 * into those that move (fb) and those that stay (fs). */
 	if (old->rs->ncorr && !(fa = malloc(3 * old->rs->ncorr * sizeof *fa)))
 		goto nomem;
-	fb = fa + old->rs->ncorr;
-	fs = fb + old->rs->ncorr;
+	if (fa) { /* no arithmetic on NULL when there is no correlation */
+		fb = fa + old->rs->ncorr;
+		fs = fb + old->rs->ncorr;
+	}
 	while (nw->pcap < ngroups)
 		if (!pool_add_chunk(nw))
 			goto nomem;

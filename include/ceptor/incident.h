@@ -444,14 +444,15 @@ int cep_incidents_collect(struct cep_incidents *t, struct cep_incident **out,
 int cep_incidents_tick(struct cep_incidents *t, uint64_t now);
 
 /*
- * cep_incidents_due - whether cep_incidents_tick(t, now) followed by
- * cep_incidents_collect() would hand out anything: a changed incident that
- * the rate limit lets go, a held one whose hold has ended by @now (an
- * event time; the table's own clock when that is later), or an open one
- * that may be due to close.  O(1): the engine asks after every batch of
- * events, and runs a publish round only when the answer is yes.  It may
- * say yes when a round then finds nothing (a close that was only
- * possible), never no when a round would hand something out.
+ * cep_incidents_due - whether cep_incidents_collect() would hand out
+ * anything: a changed incident that the rate limit lets go, or a held one
+ * whose hold has ended by @now (an event time; the table's own clock when
+ * that is later).  Closing is not asked about: cep_incidents_tick() walks
+ * the table to close, so the engine leaves closes to its rounds at
+ * publish_interval_ms.  O(1): the engine asks after every batch of events,
+ * and runs a publish round only when the answer is yes.  It may say yes
+ * when a round then finds nothing (a stale entry), never no when a round
+ * would hand out a change.
  */
 bool cep_incidents_due(const struct cep_incidents *t, uint64_t now);
 

@@ -2047,8 +2047,13 @@ START_TEST(rate_limit_due_says_when_a_round_would_hand_something_out)
 	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);
 	ck_assert_uint_lt(out[0]->priority, before);
 	ck_assert(!cep_incidents_due(t, TS_2026 + 1200 * ms));
-	/* Closing after the quiet period: due once it may close. */
-	ck_assert(cep_incidents_due(t, TS_2026 + 7 * 3600 * 1000 * ms));
+	/* The hold the class change cut short ends: its stale entry may
+	 * make one round for nothing, which drops it. */
+	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 5000 * ms), 0);
+	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 0);
+	/* Closing after the quiet period is left to the interval's rounds
+	 * (tick walks the table): not due by itself, due once ticked. */
+	ck_assert(!cep_incidents_due(t, TS_2026 + 7 * 3600 * 1000 * ms));
 	ck_assert_int_eq(cep_incidents_tick(t, TS_2026 + 7 * 3600 * 1000 * ms), 1);
 	ck_assert(cep_incidents_due(t, 0));
 	ck_assert_int_eq(cep_incidents_collect(t, out, 4), 1);

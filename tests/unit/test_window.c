@@ -12,6 +12,7 @@
  * that each test reads as the traffic it describes.
  */
 #include <check.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -728,6 +729,32 @@ START_TEST(absence_signal_carries_the_first_a_whole)
 }
 END_TEST
 
+/* Absence groups keep the A that opened them: under a ceiling that state
+ * too sheds the oldest groups, after every event (it went over by the
+ * kept event before). */
+START_TEST(absence_groups_hold_the_memory_ceiling)
+{
+	struct cep_ruleset *rs = rules_text(absence_rules);
+	struct cep_detect_config cfg = { .mem_ceiling = 64 * 1024 };
+	struct cep_detect *d;
+	struct cep_detect_stats st;
+
+	ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+	for (unsigned src = 0; src < 5000; src++) {
+		struct cep_event ev = syn(src % 250, 80, T0 + src * 1000);
+
+		ev.src_ip[1] = (uint8_t)(src / 250);
+		feed_ev(d, &ev, NULL);
+		cep_detect_stats(d, &st);
+		ck_assert_uint_le(st.mem_bytes, cfg.mem_ceiling);
+	}
+	ck_assert_uint_gt(st.keys_evicted, 0);
+	ck_assert_uint_eq(st.keys_live + st.keys_evicted, 5000);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
 /* A fired group evicted by the key budget still owes its final signal,
  * with the last event it saw. */
 START_TEST(evicted_group_signal_carries_its_last_event)
@@ -786,6 +813,46 @@ START_TEST(memory_ceiling_holds_after_every_event)
 	ck_assert_uint_eq(st.keys_live + st.keys_evicted, 2000);
 	ck_assert_uint_eq(st.keys_expired, 0);
 	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
+/* One-value groups, one new source per event, under ceilings swept across
+ * the points where the table doubles: the window keeps about as many
+ * groups as fit, evicting the oldest, and never empties itself because
+ * the table and the pool (which no eviction frees) came near the ceiling
+ * (it did: a ceiling just above a doubling evicted every group at every
+ * event from then on). */
+START_TEST(memory_ceiling_near_a_table_doubling_keeps_the_window)
+{
+	struct cep_ruleset *rs = portscan(1000, "1h");
+	struct cep_detect_stats st;
+
+	for (size_t ceiling = 32 * 1024; ceiling <= 192 * 1024;
+	     ceiling += 2 * 1024) {
+		struct cep_detect_config cfg = { .mem_ceiling = ceiling };
+		struct cep_detect *d;
+		uint64_t least = UINT64_MAX;
+
+		ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+		for (unsigned src = 0; src < 4000; src++) {
+			struct cep_event ev = syn(src % 250, 80, T0 + src * SEC);
+
+			ev.src_ip[1] = (uint8_t)(src / 250);
+			feed_ev(d, &ev, NULL);
+			cep_detect_stats(d, &st);
+			ck_assert_uint_le(st.mem_bytes, ceiling);
+			if (src >= 1000 && st.keys_live < least)
+				least = st.keys_live;
+		}
+		/* 96-byte records, an 8-byte slot at most 3/4 full, and the
+		 * rest of the fixed part: a quarter of ceiling / 128 at the
+		 * very least, not one. */
+		ck_assert_msg(least >= ceiling / 512,
+			      "ceiling %zu: down to %" PRIu64 " groups",
+			      ceiling, least);
+		cep_detect_destroy(d);
+	}
 	cep_ruleset_destroy(rs);
 }
 END_TEST
@@ -1053,8 +1120,10 @@ static Suite *window_suite(void)
 	tcase_add_test(tc, signals_carry_the_whole_event_that_made_them);
 	tcase_add_test(tc, upper_bound_signal_at_close_carries_the_last_event);
 	tcase_add_test(tc, absence_signal_carries_the_first_a_whole);
+	tcase_add_test(tc, absence_groups_hold_the_memory_ceiling);
 	tcase_add_test(tc, evicted_group_signal_carries_its_last_event);
 	tcase_add_test(tc, memory_ceiling_holds_after_every_event);
+	tcase_add_test(tc, memory_ceiling_near_a_table_doubling_keeps_the_window);
 	tcase_add_test(tc, mem_bytes_is_what_the_allocator_holds);
 	tcase_add_test(tc, one_value_groups_cost_at_most_128_bytes_a_key);
 	tcase_add_test(tc, reorder_buffer_holds_an_event_once_whatever_it_feeds);
