@@ -200,7 +200,10 @@ unsigned cep_detect_event(struct cep_detect *d, const struct cep_event *ev,
 			detection_signal(d, r, ev);
 		correlate(d, r);
 	}
-	cep__window_hold(d->win, ev, d->pend, d->npend, &d->q);
+	/* A full reorder buffer releases its oldest entry to make room: if
+	 * that was newer than this event, this one is late after all. */
+	if (!cep__window_hold(d->win, ev, d->pend, d->npend, &d->q))
+		d->late++;
 	cep__window_advance(d->win, release, sweep, &d->q);
 	return drain(d, out, max);
 }

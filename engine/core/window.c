@@ -1968,14 +1968,14 @@ void cep__window_destroy(struct cep__window *w)
 	free(w);
 }
 
-void cep__window_hold(struct cep__window *w, const struct cep_event *ev,
+bool cep__window_hold(struct cep__window *w, const struct cep_event *ev,
 		      struct cep__window_feed *feeds, uint32_t n,
 		      struct cep__sigq *q)
 {
 	uint32_t idx;
 
 	if (n == 0)
-		return;
+		return true;
 	/* Slot order: an event feeds its correlations one after the other,
 	 * the lowest slot first.  n is small (the correlations one event
 	 * feeds). */
@@ -1990,22 +1990,25 @@ void cep__window_hold(struct cep__window *w, const struct cep_event *ev,
 	if (w->nheld == w->hcap && !held_grow(w)) {
 		if (w->nheld == 0) {
 			w->st.nomem++;
-			return;
+			return true;
 		}
 		/* Full: the oldest goes now, and events older than it will
-		 * count as late (cep__window_floor()). */
+		 * count as late (cep__window_floor()), this one too. */
 		release_entry(w, q);
 		w->st.held_forced++;
+		if (ev->ts < w->floor)
+			return false;
 	}
 	if (!xfeed_reserve(w, xfeeds(n))) {
 		w->st.nomem++;
-		return;
+		return true;
 	}
 	idx = w->free[w->hcap - w->nheld - 1];
 	w->nheld++;
 	w->pool[idx].ev = *ev;
 	held_link(w, idx, feeds, n);
 	held_insert(w, idx);
+	return true;
 }
 
 void cep__window_advance(struct cep__window *w, uint64_t release_below,

@@ -153,9 +153,11 @@ struct cep__window_feed {
  * cep__window_hold - buffer @ev (copied once) for the @n correlations
  * @feeds names (one pair per slot; reordered in place to slot order).
  * When the buffer is full, its oldest entry is released first (counted);
- * that may push signals onto @q.
+ * that may push signals onto @q.  Returns false when that release passed
+ * @ev (its ts is below the new floor): @ev can no longer reach the windows
+ * in order, so it is not held, and the caller counts it late.
  */
-void cep__window_hold(struct cep__window *w, const struct cep_event *ev,
+bool cep__window_hold(struct cep__window *w, const struct cep_event *ev,
 		      struct cep__window_feed *feeds, uint32_t n,
 		      struct cep__sigq *q);
 

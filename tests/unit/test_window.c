@@ -755,6 +755,36 @@ START_TEST(absence_groups_hold_the_memory_ceiling)
 }
 END_TEST
 
+/* A full reorder buffer releases its oldest event early; an event older
+ * than the one released can no longer reach the windows in order, so it
+ * is late (counted, not fed), not fed after a newer one. */
+START_TEST(event_passed_by_a_forced_release_is_late)
+{
+	struct cep_ruleset *rs = portscan(3, "1h");
+	struct cep_detect_config cfg = { .lateness = 60 * SEC, .max_held = 2 };
+	struct cep_detect *d;
+	struct cep_detect_stats st;
+
+	ck_assert_int_eq(cep_detect_create(rs, &cfg, &d), 0);
+	feed(d, 1, 1, T0 + 10 * SEC, NULL);
+	feed(d, 1, 2, T0 + 20 * SEC, NULL);
+	/* Full: the event at 10 s goes; 30 s is held. */
+	feed(d, 1, 3, T0 + 30 * SEC, NULL);
+	cep_detect_stats(d, &st);
+	ck_assert_uint_eq(st.held_forced, 1);
+	ck_assert_uint_eq(st.events_late, 0);
+	/* 15 s is within the lateness and after the floor (10 s), but the
+	 * room it needs releases the event at 20 s first. */
+	feed(d, 1, 4, T0 + 15 * SEC, NULL);
+	cep_detect_stats(d, &st);
+	ck_assert_uint_eq(st.held_forced, 2);
+	ck_assert_uint_eq(st.events_late, 1);
+	ck_assert_uint_eq(st.held, 1);
+	cep_detect_destroy(d);
+	cep_ruleset_destroy(rs);
+}
+END_TEST
+
 /* A fired group evicted by the key budget still owes its final signal,
  * with the last event it saw. */
 START_TEST(evicted_group_signal_carries_its_last_event)
@@ -1121,6 +1151,7 @@ static Suite *window_suite(void)
 	tcase_add_test(tc, upper_bound_signal_at_close_carries_the_last_event);
 	tcase_add_test(tc, absence_signal_carries_the_first_a_whole);
 	tcase_add_test(tc, absence_groups_hold_the_memory_ceiling);
+	tcase_add_test(tc, event_passed_by_a_forced_release_is_late);
 	tcase_add_test(tc, evicted_group_signal_carries_its_last_event);
 	tcase_add_test(tc, memory_ceiling_holds_after_every_event);
 	tcase_add_test(tc, memory_ceiling_near_a_table_doubling_keeps_the_window);
