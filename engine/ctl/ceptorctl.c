@@ -1543,6 +1543,16 @@ static void print_status(struct cep_json_span doc, const char *path, const char 
 	       (unsigned long long)cep_json_get_u64(pub, "lost"));
 	if (*cep_json_get_str(pub, "last_error", err, sizeof err))
 		printf("           last error: %s\n", err);
+	struct cep_json_span lat = cep_json_get_sub(pub, "ingest_to_ack",
+						    CEP_JSON_OBJECT);
+	if (cep_json_get_u64(lat, "measured"))
+		printf("           ingest to ack: p50 %.3f ms, p99 %.3f ms, "
+		       "p99.9 %.3f ms, max %.3f ms over %llu messages\n",
+		       cep_json_get_double(lat, "p50_ms"),
+		       cep_json_get_double(lat, "p99_ms"),
+		       cep_json_get_double(lat, "p999_ms"),
+		       cep_json_get_double(lat, "max_ms"),
+		       (unsigned long long)cep_json_get_u64(lat, "measured"));
 }
 
 /* --ring NAME: the ring's own view, without ceptord. */

@@ -318,18 +318,25 @@ expect_eq "$(jq -r '[.panels[] | select(.datasource.type == "redis-datasource" a
 expect_eq "$(jq '[.panels[] | select(.targets) | select(.datasource.type == "prometheus")
 	| select(.datasource.uid != "${datasource}")] | length' "$DASH")" 0 "panels use \$datasource"
 # Every metric an expression (or a variable query) names is exported.
+# A histogram's series (_bucket, _sum, _count) name its family.
 jq -r '[.. | objects | (.expr?, .definition?) | strings] | .[]' "$DASH" |
-	grep -o 'ceptor_[a-z_]*' | sort -u >"$WORK/dash_metrics.txt"
+	grep -o 'ceptor_[a-z_]*' |
+	awk -v fam="$WORK/families2.txt" 'BEGIN {
+		while ((getline l < fam) > 0) { split(l, f, " "); if (f[2] == "histogram") h[f[1]] = 1 }
+	} {
+		b = $0; sub(/_(bucket|sum|count)$/, "", b)
+		print (b != $0 && b in h) ? b : $0
+	}' | sort -u >"$WORK/dash_metrics.txt"
 cut -d' ' -f1 "$WORK/families2.txt" | sort -u >"$WORK/exported.txt"
 missing=$(comm -23 "$WORK/dash_metrics.txt" "$WORK/exported.txt" | tr '\n' ' ')
 [ -z "$missing" ] || fail "the dashboard queries metrics ceptord does not export: $missing"
 echo "  ok: the dashboard's $(wc -l <"$WORK/dash_metrics.txt") metrics are all exported"
 for want in ceptor_input_events_total ceptor_input_drops_total ceptor_input_ring_fill_ratio \
 	ceptor_rule_matches_total ceptor_incidents_open ceptor_publish_acked_total \
-	ceptor_spool_bytes ceptor_redis_errors_total; do
+	ceptor_spool_bytes ceptor_redis_errors_total ceptor_ingest_to_ack_seconds; do
 	grep -qx "$want" "$WORK/dash_metrics.txt" || fail "the dashboard has no panel for $want"
 done
-echo "  ok: panels for events, drops, ring fill, rule hits, incidents, publish rate, spool, Redis errors"
+echo "  ok: panels for events, drops, ring fill, rule hits, incidents, publish rate, spool, Redis errors, ingest to ack"
 
 # ---- 6. SIGTERM: ceptord stops cleanly, the server thread with it ---------
 # A client that opened a connection and sent half a request must not hold

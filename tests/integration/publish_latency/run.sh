@@ -143,6 +143,11 @@ echo "  status: p50 $(status .publisher.ingest_to_ack.p50_ms) ms, p99 $p99 ms, m
 awk -v p="$p99" -v m="$mx" -v t="$took" 'BEGIN { exit !(p > 0 && p <= m && m < t + 50) }' ||
 	fail "implausible latency: p99 $p99 ms, max $mx ms, seen in Redis after $took ms"
 expect_eq "$(status .publisher.ingest_to_ack.refused)" 0 "nothing refused"
+# The human status shows the same figures.
+"$BIN/ceptorctl" status --spool "$SPOOL" >"$WORK/status.txt" || fail "ceptorctl status failed"
+expect_match "$(cat "$WORK/status.txt")" \
+	"ingest to ack: p50 [0-9.]+ ms, p99 $p99 ms, p99.9 [0-9.]+ ms, max $mx ms over 2 messages" \
+	"ceptorctl status: ingest to ack"
 # /metrics: the same two messages in the histogram, cumulative buckets.
 curl -sS --max-time 5 "http://127.0.0.1:$PORT/metrics" -o "$WORK/m.txt"
 val() { awk -v s="$1" '$1 == s { print $2; f = 1 } END { if (!f) print "missing" }' "$WORK/m.txt"; }
