@@ -29,6 +29,7 @@
 #include "collectors/pcap/pcap_reader.h"
 #include "core/sectors.h"
 #include "lib/config.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "loop.h"
 
@@ -174,18 +175,10 @@ static void on_hangup(int sig)
 static void default_spool(struct cep_config *cfg)
 {
 	char path[4096];
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
 
 	if (cfg->spool_dir)
 		return;
-	if (geteuid() == 0)
-		snprintf(path, sizeof path, "/var/lib/ceptor/spool");
-	else if (state && *state)
-		snprintf(path, sizeof path, "%s/ceptor/spool", state);
-	else
-		snprintf(path, sizeof path, "%s/.local/state/ceptor/spool",
-			 home ? home : ".");
+	cep_file_default_spool(path, sizeof path);
 	cep_config_set_str(&cfg->spool_dir, path);
 }
 

@@ -27,6 +27,7 @@
 #include "ceptor/publish.h"
 #include "core/sectors.h"
 #include "lib/clock.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "web/api.h"
 
@@ -672,37 +673,6 @@ static void write_status(struct cep_jw *w, const void *ctx)
 	cep_jw_close(w, ']');
 }
 
-/* Read the whole file @path into a new NUL-terminated buffer (free it). */
-static char *read_file(const char *path, size_t *len, int *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	*err = 0;
-	if (!f) {
-		*err = errno;
-		return NULL;
-	}
-	buf = malloc(STATUS_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		*err = ENOMEM;
-		return NULL;
-	}
-	n = fread(buf, 1, STATUS_MAX + 1, f);
-	if (ferror(f) || n > STATUS_MAX) {
-		*err = ferror(f) ? EIO : EFBIG;
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 void cep_webapi_status(struct cep_webapi *a, struct cep_http_response *res)
 {
 	char path[4096], msg[4200], state[32];
@@ -714,8 +684,8 @@ void cep_webapi_status(struct cep_webapi *a, struct cep_http_response *res)
 	char *text;
 
 	snprintf(path, sizeof path, "%s/status.json", a->spool);
-	text = read_file(path, &len, &err);
-	if (!text) {
+	err = -cep_file_read(path, STATUS_MAX, &text, &len);
+	if (err) {
 		snprintf(msg, sizeof msg, "%s: %s", path, strerror(err));
 		respond_error(res, 503, msg);
 		return;

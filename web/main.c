@@ -43,6 +43,7 @@
 #include "ceptor/error.h"
 #include "core/sectors.h"
 #include "lib/config.h"
+#include "lib/file.h"
 #include "web/api.h"
 #include "web/assets.h"
 #include "web/http.h"
@@ -85,22 +86,6 @@ static const char usage_text[] =
 	"  --version, --help\n";
 
 static volatile sig_atomic_t stop_flag;
-
-/* Where ceptord keeps its state when the configuration names no spool: the
- * same rule as ceptord's (engine/main.c) and ceptorctl's. */
-static void default_spool_dir(char *buf, size_t size)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-
-	if (geteuid() == 0)
-		snprintf(buf, size, "/var/lib/ceptor/spool");
-	else if (state && *state)
-		snprintf(buf, size, "%s/ceptor/spool", state);
-	else
-		snprintf(buf, size, "%s/.local/state/ceptor/spool",
-			 home ? home : ".");
-}
 
 static void on_signal(int sig)
 {
@@ -224,7 +209,7 @@ int main(int argc, char **argv)
 			snprintf(spool_buf, sizeof spool_buf, "%s",
 				 cfg.spool_dir);
 		else
-			default_spool_dir(spool_buf, sizeof spool_buf);
+			cep_file_default_spool(spool_buf, sizeof spool_buf);
 		spool = spool_buf;
 	}
 	if (!sectors)

@@ -72,6 +72,7 @@
 #include "ctl/ctl.h"
 #include "lib/config.h"
 #include "lib/hash.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "loop.h"
@@ -1285,53 +1286,6 @@ static int cmd_rules(int argc, char **argv)
 enum { ST_OK = 0, ST_NOT_RUNNING = 1, ST_USAGE = 2, ST_STALE = 3 };
 
 
-/* Where ceptord keeps its state when the configuration names no spool: the
- * same rule as ceptord's (engine/main.c). */
-static void default_spool_dir(char *buf, size_t size)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-
-	if (geteuid() == 0)
-		snprintf(buf, size, "/var/lib/ceptor/spool");
-	else if (state && *state)
-		snprintf(buf, size, "%s/ceptor/spool", state);
-	else
-		snprintf(buf, size, "%s/.local/state/ceptor/spool",
-			 home ? home : ".");
-}
-
-/* Read the whole file @path into a new NUL-terminated buffer (free it). */
-static char *read_file(const char *path, size_t *len, int *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	*err = 0;
-	if (!f) {
-		*err = errno;
-		return NULL;
-	}
-	buf = malloc(STATUS_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		*err = ENOMEM;
-		return NULL;
-	}
-	n = fread(buf, 1, STATUS_MAX + 1, f);
-	if (ferror(f) || n > STATUS_MAX) {
-		*err = ferror(f) ? EIO : EFBIG;
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int64_t wall_ms(void)
 {
 	return (int64_t)(cep_clock_wall_ns() / 1000000);
@@ -1675,7 +1629,7 @@ static int cmd_status(const char *url_given, int argc, char **argv)
 		if (cfg.spool_dir)
 			snprintf(dir, sizeof dir, "%s", cfg.spool_dir);
 		else
-			default_spool_dir(dir, sizeof dir);
+			cep_file_default_spool(dir, sizeof dir);
 		/* The consumer groups of the Redis the config publishes to. */
 		if (config && cfg.redis_url && !url_given)
 			groups_url = strdup(cfg.redis_url);
@@ -1685,8 +1639,9 @@ static int cmd_status(const char *url_given, int argc, char **argv)
 		groups_url = strdup(url_given);
 	snprintf(path, sizeof path, "%s/" CEP_STATUS_FILE, dir);
 
-	char *text = read_file(path, &len, &err);
-	if (!text) {
+	char *text;
+	err = -cep_file_read(path, STATUS_MAX, &text, &len);
+	if (err) {
 		if (err == ENOENT)
 			fprintf(stderr, "ceptorctl: status: ceptord is not "
 					"running or has no state dir at %s "
@@ -1793,8 +1748,8 @@ static int rstatus_read(const char *path, struct rstatus *st)
 	size_t len;
 
 	memset(st, 0, sizeof *st);
-	st->text = read_file(path, &len, &err);
-	if (!st->text) {
+	err = -cep_file_read(path, STATUS_MAX, &st->text, &len);
+	if (err) {
 		fprintf(stderr, "ceptorctl: reload: cannot read %s: %s (is "
 				"ceptord running with this spool?)\n", path,
 			strerror(err));
@@ -1873,7 +1828,7 @@ static int cmd_reload(int argc, char **argv)
 		if (cfg.spool_dir)
 			snprintf(dir, sizeof dir, "%s", cfg.spool_dir);
 		else
-			default_spool_dir(dir, sizeof dir);
+			cep_file_default_spool(dir, sizeof dir);
 		cep_config_fini(&cfg);
 	}
 	snprintf(path, sizeof path, "%s/" CEP_STATUS_FILE, dir);

@@ -23,6 +23,7 @@
 
 #include "ctl/ctl.h"
 #include "lib/config.h"
+#include "lib/file.h"
 
 #define FEEDBACK_FILE "feedback.jsonl"
 
@@ -33,21 +34,6 @@ static int fb_usage(const char *fmt, const char *arg)
 	fprintf(stderr, "\nusage: ceptorctl feedback [-c CONFIG | --spool DIR] "
 			"INCIDENT-ID confirmed|false-positive\n");
 	return 2;
-}
-
-/* Same rule as ceptord's (engine/main.c). */
-static void fb_default_spool(char *buf, size_t size)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-
-	if (geteuid() == 0)
-		snprintf(buf, size, "/var/lib/ceptor/spool");
-	else if (state && *state)
-		snprintf(buf, size, "%s/ceptor/spool", state);
-	else
-		snprintf(buf, size, "%s/.local/state/ceptor/spool",
-			 home ? home : ".");
 }
 
 int cep_ctl_id_valid(const char *id)
@@ -119,7 +105,7 @@ int cep_ctl_feedback(int argc, char **argv)
 		if (cfg.spool_dir)
 			snprintf(dir, sizeof dir, "%s", cfg.spool_dir);
 		else
-			fb_default_spool(dir, sizeof dir);
+			cep_file_default_spool(dir, sizeof dir);
 		cep_config_fini(&cfg);
 	}
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {

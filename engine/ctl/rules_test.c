@@ -33,6 +33,7 @@
 #include "ceptor/rule.h"
 #include "ceptor/signal.h"
 #include "ctl/ctl.h"
+#include "lib/file.h"
 
 #define SIG_ROOM 64
 #define INC_ROOM 64
@@ -403,33 +404,6 @@ static bool add_event_map(struct evctx *x, yaml_node_t *m)
 	return ok;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, k;
-
-	if (!fp)
-		return NULL;
-	do {
-		if (cap - n < 65536) {
-			cap = cap ? cap * 2 : 131072;
-			buf = xrealloc(buf, cap + 1);
-		}
-		k = fread(buf + n, 1, cap - n, fp);
-		n += k;
-	} while (k > 0);
-	if (ferror(fp)) {
-		free(buf);
-		fclose(fp);
-		return NULL;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static bool add_events(struct evctx *x, yaml_node_t *v)
 {
 	bool ok = true;
@@ -464,6 +438,7 @@ static bool add_events_file(struct evctx *x, yaml_node_t *v)
 	size_t len;
 	char *text;
 	bool ok;
+	int rc;
 
 	if (!name || !*name) {
 		cf_err(x->f, v, "events_file: a path");
@@ -473,10 +448,9 @@ static bool add_events_file(struct evctx *x, yaml_node_t *v)
 		snprintf(path, sizeof path, "%s", name);
 	else
 		snprintf(path, sizeof path, "%s/%s", x->f->dir, name);
-	text = read_file(path, &len);
-	if (!text) {
+	if ((rc = cep_file_read(path, 0, &text, &len))) {
 		cf_err(x->f, v, "events_file: cannot read %s: %s", path,
-		       strerror(errno));
+		       strerror(-rc));
 		return false;
 	}
 	if (strlen(text) != len) {

@@ -2,6 +2,7 @@
  * test_config.c - ceptord's YAML configuration and its error messages.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "ceptor/error.h"
 #include "collectors/feed/feed.h"
 #include "lib/config.h"
+#include "lib/file.h"
 
 static char path[64];
 
@@ -230,6 +232,65 @@ START_TEST(source_set_takes_tokens_and_refuses_others)
 }
 END_TEST
 
+/* Whole-file reads: the bytes and a NUL after them, empty files, a size
+ * bound that refuses one byte more, and a missing file as its errno. */
+START_TEST(file_read_takes_the_whole_file_within_its_bound)
+{
+	char dir[] = "/tmp/ceptor-file-XXXXXX", fpath[64];
+	char *text;
+	size_t len;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fpath, sizeof fpath, "%s/f", dir);
+	ck_assert_int_eq(cep_file_read(fpath, 0, &text, &len), -ENOENT);
+	ck_assert_ptr_null(text);
+	f = fopen(fpath, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(cep_file_read(fpath, 10, &text, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(text, "");
+	free(text);
+	f = fopen(fpath, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 200000; i++)
+		fputc('a' + i % 26, f);
+	fclose(f);
+	ck_assert_int_eq(cep_file_read(fpath, 0, &text, &len), 0);
+	ck_assert_uint_eq(len, 200000);
+	ck_assert_uint_eq(strlen(text), 200000);
+	ck_assert_int_eq(text[199999], 'a' + 199999 % 26);
+	free(text);
+	ck_assert_int_eq(cep_file_read(fpath, 200000, &text, &len), 0);
+	free(text);
+	ck_assert_int_eq(cep_file_read(fpath, 199999, &text, &len), -EFBIG);
+	ck_assert_ptr_null(text);
+	unlink(fpath);
+	rmdir(dir);
+}
+END_TEST
+
+/* ceptord, ceptorctl and ceptor-web meet in one default spool. */
+START_TEST(file_default_spool_follows_xdg_state_home)
+{
+	char buf[256];
+
+	if (geteuid() == 0) {
+		cep_file_default_spool(buf, sizeof buf);
+		ck_assert_str_eq(buf, "/var/lib/ceptor/spool");
+		return;
+	}
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	cep_file_default_spool(buf, sizeof buf);
+	ck_assert_str_eq(buf, "/x/state/ceptor/spool");
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", "/home/u", 1);
+	cep_file_default_spool(buf, sizeof buf);
+	ck_assert_str_eq(buf, "/home/u/.local/state/ceptor/spool");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -243,6 +304,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, source_set_takes_tokens_and_refuses_others);
 	tcase_add_test(tc, config_feed_formats_are_the_collectors);
 	tcase_add_test(tc, config_publish_prompt_is_on_unless_turned_off);
+	tcase_add_test(tc, file_read_takes_the_whole_file_within_its_bound);
+	tcase_add_test(tc, file_default_spool_follows_xdg_state_home);
 	suite_add_tcase(s, tc);
 	return s;
 }
