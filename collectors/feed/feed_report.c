@@ -450,29 +450,6 @@ static int report(struct cep__feed_out *out, struct cep_feed_reports *t,
 	return cep__feed_emit(out);
 }
 
-/* The end of the JSON value (object) starting at s[0] == '{', or NULL. */
-static const char *object_end(const char *s, const char *end)
-{
-	int depth = 0, in_str = 0;
-
-	for (const char *p = s; p < end; p++) {
-		if (in_str) {
-			if (*p == '\\')
-				p++;
-			else if (*p == '"')
-				in_str = 0;
-		} else if (*p == '"') {
-			in_str = 1;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (--depth == 0)
-				return p + 1;
-		}
-	}
-	return NULL;
-}
-
 static int parse_text(struct cep__feed_out *out, struct cep_feed_reports *t,
 		      struct cep_feed_stats *st, const char *buf, size_t len)
 {
@@ -495,7 +472,7 @@ static int parse_text(struct cep__feed_out *out, struct cep_feed_reports *t,
 				p++; /* go on at the next line */
 			continue;
 		}
-		const char *q = object_end(p, end);
+		const char *q = cep_json_object_end(p, end);
 		if (!q) {
 			cep__feed_bad(out, line, "report object is not closed");
 			return 0;

@@ -1411,9 +1411,7 @@ static void predict(const struct cep_incidents *t, struct cep_incident *inc)
 /* Whether a changed incident may go out now (incident.h, "Rate limit"). */
 static bool due(const struct cep_incidents *t, const struct cep_incident *inc)
 {
-	if (due_now(t, inc))
-		return true;
-	return t->now >= inc->pub_ts && t->now - inc->pub_ts >= inc->hold_ns;
+	return due_now(t, inc) || t->now >= hold_end(inc);
 }
 
 /* The hold after this publication: reset by a change of class or status,

@@ -1167,12 +1167,17 @@ static uint32_t group_new(struct cep__window *w, uint32_t hash,
 		w->st.keys_evicted++;
 	}
 	/* The table's growth counts as well: a ceiling just above a
-	 * doubling must stop the doubling, not empty the window. */
-	size_t fixed = fixed_bytes(w);
+	 * doubling must stop the doubling, not empty the window.  The
+	 * fixed part is looked up only at the ceiling (malloc_usable_size
+	 * three times is not for every new group). */
+	size_t fixed = SIZE_MAX;
 	while (w->ghead != NIL &&
 	       w->st.mem_bytes + pool_need(w) + grow_need(w) + xbytes >
-		       w->lim.mem_ceiling &&
-	       (w->st.mem_bytes > fixed || pool_need(w) || grow_need(w))) {
+		       w->lim.mem_ceiling) {
+		if (fixed == SIZE_MAX)
+			fixed = fixed_bytes(w);
+		if (w->st.mem_bytes <= fixed && !pool_need(w) && !grow_need(w))
+			break;
 		group_close(w, w->ghead, EVICTED, q);
 		w->st.keys_evicted++;
 	}

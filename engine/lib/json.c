@@ -612,23 +612,11 @@ struct cep_json_span cep_json_get_sub(struct cep_json_span obj, const char *key,
  * Returns 1 and *obj; 0 at the end; -1 when the array holds something
  * other than objects or is cut short.
  */
-int cep_json_array_next(struct cep_json_span arr, size_t *pos,
-			struct cep_json_span *obj)
+const char *cep_json_object_end(const char *s, const char *end)
 {
-	const char *p = arr.p + (*pos ? *pos : 1), *end = arr.p + arr.len;
-	const char *start;
 	int depth = 0, in_str = 0;
 
-	if (!arr.len)
-		return 0;
-	while (p < end && (*p == ',' || *p == ' ' || *p == '\n' ||
-			   *p == '\t' || *p == '\r'))
-		p++;
-	if (p >= end || *p == ']')
-		return 0;
-	if (*p != '{')
-		return -1;
-	for (start = p; p < end; p++) {
+	for (const char *p = s; p < end; p++) {
 		if (in_str) {
 			if (*p == '\\')
 				p++;
@@ -639,11 +627,29 @@ int cep_json_array_next(struct cep_json_span arr, size_t *pos,
 		} else if (*p == '{' || *p == '[') {
 			depth++;
 		} else if ((*p == '}' || *p == ']') && --depth == 0) {
-			obj->p = start;
-			obj->len = (size_t)(p + 1 - start);
-			*pos = (size_t)(p + 1 - arr.p);
-			return 1;
+			return p + 1;
 		}
 	}
-	return -1;
+	return NULL;
+}
+
+int cep_json_array_next(struct cep_json_span arr, size_t *pos,
+			struct cep_json_span *obj)
+{
+	const char *p = arr.p + (*pos ? *pos : 1), *end = arr.p + arr.len;
+	const char *q;
+
+	if (!arr.len)
+		return 0;
+	while (p < end && (*p == ',' || *p == ' ' || *p == '\n' ||
+			   *p == '\t' || *p == '\r'))
+		p++;
+	if (p >= end || *p == ']')
+		return 0;
+	if (*p != '{' || !(q = cep_json_object_end(p, end)))
+		return -1;
+	obj->p = p;
+	obj->len = (size_t)(q - p);
+	*pos = (size_t)(q - arr.p);
+	return 1;
 }

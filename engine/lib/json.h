@@ -145,4 +145,12 @@ struct cep_json_span cep_json_get_sub(struct cep_json_span obj, const char *key,
 int cep_json_array_next(struct cep_json_span arr, size_t *pos,
 			struct cep_json_span *obj);
 
+/*
+ * cep_json_object_end - the end (one past the closing brace) of the object
+ * or array that opens at s[0], skipping strings and what they escape; NULL
+ * when it does not close before @end.  No validation beyond that: a
+ * boundary for splitting a stream of objects, not a parse.
+ */
+const char *cep_json_object_end(const char *s, const char *end);
+
 #endif /* CEPTOR_LIB_JSON_H */
